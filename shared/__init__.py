@@ -1,0 +1,1 @@
+"""Switchboard's domain package: shipped to every Lambda function as a layer."""
