@@ -1,0 +1,44 @@
+"""$connect: registers the connection and joins its rooms (user + every chat).
+
+A connection can't be posted to during its own $connect (API Gateway answers
+410), so the greeting comes later, in answer to the client's `hello`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from shared import aws, connections, log
+
+logger = log.setup()
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    aws.reset_calls()
+    ctx = event.get("requestContext") or {}
+    connection_id = ctx.get("connectionId")
+    user_id = (ctx.get("authorizer") or {}).get("userId")
+    fields = {
+        "route": "$connect",
+        "connectionId": connection_id,
+        "userId": user_id,
+        "requestId": ctx.get("requestId"),
+    }
+    if not connection_id or not isinstance(user_id, str) or not user_id:
+        log.invocation(started, **fields, status=401)
+        return {"statusCode": 401}
+    try:
+        chats = connections.register(
+            connection_id,
+            user_id,
+            int(ctx.get("connectedAt") or time.time() * 1000),
+            (ctx.get("identity") or {}).get("sourceIp"),
+        )
+    except Exception:
+        logger.exception("connect failed")
+        log.invocation(started, **fields, status=500, awsCalls=aws.calls())
+        return {"statusCode": 500}
+    log.invocation(started, **fields, status=200, chats=len(chats), awsCalls=aws.calls())
+    return {"statusCode": 200}

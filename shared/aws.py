@@ -1,0 +1,78 @@
+"""AWS clients reused across invocations, and a per-invocation count of AWS calls.
+
+Every botocore client made here (and PynamoDB's own) reports each API call to
+``calls``, so a handler can log exactly what an operation cost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+
+from shared import models
+
+_lock = threading.Lock()
+_calls: Counter[str] = Counter()
+_management_clients: dict[str, BaseClient] = {}
+_instrumented: set[int] = set()
+
+MANAGEMENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},  # retries 429 LimitExceeded and 5xx
+    connect_timeout=2,
+    read_timeout=5,
+    max_pool_connections=32,
+)
+
+
+def _count(model: Any, **_: Any) -> None:
+    with _lock:
+        _calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+
+def _instrument(client: BaseClient) -> BaseClient:
+    if id(client) not in _instrumented:
+        client.meta.events.register("before-call", _count)
+        _instrumented.add(id(client))
+    return client
+
+
+MODELS = (models.Connection, models.RoomEntry, models.Chat, models.Member, models.Message)
+
+
+def dynamodb() -> BaseClient:
+    """A botocore DynamoDB client: the one PynamoDB made for the connections model."""
+    return _instrument(models.Connection._get_connection().connection.client)
+
+
+def _instrument_models() -> None:
+    # PynamoDB keeps one botocore client per model; count the calls of each.
+    for model in MODELS:
+        _instrument(model._get_connection().connection.client)
+
+
+def management(endpoint: str) -> BaseClient:
+    """An API Gateway Management API client for one stage endpoint, cached."""
+    with _lock:
+        client = _management_clients.get(endpoint)
+        if client is None:
+            client = boto3.client(
+                "apigatewaymanagementapi", endpoint_url=endpoint, config=MANAGEMENT_CONFIG
+            )
+            _management_clients[endpoint] = client
+    return _instrument(client)
+
+
+def reset_calls() -> None:
+    _instrument_models()
+    with _lock:
+        _calls.clear()
+
+
+def calls() -> dict[str, int]:
+    with _lock:
+        return dict(_calls)

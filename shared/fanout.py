@@ -1,0 +1,111 @@
+"""Fan-out through the API Gateway Management API.
+
+A room resolves with one Query; posts go out concurrently on a bounded pool
+with clients reused across invocations; a 410 (GoneException) removes that
+stale connection and its room entries; throttling (429) and 5xx are retried by
+botocore's standard retry mode. The public functions mirror the Socket.IO
+manager Switchboard replaces: broadcast_to_chat, send_to_user, broadcast.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from shared import aws, connections, protocol, rooms
+from shared.config import settings
+from shared.models import Connection
+
+log = logging.getLogger(__name__)
+
+POOL_SIZE = 32
+_pool = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="fanout")
+
+
+@dataclass
+class FanoutResult:
+    """How a fan-out went: delivered, gone (410, cleaned up) and failed connection ids."""
+
+    delivered: int = 0
+    gone: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"delivered": self.delivered, "gone": len(self.gone), "failed": len(self.failed)}
+
+
+def _post(endpoint: str, connection_id: str, payload: bytes) -> str:
+    client = aws.management(endpoint)
+    try:
+        client.post_to_connection(ConnectionId=connection_id, Data=payload)
+        return "delivered"
+    except client.exceptions.GoneException:
+        try:
+            connections.unregister(connection_id)
+        except Exception:  # the TTL removes it later; never fail the fan-out for this
+            log.exception("cleanup of gone connection %s failed", connection_id)
+        return "gone"
+    except (ClientError, BotoCoreError):
+        log.exception("post to %s failed", connection_id)
+        return "failed"
+
+
+def post_to_connections(
+    connection_ids: Iterable[str], payload: str | bytes, endpoint: str | None = None
+) -> FanoutResult:
+    """Post one payload to many connections concurrently."""
+    endpoint = endpoint or settings().management_endpoint
+    data = payload.encode() if isinstance(payload, str) else payload
+    targets = list(dict.fromkeys(connection_ids))
+    result = FanoutResult()
+    outcomes = _pool.map(lambda cid: (cid, _post(endpoint, cid, data)), targets)
+    for connection_id, outcome in outcomes:
+        if outcome == "delivered":
+            result.delivered += 1
+        elif outcome == "gone":
+            result.gone.append(connection_id)
+        else:
+            result.failed.append(connection_id)
+    return result
+
+
+def broadcast_to_room(
+    room: str,
+    event: protocol.Event,
+    data: Any,
+    exclude_connection: str | None = None,
+    endpoint: str | None = None,
+) -> FanoutResult:
+    entries = rooms.resolve(room)
+    targets = [e.connection_id for e in entries if e.connection_id != exclude_connection]
+    return post_to_connections(targets, protocol.frame(event, data), endpoint)
+
+
+def broadcast_to_chat(
+    chat_id: str,
+    event: protocol.Event,
+    data: Any,
+    exclude_connection: str | None = None,
+    endpoint: str | None = None,
+) -> FanoutResult:
+    """Every connection in ``chat:{chat_id}`` but the excluded one: one Query + N posts."""
+    return broadcast_to_room(rooms.chat_room(chat_id), event, data, exclude_connection, endpoint)
+
+
+def send_to_user(
+    user_id: str, event: protocol.Event, data: Any, endpoint: str | None = None
+) -> FanoutResult:
+    """Every device of a user (the ``user:{id}`` room): one Query + N posts."""
+    return broadcast_to_room(rooms.user_room(user_id), event, data, None, endpoint)
+
+
+def broadcast(event: protocol.Event, data: Any, endpoint: str | None = None) -> FanoutResult:
+    """Every live connection. Reads the whole connections table (a Scan): an
+    administrative operation, never on a per-message path."""
+    targets = [c.connection_id for c in Connection.scan(attributes_to_get=["connectionId"])]
+    return post_to_connections(targets, protocol.frame(event, data), endpoint)

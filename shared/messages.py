@@ -1,0 +1,78 @@
+"""Messages: idempotent store (one conditional Put) and newest-first history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from shared import ids
+from shared.models import Message, MessagesByTime, dedup_key
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 50
+
+
+def to_wire(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "chatId": message.chat_id,
+        "senderId": message.sender_id,
+        "body": message.body,
+        "createdAt": ids.iso_from_ms(int(message.created_at)),
+        "clientMessageId": message.client_message_id,
+    }
+
+
+def _is_condition_failure(error: PutError) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def store(
+    chat_id: str, sender_id: str, body: str, client_message_id: str | None
+) -> tuple[Message, bool]:
+    """Store a message once per (sender, clientMessageId).
+
+    Returns the stored message and whether this call created it. A retry with
+    the same clientMessageId costs the failed conditional Put plus one GetItem
+    and returns the original.
+    """
+    now = ids.now_ms()
+    message_id = ids.new_id(now)
+    client_id = client_message_id or message_id
+    message = Message(
+        chat_id,
+        dedup_key(sender_id, client_id),
+        id=message_id,
+        sender_id=sender_id,
+        body=body,
+        created_at=now,
+        client_message_id=client_id,
+    )
+    try:
+        message.save(condition=Message.dedup_key.does_not_exist())
+        return message, True
+    except PutError as error:
+        if not _is_condition_failure(error):
+            raise
+    return Message.get(chat_id, dedup_key(sender_id, client_id), consistent_read=True), False
+
+
+def history(
+    chat_id: str, limit: int = DEFAULT_PAGE, before: str | None = None
+) -> tuple[list[Message], str | None]:
+    """A page of a chat's messages, newest first, and the cursor of the next page.
+
+    The cursor is the id of the oldest message returned; the next page holds
+    the messages older than it. One Query of the byTime index per page.
+    """
+    limit = max(1, min(limit, MAX_PAGE))
+    condition = MessagesByTime.id < before if before else None
+    page = list(
+        Message.by_time.query(
+            chat_id, range_key_condition=condition, scan_index_forward=False, limit=limit + 1
+        )
+    )
+    more = len(page) > limit
+    page = page[:limit]
+    return page, (page[-1].id if more else None)
