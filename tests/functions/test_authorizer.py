@@ -1,0 +1,73 @@
+"""The $connect authorizer, through the emulator: bad tokens never get a connection."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from tests.wsclient import ChatClient
+
+
+def connections_of(dynamodb: Any, tables: dict[str, str], user_id: str) -> list[Any]:
+    return dynamodb.query(
+        TableName=tables["ConnectionsTable"],
+        IndexName="byUser",
+        KeyConditionExpression="userId = :u",
+        ExpressionAttributeValues={":u": {"S": user_id}},
+    )["Items"]
+
+
+def bad_tokens(secret: str, user_id: str) -> dict[str, str | None]:
+    now = int(time.time())
+    return {
+        "missing": None,
+        "malformed": "not.a.jwt",
+        "expired": jwt.encode({"sub": user_id, "exp": now - 300}, secret, algorithm="HS256"),
+        "forged": jwt.encode(
+            {"sub": user_id, "exp": now + 300}, "not-the-server-secret-000000000", "HS256"
+        ),
+        "alg-none": jwt.encode({"sub": user_id, "exp": now + 300}, None, algorithm="none"),
+        "no-exp": jwt.encode({"sub": user_id}, secret, algorithm="HS256"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [
+        ("missing", 401),
+        ("malformed", 403),
+        ("expired", 403),
+        ("forged", 403),
+        ("alg-none", 403),
+        ("no-exp", 403),
+    ],
+)
+def test_bad_tokens_refuse_the_handshake_and_write_nothing(
+    emulator: Any,
+    dynamodb: Any,
+    tables: dict[str, str],
+    user: Callable[[str], str],
+    kind: str,
+    status: int,
+) -> None:
+    mallory = user("mallory")
+    token = bad_tokens(emulator.jwt_secret, mallory)[kind]
+    with pytest.raises(InvalidStatus) as refused:
+        ChatClient(emulator.websocket_url, token)
+    assert refused.value.response.status_code == status
+    assert connections_of(dynamodb, tables, mallory) == []
+
+
+def test_a_good_token_connects_and_the_user_comes_from_the_authorizer(
+    connect: Callable[..., ChatClient], user: Callable[[str], str]
+) -> None:
+    alice = user("alice")
+    client = connect(alice)
+    reply = client.request("hello")
+    assert reply["event"] == "connection:success"
+    assert reply["data"]["userId"] == alice

@@ -1,0 +1,97 @@
+"""The wire protocol's parsing rules: what a client frame may and may not be."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared.protocol import (
+    MAX_BODY_CHARS,
+    MAX_FRAME_BYTES,
+    Action,
+    ErrorCode,
+    Event,
+    ProtocolError,
+    error_frame,
+    frame,
+    parse_request,
+    peek_request_id,
+)
+
+
+def send(data: object, request_id: object = "r1") -> str:
+    return json.dumps({"action": "message:send", "requestId": request_id, "data": data})
+
+
+def test_a_valid_send_parses() -> None:
+    request = parse_request(send({"chatId": "c1", "body": "hello", "clientMessageId": "m1"}))
+    assert request.action is Action.MESSAGE_SEND
+    assert request.request_id == "r1"
+    assert request.data == {"chatId": "c1", "body": "hello", "clientMessageId": "m1"}
+
+
+def test_hello_needs_no_data() -> None:
+    assert parse_request('{"action": "hello"}').action is Action.HELLO
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("", ErrorCode.BAD_REQUEST),
+        ("   ", ErrorCode.BAD_REQUEST),
+        ("{not json", ErrorCode.BAD_REQUEST),
+        ("[1, 2]", ErrorCode.BAD_REQUEST),
+        ('"text"', ErrorCode.BAD_REQUEST),
+        ("null", ErrorCode.BAD_REQUEST),
+        ('{"data": {}}', ErrorCode.BAD_REQUEST),
+        ('{"action": 7}', ErrorCode.BAD_REQUEST),
+        ('{"action": "nope"}', ErrorCode.UNKNOWN_ACTION),
+        ('{"action": "hello", "extra": 1}', ErrorCode.BAD_REQUEST),
+        ('{"action": "hello", "data": []}', ErrorCode.BAD_REQUEST),
+        ('{"action": "hello", "requestId": true}', ErrorCode.BAD_REQUEST),
+        ('{"action": "hello", "requestId": {"a": 1}}', ErrorCode.BAD_REQUEST),
+        ('{"action": "hello", "requestId": ""}', ErrorCode.BAD_REQUEST),
+        (send({"chatId": "c1"}), ErrorCode.BAD_REQUEST),
+        (send({"body": "x"}), ErrorCode.BAD_REQUEST),
+        (send({"chatId": 5, "body": "x"}), ErrorCode.BAD_REQUEST),
+        (send({"chatId": "c1", "body": ["x"]}), ErrorCode.BAD_REQUEST),
+        (send({"chatId": "c1", "body": "   "}), ErrorCode.BAD_REQUEST),
+        (send({"chatId": "c1", "body": "x" * (MAX_BODY_CHARS + 1)}), ErrorCode.BAD_REQUEST),
+        (send({"chatId": "c1", "body": "bell\x07"}), ErrorCode.BAD_REQUEST),
+        (send({"chatId": "c 1", "body": "x"}), ErrorCode.BAD_REQUEST),
+        (send({"chatId": "c" * 129, "body": "x"}), ErrorCode.BAD_REQUEST),
+        (send({"chatId": "c1", "body": "x", "senderId": "mallory"}), ErrorCode.BAD_REQUEST),
+        ("[" * 100_000 + "]" * 100_000, ErrorCode.BAD_REQUEST),
+        ('{"action": "hello", "pad": "' + "x" * MAX_FRAME_BYTES + '"}', ErrorCode.BAD_REQUEST),
+    ],
+)
+def test_bad_frames_are_refused_with_a_code(raw: str, code: ErrorCode) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse_request(raw)
+    assert caught.value.code is code
+    assert caught.value.message
+
+
+def test_the_body_may_hold_newlines_tabs_and_any_language() -> None:
+    body = "line one\n\tline two — 你好 🎉"
+    assert parse_request(send({"chatId": "c1", "body": body})).data["body"] == body
+
+
+def test_request_ids_may_be_strings_or_integers_and_errors_echo_them() -> None:
+    assert parse_request('{"action": "hello", "requestId": 42}').request_id == 42
+    assert peek_request_id('{"action": "nope", "requestId": "r9"}') == "r9"
+    assert peek_request_id('{"requestId": [1]}') is None
+    assert peek_request_id("garbage") is None
+
+
+def test_frames_are_compact_json_with_event_requestid_and_data() -> None:
+    assert json.loads(frame(Event.ACK, {"id": "1"}, "r1")) == {
+        "event": "ack",
+        "requestId": "r1",
+        "data": {"id": "1"},
+    }
+    assert json.loads(error_frame(ErrorCode.FORBIDDEN, "no")) == {
+        "event": "error",
+        "data": {"code": "forbidden", "message": "no"},
+    }
