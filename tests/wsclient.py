@@ -20,7 +20,7 @@ class ChatClient:
 
     def __init__(self, url: str, token: str | None, **kwargs: Any) -> None:
         target = f"{url}?token={token}" if token is not None else url
-        self.ws: ClientConnection = connect(target, open_timeout=10, **kwargs)
+        self.ws: ClientConnection = connect(target, open_timeout=10, legacy=True, **kwargs)
         self.inbox: list[Frame] = []
 
     def __enter__(self) -> ChatClient:

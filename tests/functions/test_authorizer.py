@@ -29,7 +29,7 @@ def bad_tokens(secret: str, user_id: str) -> dict[str, str | None]:
         "malformed": "not.a.jwt",
         "expired": jwt.encode({"sub": user_id, "exp": now - 300}, secret, algorithm="HS256"),
         "forged": jwt.encode(
-            {"sub": user_id, "exp": now + 300}, "not-the-server-secret-000000000", "HS256"
+            {"sub": user_id, "exp": now + 300}, "not-the-server-secret-0000000000000", "HS256"
         ),
         "alg-none": jwt.encode({"sub": user_id, "exp": now + 300}, None, algorithm="none"),
         "no-exp": jwt.encode({"sub": user_id}, secret, algorithm="HS256"),

@@ -1,0 +1,89 @@
+"""The `switchboard` CLI: `local` runs the emulator, `token` mints development JWTs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+
+from infra.emulator import DEV_JWT_SECRET, Emulator, issue_local_token
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--parameter-overrides expects KEY=VALUE, got {pair!r}")
+        out[key] = value
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    local = commands.add_parser("local", help="run API Gateway + Lambda + DynamoDB + Redis locally")
+    local.add_argument("--port", type=int, default=3001)
+    local.add_argument("--tls-port", type=int, default=0,
+                       help="port of the TLS Management API (default: a free port)")
+    local.add_argument("--host", default="127.0.0.1")
+    local.add_argument("--stage", default="local")
+    local.add_argument("--template", default="template.yaml")
+    local.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
+    local.add_argument("--idle-timeout", type=float, default=600.0)
+    local.add_argument("--max-connection-duration", type=float, default=7200.0)
+    local.add_argument("--max-concurrency", type=int, default=4)
+    local.add_argument("--quiet", action="store_true", help="do not relay function logs")
+    token = commands.add_parser("token", help="print a JWT for USER (local development secret)")
+    token.add_argument("user")
+    token.add_argument("--expires-in", type=int, default=24 * 3600)
+    token.add_argument("--secret", default=DEV_JWT_SECRET)
+    return parser
+
+
+def _run_local(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    emulator = Emulator(
+        args.template,
+        host=args.host,
+        port=args.port,
+        tls_port=args.tls_port,
+        stage=args.stage,
+        parameter_overrides=_overrides(args.parameter_overrides),
+        idle_timeout=args.idle_timeout,
+        max_connection_duration=args.max_connection_duration,
+        max_concurrency=args.max_concurrency,
+    )
+    emulator.start()
+    try:
+        print(f"""
+Switchboard local emulator ({emulator.template_path})
+  WebSocket:        {emulator.websocket_url}?token=<JWT>
+  REST API:         {emulator.rest_url}
+  Management API:   {emulator.management_url}   (TLS, CA bundle {emulator.ca_bundle})
+                    {emulator.management_url_plain}
+  DynamoDB:         {emulator.dynamodb_endpoint}
+  Redis:            {emulator.redis_url}
+  Mint a token:     switchboard token USER   (secret: {emulator.jwt_secret})
+Press Ctrl-C to stop.
+""", flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("stopping...", file=sys.stderr)
+    finally:
+        emulator.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "token":
+        print(issue_local_token(args.user, args.secret, args.expires_in))
+        return 0
+    return _run_local(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""The local Switchboard stack: services + Lambda runtime + API Gateway, in one object.
+
+`Emulator.start()` runs both uvicorn servers (plain and TLS) on their own asyncio loop in
+a background thread; several emulators may run in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from infra.certs import write_self_signed
+from infra.connections import Registry
+from infra.gateway import build_app
+from infra.intrinsics import URL_SUFFIX
+from infra.lambda_runtime import InvokeResult, LambdaRuntime, RuntimeSettings
+from infra.services import LocalRedis, MotoDynamoDB, create_tables
+from infra.template import Template, load_template
+from infra.websocket_api import StageSettings
+
+DEV_JWT_SECRET = "switchboard-local-development-secret"
+REGION = "us-east-1"
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def issue_local_token(user_id: str, secret: str, expires_in: int = 24 * 3600) -> str:
+    from shared.auth import issue_token
+
+    return issue_token(user_id, secret, expires_in=expires_in)
+
+
+class Emulator:
+    """API Gateway (WebSocket + HTTP + Management), Lambda, DynamoDB and Redis, locally."""
+
+    def __init__(
+        self,
+        template_path: str | Path = "template.yaml",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        stage: str = "local",
+        parameter_overrides: dict[str, str] | None = None,
+        idle_timeout: float = 600,
+        max_connection_duration: float = 7200,
+        dynamodb_endpoint: str | None = None,
+        redis_url: str | None = None,
+        max_concurrency: int = 4,
+        stack_name: str = "switchboard",
+        tls_port: int = 0,
+    ) -> None:
+        self.template_path = Path(template_path).resolve()
+        self.host = host
+        self.stage = stage
+        self.idle_timeout = idle_timeout
+        self.max_connection_duration = max_connection_duration
+        self.max_concurrency = max_concurrency
+        self.stack_name = stack_name
+        self.parameter_overrides = dict(parameter_overrides or {})
+        self.jwt_secret = self.parameter_overrides.get("JwtSecret") or DEV_JWT_SECRET
+        self._requested_ports = (port, tls_port)
+        self._dynamodb_arg = dynamodb_endpoint or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+        self._redis_arg = redis_url or os.environ.get("REDIS_URL")
+        self.dynamodb_endpoint = self._dynamodb_arg or ""
+        self.redis_url = self._redis_arg or ""
+        self.port = 0
+        self.tls_port = 0
+        self.ca_bundle = ""
+        self.template: Template | None = None
+        self.runtime: LambdaRuntime | None = None
+        self.registry = Registry()
+        self._moto: MotoDynamoDB | None = None
+        self._redis: LocalRedis | None = None
+        self._state_dir: Path | None = None
+        self._servers: list[uvicorn.Server] = []
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._error: BaseException | None = None
+
+    # ---------------------------------------------------------------- URLs
+    @property
+    def websocket_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/{self.stage}"
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://{self.host}:{self.port}/api"
+
+    @property
+    def management_url(self) -> str:
+        return f"https://{self.host}:{self.tls_port}/{self.stage}"
+
+    @property
+    def management_url_plain(self) -> str:
+        return f"http://{self.host}:{self.port}/{self.stage}"
+
+    # ---------------------------------------------------------------- lifecycle
+    def _start_services(self) -> None:
+        if not self.dynamodb_endpoint:
+            self._moto = MotoDynamoDB(self.host)
+            self._moto.start()
+            self.dynamodb_endpoint = self._moto.endpoint
+        if not self.redis_url:
+            self._redis = LocalRedis(self.host)
+            self._redis.start()
+            self.redis_url = self._redis.url
+
+    def _load(self) -> Template:
+        overrides = {"Stage": self.stage, "RedisUrl": self.redis_url,
+                     "JwtSecret": self.jwt_secret, **self.parameter_overrides}
+        template = load_template(self.template_path, overrides, stack_name=self.stack_name,
+                                 region=REGION)
+        if template.websocket_api is not None:
+            aws_host = f"{template.websocket_api.api_id}.execute-api.{REGION}.{URL_SUFFIX}"
+            template.rewrite_environment(aws_host, f"127.0.0.1:{self.tls_port}")
+        return template
+
+    def start(self) -> Emulator:
+        """Start everything; returns once both ports accept connections and tables exist."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self._state_dir = Path(tempfile.mkdtemp(prefix="switchboard-local-"))
+        cert, key = write_self_signed(self._state_dir)
+        self.ca_bundle = str(cert)
+        plain_sock = _bind(self.host, self._requested_ports[0])
+        tls_sock = _bind(self.host, self._requested_ports[1])
+        self.port = plain_sock.getsockname()[1]
+        self.tls_port = tls_sock.getsockname()[1]
+        self._start_services()
+        self.template = self._load()
+        create_tables(self.dynamodb_endpoint, REGION, self.template.tables.values())
+        self.runtime = LambdaRuntime(self.template.functions, RuntimeSettings(
+            region=REGION,
+            account_id=self.template.account_id,
+            dynamodb_endpoint=self.dynamodb_endpoint,
+            ca_bundle=self.ca_bundle,
+            max_concurrency=self.max_concurrency,
+        ))
+        app = build_app(self.template, self.runtime, StageSettings(
+            stage=self.stage,
+            region=REGION,
+            account_id=self.template.account_id,
+            domain_name=f"127.0.0.1:{self.tls_port}",
+            idle_timeout=self.idle_timeout,
+            max_connection_duration=self.max_connection_duration,
+        ), self.registry)
+        common: dict[str, Any] = {"log_config": None, "log_level": "warning", "lifespan": "off",
+                                  "timeout_graceful_shutdown": 5, "access_log": False}
+        self._servers = [
+            uvicorn.Server(uvicorn.Config(app, **common)),
+            uvicorn.Server(uvicorn.Config(app, ssl_certfile=str(cert), ssl_keyfile=str(key),
+                                          **common)),
+        ]
+        self._thread = threading.Thread(target=self._serve, args=([plain_sock], [tls_sock]),
+                                        name=f"switchboard-{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not all(server.started for server in self._servers):
+            if self._error is not None:
+                raise RuntimeError("the emulator failed to start") from self._error
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the emulator failed to start")
+            time.sleep(0.02)
+
+    def _serve(self, plain: list[socket.socket], tls: list[socket.socket]) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        plain_server, tls_server = self._servers
+        try:
+            loop.run_until_complete(asyncio.gather(plain_server.serve(sockets=plain),
+                                                   tls_server.serve(sockets=tls)))
+        except BaseException as exc:  # surfaced by start()
+            self._error = exc
+        finally:
+            for sock in plain + tls:
+                sock.close()
+            loop.close()
+
+    def stop(self) -> None:
+        """Stop servers, workers and the services this emulator started."""
+        for server in self._servers:
+            server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+            self._thread = None
+        if self.runtime is not None:
+            self.runtime.stop()
+        if self._redis is not None:
+            self._redis.stop()
+            self._redis = None
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+        if self._state_dir is not None:
+            shutil.rmtree(self._state_dir, ignore_errors=True)
+            self._state_dir = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- helpers
+    def token(self, user_id: str, expires_in: int = 24 * 3600) -> str:
+        return issue_local_token(user_id, self.jwt_secret, expires_in)
+
+    def invoke_result(self, function_logical_id: str, event: dict[str, Any]) -> InvokeResult:
+        if self.runtime is None:
+            raise RuntimeError("the emulator is not started")
+        return self.runtime.invoke(function_logical_id, event)
+
+    def invoke(self, function_logical_id: str, event: dict[str, Any]) -> Any:
+        """Invoke a function as Lambda would; returns its payload (or Lambda's error payload)."""
+        result = self.invoke_result(function_logical_id, event)
+        return result.payload if result.ok else result.error

