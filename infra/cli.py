@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 
@@ -42,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _run_local(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
@@ -56,6 +61,8 @@ def _run_local(args: argparse.Namespace) -> int:
         max_connection_duration=args.max_connection_duration,
         max_concurrency=args.max_concurrency,
     )
+    # `kill` (SIGTERM) stops it as cleanly as Ctrl-C: workers, redis-server, moto.
+    signal.signal(signal.SIGTERM, _interrupt)
     emulator.start()
     try:
         print(f"""

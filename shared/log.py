@@ -21,7 +21,8 @@ def setup() -> logging.Logger:
             handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
             root.addHandler(handler)
         root.setLevel(logging.INFO)
-        logging.getLogger("botocore").setLevel(logging.WARNING)
+        for noisy in ("botocore", "pynamodb", "mangum"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         _configured = True
     return logging.getLogger("switchboard")
 
