@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--idle-timeout", type=float, default=600.0)
     local.add_argument("--max-connection-duration", type=float, default=7200.0)
     local.add_argument("--max-concurrency", type=int, default=4)
+    local.add_argument("--no-schedules", dest="schedules", action="store_false",
+                       help="do not run the template's EventBridge schedules")
+    local.add_argument("--schedule-interval", type=float, default=None, metavar="SECONDS",
+                       help="run every schedule every SECONDS instead of at its own rate")
     local.add_argument("--quiet", action="store_true", help="do not relay function logs")
     token = commands.add_parser("token", help="print a JWT for USER (local development secret)")
     token.add_argument("user")
@@ -47,10 +51,11 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _run_local(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
-    emulator = Emulator(
+def emulator_from_args(args: argparse.Namespace) -> Emulator:
+    """The (unstarted) emulator that `switchboard local ARGS` runs."""
+    if args.schedule_interval is not None and args.schedule_interval <= 0:
+        raise SystemExit("--schedule-interval must be positive")
+    return Emulator(
         args.template,
         host=args.host,
         port=args.port,
@@ -60,7 +65,28 @@ def _run_local(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout,
         max_connection_duration=args.max_connection_duration,
         max_concurrency=args.max_concurrency,
+        schedules=args.schedules,
+        schedule_interval=args.schedule_interval,
     )
+
+
+def _schedules_line(emulator: Emulator) -> str:
+    schedules = emulator.template.schedules if emulator.template else []
+    if not schedules:
+        return "none"
+    if not emulator.schedules:
+        return f"{len(schedules)} (timers off: --no-schedules)"
+    line = ", ".join(f"{s.function_id} {s.expression}" + ("" if s.enabled else " (disabled)")
+                     for s in schedules)
+    if emulator.schedule_interval is not None:
+        line += f"   (all every {emulator.schedule_interval:g}s: --schedule-interval)"
+    return line
+
+
+def _run_local(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    emulator = emulator_from_args(args)
     # `kill` (SIGTERM) stops it as cleanly as Ctrl-C: workers, redis-server, moto.
     signal.signal(signal.SIGTERM, _interrupt)
     emulator.start()
@@ -73,6 +99,7 @@ Switchboard local emulator ({emulator.template_path})
                     {emulator.management_url_plain}
   DynamoDB:         {emulator.dynamodb_endpoint}
   Redis:            {emulator.redis_url}
+  Schedules:        {_schedules_line(emulator)}
   Mint a token:     switchboard token USER   (secret: {emulator.jwt_secret})
 Press Ctrl-C to stop.
 """, flush=True)

@@ -1,4 +1,7 @@
-"""Live WebSocket connections: their state, outbound sends, server-side closes, and the registry."""
+"""Live WebSocket connections: state, outbound sends, server-side closes, severing, registry.
+
+All methods run on the emulator's event loop.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,23 @@ import asyncio
 import contextlib
 import time
 from enum import Enum
+from typing import Any
 
 from starlette.websockets import WebSocket
 
 from infra.events import WebSocketConnectionInfo, now_ms
+
+
+def _transport_of(websocket: WebSocket) -> Any:
+    """The asyncio transport under a Starlette WebSocket served by uvicorn.
+
+    uvicorn hands the app its protocol's bound `receive`; the protocol owns the transport.
+    """
+    protocol = getattr(getattr(websocket, "_receive", None), "__self__", None)
+    transport = getattr(protocol, "transport", None)
+    if transport is None:
+        raise RuntimeError("cannot reach the TCP transport of this WebSocket")
+    return transport
 
 
 class State(Enum):
@@ -29,6 +45,7 @@ class Connection:
         self.started = time.monotonic()
         self.last_active = self.started
         self.close_requested: tuple[int, str] | None = None
+        self.severed = False  # dropped without a close frame; no $disconnect follows
         self._send_lock = asyncio.Lock()
 
     @property
@@ -63,6 +80,12 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.websocket.close(code=code, reason=reason)
 
+    def sever(self) -> None:
+        """Drop the TCP connection at once: no close frame, and no $disconnect afterwards."""
+        self.severed = True
+        self.state = State.CLOSED
+        _transport_of(self.websocket).abort()
+
 
 class Registry:
     """Connections by id; anything not CONNECTED is `Gone` to the Management API."""
@@ -82,3 +105,14 @@ class Registry:
 
     def all(self) -> list[Connection]:
         return list(self._connections.values())
+
+    def live_ids(self) -> list[str]:
+        return [c.id for c in self._connections.values() if c.connected]
+
+    def sever(self, connection_id: str) -> None:
+        """Forget a live connection and drop its socket, as if its $disconnect were lost."""
+        connection = self.live(connection_id)
+        if connection is None:
+            raise KeyError(f"no live connection {connection_id}")
+        self.remove(connection)
+        connection.sever()

@@ -1,7 +1,8 @@
 """The local Switchboard stack: services + Lambda runtime + API Gateway, in one object.
 
 `Emulator.start()` runs both uvicorn servers (plain and TLS) on their own asyncio loop in
-a background thread; several emulators may run in one process.
+a background thread, and the EventBridge schedule timers; several emulators may run in one
+process. Test hooks (`sever`, `stop_redis`/`start_redis`, `run_schedule`) are thread-safe.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -24,12 +26,14 @@ from infra.connections import Registry
 from infra.gateway import build_app
 from infra.intrinsics import URL_SUFFIX
 from infra.lambda_runtime import InvokeResult, LambdaRuntime, RuntimeSettings
+from infra.scheduler import Scheduler
 from infra.services import LocalRedis, MotoDynamoDB, create_tables
 from infra.template import Template, load_template
 from infra.websocket_api import StageSettings
 
 DEV_JWT_SECRET = "switchboard-local-development-secret"
 REGION = "us-east-1"
+T = TypeVar("T")
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -65,6 +69,8 @@ class Emulator:
         max_concurrency: int = 4,
         stack_name: str = "switchboard",
         tls_port: int = 0,
+        schedules: bool = True,
+        schedule_interval: float | None = None,
     ) -> None:
         self.template_path = Path(template_path).resolve()
         self.host = host
@@ -73,6 +79,8 @@ class Emulator:
         self.max_connection_duration = max_connection_duration
         self.max_concurrency = max_concurrency
         self.stack_name = stack_name
+        self.schedules = schedules
+        self.schedule_interval = schedule_interval
         self.parameter_overrides = dict(parameter_overrides or {})
         self.jwt_secret = self.parameter_overrides.get("JwtSecret") or DEV_JWT_SECRET
         self._requested_ports = (port, tls_port)
@@ -85,6 +93,7 @@ class Emulator:
         self.ca_bundle = ""
         self.template: Template | None = None
         self.runtime: LambdaRuntime | None = None
+        self.scheduler: Scheduler | None = None
         self.registry = Registry()
         self._moto: MotoDynamoDB | None = None
         self._redis: LocalRedis | None = None
@@ -167,6 +176,9 @@ class Emulator:
             idle_timeout=self.idle_timeout,
             max_connection_duration=self.max_connection_duration,
         ), self.registry)
+        scheduler = self.scheduler = Scheduler(
+            self.runtime, self.template.schedules, region=REGION,
+            account_id=self.template.account_id, interval=self.schedule_interval)
         common: dict[str, Any] = {"log_config": None, "log_level": "warning", "lifespan": "off",
                                   "timeout_graceful_shutdown": 5, "access_log": False}
         self._servers = [
@@ -184,6 +196,8 @@ class Emulator:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the emulator failed to start")
             time.sleep(0.02)
+        if self.schedules:
+            scheduler.start()
 
     def _serve(self, plain: list[socket.socket], tls: list[socket.socket]) -> None:
         loop = asyncio.new_event_loop()
@@ -201,7 +215,9 @@ class Emulator:
             loop.close()
 
     def stop(self) -> None:
-        """Stop servers, workers and the services this emulator started."""
+        """Stop timers, servers, workers and the services this emulator started."""
+        if self.scheduler is not None:
+            self.scheduler.cancel()
         for server in self._servers:
             server.should_exit = True
         if self._thread is not None:
@@ -209,6 +225,8 @@ class Emulator:
             self._thread = None
         if self.runtime is not None:
             self.runtime.stop()
+        if self.scheduler is not None:
+            self.scheduler.join()
         if self._redis is not None:
             self._redis.stop()
             self._redis = None
@@ -239,3 +257,60 @@ class Emulator:
         """Invoke a function as Lambda would; returns its payload (or Lambda's error payload)."""
         result = self.invoke_result(function_logical_id, event)
         return result.payload if result.ok else result.error
+
+    def run_schedule(self, function_logical_id: str, event_name: str | None = None) -> Any:
+        """Invoke a scheduled function once now, as its EventBridge rule would; returns the
+        payload (or Lambda's error payload). Waits for a timer-driven run in progress."""
+        if self.scheduler is None:
+            raise RuntimeError("the emulator is not started")
+        result = self.scheduler.run(self.scheduler.find(function_logical_id, event_name))
+        assert result is not None
+        return result.payload if result.ok else result.error
+
+    # ---------------------------------------------------------------- connections
+    def _on_loop(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the emulator's event loop (where connections live) and return its value."""
+        loop = self._loop
+        if loop is None or self._thread is None or loop.is_closed():
+            raise RuntimeError("the emulator is not started")
+        if self._thread is threading.current_thread():
+            return fn()
+
+        async def call() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout=10)
+
+    def connection_ids(self) -> list[str]:
+        """Ids of the connections the gateway holds as connected (the Management API's view)."""
+        return self._on_loop(self.registry.live_ids)
+
+    def sever(self, connection_id: str) -> None:
+        """Drop a client's TCP connection without a close frame and forget it, like API
+        Gateway losing a connection whose $disconnect never comes: $disconnect is NOT
+        invoked, and the Management API answers 410 for it. KeyError if it is not live."""
+        self._on_loop(lambda: self.registry.sever(connection_id))
+
+    # ---------------------------------------------------------------- Redis outages
+    @property
+    def owns_redis(self) -> bool:
+        """True when this emulator spawned its own redis-server (no redis_url / REDIS_URL)."""
+        return self._redis is not None
+
+    def _own_redis(self) -> LocalRedis:
+        if self._redis is None:
+            if self._redis_arg:
+                raise RuntimeError(
+                    f"this emulator uses an external Redis ({self._redis_arg}); stop_redis() "
+                    "and start_redis() only control the redis-server the emulator spawns")
+            raise RuntimeError("the emulator is not started")
+        return self._redis
+
+    def stop_redis(self) -> None:
+        """Stop the emulator's redis-server (a Redis outage); its data is lost."""
+        self._own_redis().stop()
+
+    def start_redis(self) -> None:
+        """Start the emulator's redis-server again on the same port, so `redis_url` (which
+        the functions hold) stays valid. Empty: the stopped server kept nothing."""
+        self._own_redis().start()

@@ -1,7 +1,8 @@
 """Backing services: DynamoDB (embedded moto server or a given endpoint) and Redis.
 
-Owns starting/stopping them, free-port selection, and creating the template's tables
-(with TTL) in whichever DynamoDB endpoint is used.
+Owns starting/stopping them (a spawned Redis can be stopped and restarted on the same port),
+free-port selection, and creating the template's tables (with TTL) in whichever DynamoDB
+endpoint is used.
 """
 
 from __future__ import annotations
@@ -122,7 +123,14 @@ class LocalRedis:
     def url(self) -> str:
         return f"redis://{self.host}:{self.port}/0"
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def start(self) -> None:
+        """Start redis-server on `self.port` (the same port again after a `stop`)."""
+        if self.running:
+            return
         self.process = subprocess.Popen(
             [redis_executable(), "--port", str(self.port), "--bind", self.host,
              "--save", "", "--appendonly", "no", "--dir", "/tmp", "--loglevel", "warning"],

@@ -1,7 +1,8 @@
 """The SAM template as the emulator sees it: functions, the WebSocket API, the HTTP API, tables.
 
 Loads template.yaml with cfn-lint's decoder, resolves intrinsics (see intrinsics.py) and
-builds plain dataclasses. Nothing about particular routes or functions is hard-coded here.
+builds plain dataclasses (including each function's EventBridge schedules). Nothing about
+particular routes or functions is hard-coded here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,19 @@ from infra.intrinsics import Resolver, TemplateError
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 _FUNCTION_IN_URI = re.compile(r"functions/(arn:[^/]+:function:[^/:]+)(?::[^/]+)?/invocations")
+SCHEDULE_EVENT_TYPES = ("Schedule", "ScheduleV2")
+
+
+@dataclass
+class Schedule:
+    """One EventBridge schedule of a function (a SAM `Schedule` or `ScheduleV2` event)."""
+
+    function_id: str
+    event_name: str
+    expression: str  # `rate(5 minutes)`, `cron(* * * * ? *)`, as written
+    rule_name: str
+    enabled: bool = True
+    input: str | None = None  # a JSON document sent instead of the Scheduled Event
 
 
 @dataclass
@@ -33,6 +47,7 @@ class Function:
     runtime: str = "python3.12"
     layer_dirs: list[Path] = field(default_factory=list)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    schedules: list[Schedule] = field(default_factory=list)
 
 
 @dataclass
@@ -92,6 +107,10 @@ class Template:
     http_routes: list[HttpRoute]
     tables: dict[str, Table]
 
+    @property
+    def schedules(self) -> list[Schedule]:
+        return [s for function in self.functions.values() for s in function.schedules]
+
     def rewrite_environment(self, old_host: str, new_host: str) -> None:
         """Point every function environment value that names `old_host` at `new_host`."""
         for function in self.functions.values():
@@ -134,6 +153,36 @@ def _env_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _enabled(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "off", "disabled")
+    return bool(value)
+
+
+def _schedules(function_id: str, events: dict[str, Any], stack_name: str) -> list[Schedule]:
+    """The `Schedule` / `ScheduleV2` events of one function."""
+    out = []
+    for event_name, event in events.items():
+        if not isinstance(event, dict) or event.get("Type") not in SCHEDULE_EVENT_TYPES:
+            continue
+        props = event.get("Properties") or {}
+        expression = props.get("Schedule", props.get("ScheduleExpression"))
+        if not expression:
+            raise TemplateError(f"{function_id}.{event_name}: a schedule without an expression")
+        enabled = (_enabled(props.get("Enabled", True))
+                   and str(props.get("State", "ENABLED")).upper() != "DISABLED")
+        payload = props.get("Input")
+        out.append(Schedule(
+            function_id=function_id,
+            event_name=str(event_name),
+            expression=str(expression),
+            rule_name=str(props.get("Name") or f"{stack_name}-{function_id}-{event_name}"),
+            enabled=enabled,
+            input=None if payload is None else str(payload),
+        ))
+    return out
+
+
 def _code_uri(value: Any, base: Path, logical_id: str) -> Path:
     if isinstance(value, dict):
         raise TemplateError(f"{logical_id}: only local CodeUri/ContentUri paths are supported")
@@ -161,6 +210,7 @@ class _Builder:
             if res["Type"] == "AWS::Serverless::Function":
                 props = _merge_globals(props, globals_)
             code = props.get("CodeUri", props.get("Code"))
+            events = props.get("Events") or {}
             env = (props.get("Environment") or {}).get("Variables") or {}
             layer_dirs = []
             for arn in props.get("Layers") or []:
@@ -181,7 +231,8 @@ class _Builder:
                 memory_size=int(props.get("MemorySize", 128)),
                 runtime=str(props.get("Runtime", "python3.12")),
                 layer_dirs=layer_dirs,
-                events=props.get("Events") or {},
+                events=events,
+                schedules=_schedules(lid, events, self.r.stack_name),
             )
         return out
 

@@ -2,7 +2,7 @@
 
 Owns one client socket from upgrade to close: route selection by the API's
 RouteSelectionExpression, route responses, the 128 KB / binary-frame / idle / max-duration
-limits, and the exactly-once $disconnect.
+limits, and the exactly-once $disconnect (never for a connection severed on purpose).
 """
 
 from __future__ import annotations
@@ -208,7 +208,8 @@ class WebSocketGateway:
             connection.state = State.CLOSED
             if connection.close_requested:
                 code, reason = connection.close_requested
-            await self._disconnect(connection, code, reason)
+            if not connection.severed:
+                await self._disconnect(connection, code, reason)
 
     async def _receive_loop(self, connection: Connection) -> tuple[int, str]:
         pending: set[asyncio.Task[None]] = set()

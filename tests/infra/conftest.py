@@ -19,8 +19,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
-    with Emulator(FIXTURES / "template.yaml", stage="local", idle_timeout=30,
-                  max_connection_duration=120) as emu:
+    # No schedule timers here: scheduled fixtures run on demand (or in their own emulator).
+    with Emulator(
+        FIXTURES / "template.yaml",
+        stage="local",
+        idle_timeout=30,
+        max_connection_duration=120,
+        schedules=False,
+    ) as emu:
         yield emu
 
 
@@ -48,12 +54,12 @@ class Recorder:
         raise AssertionError(f"no {route_key} event matched")
 
     def connect_event(self, tag: str) -> dict[str, Any]:
-        return self.wait("$connect",
-                         lambda e: (e.get("queryStringParameters") or {}).get("tag") == tag)
+        return self.wait(
+            "$connect", lambda e: (e.get("queryStringParameters") or {}).get("tag") == tag
+        )
 
     def for_connection(self, route_key: str, connection_id: str) -> dict[str, Any]:
-        return self.wait(route_key,
-                         lambda e: e["requestContext"]["connectionId"] == connection_id)
+        return self.wait(route_key, lambda e: e["requestContext"]["connectionId"] == connection_id)
 
 
 def new_tag() -> str:

@@ -22,7 +22,8 @@ def management(emulator: Emulator, tls: bool = True):  # noqa: ANN201 - boto3 cl
         endpoint_url=emulator.management_url if tls else emulator.management_url_plain,
         verify=emulator.ca_bundle if tls else None,
         region_name="us-east-1",
-        aws_access_key_id="x", aws_secret_access_key="y",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
     )
 
 
@@ -52,15 +53,25 @@ def test_post_get_delete(emulator: Emulator, recorder: Recorder) -> None:
     time.sleep(0.1)
     with pytest.raises(api.exceptions.GoneException):
         api.post_to_connection(ConnectionId=conn_id, Data=b"late")
-    assert len([e for e in recorder.events("$disconnect")
-                if e["requestContext"]["connectionId"] == conn_id]) == 1
+    assert (
+        len(
+            [
+                e
+                for e in recorder.events("$disconnect")
+                if e["requestContext"]["connectionId"] == conn_id
+            ]
+        )
+        == 1
+    )
 
 
 def test_unknown_connection_is_gone(emulator: Emulator) -> None:
     api = management(emulator)
-    for call in (lambda: api.post_to_connection(ConnectionId="nope", Data=b"x"),
-                 lambda: api.get_connection(ConnectionId="nope"),
-                 lambda: api.delete_connection(ConnectionId="nope")):
+    for call in (
+        lambda: api.post_to_connection(ConnectionId="nope", Data=b"x"),
+        lambda: api.get_connection(ConnectionId="nope"),
+        lambda: api.delete_connection(ConnectionId="nope"),
+    ):
         with pytest.raises(api.exceptions.GoneException):
             call()
     raw = httpx.post(f"{emulator.management_url_plain}/@connections/nope", content=b"x")

@@ -50,9 +50,11 @@ def test_timeout_kills_the_worker(emulator: Emulator) -> None:
 
 
 def test_rest_app_gets_http_api_v2_events(emulator: Emulator) -> None:
-    response = httpx.post(f"{emulator.rest_url}/chats/42?x=1&x=2&y=z",
-                          content=b'{"a": 1}', headers={"Content-Type": "application/json",
-                                                        "Cookie": "c=1; d=2", "X-Thing": "t"})
+    response = httpx.post(
+        f"{emulator.rest_url}/chats/42?x=1&x=2&y=z",
+        content=b'{"a": 1}',
+        headers={"Content-Type": "application/json", "Cookie": "c=1; d=2", "X-Thing": "t"},
+    )
     assert response.status_code == 201
     assert response.headers["x-probe"] == "1"
     assert response.headers["set-cookie"] == "a=1"
@@ -70,12 +72,18 @@ def test_rest_app_gets_http_api_v2_events(emulator: Emulator) -> None:
 
 
 def test_tables_created_from_the_template(emulator: Emulator) -> None:
-    client = boto3.client("dynamodb", endpoint_url=emulator.dynamodb_endpoint,
-                          region_name="us-east-1", aws_access_key_id="x",
-                          aws_secret_access_key="y")
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=emulator.dynamodb_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+    )
     table = client.describe_table(TableName="switchboard-ItemsTable")["Table"]
     assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {
-        "pk": "HASH", "sk": "RANGE"}
+        "pk": "HASH",
+        "sk": "RANGE",
+    }
     assert [g["IndexName"] for g in table["GlobalSecondaryIndexes"]] == ["byOwner"]
     assert [i["IndexName"] for i in table["LocalSecondaryIndexes"]] == ["byOwnerLocal"]
     ttl = client.describe_time_to_live(TableName="switchboard-ItemsTable")

@@ -33,10 +33,16 @@ def test_project_template_is_fully_read() -> None:
 
 
 def test_intrinsics() -> None:
-    resources = {"Fn": {"Type": "AWS::Serverless::Function", "Properties": {}},
-                 "T": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "fixed"}}}
-    r = Resolver(resources=resources, parameters={"P": "v"}, stack_name="s",
-                 conditions={"IsV": {"Fn::Equals": [{"Ref": "P"}, "v"]}})
+    resources = {
+        "Fn": {"Type": "AWS::Serverless::Function", "Properties": {}},
+        "T": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": "fixed"}},
+    }
+    r = Resolver(
+        resources=resources,
+        parameters={"P": "v"},
+        stack_name="s",
+        conditions={"IsV": {"Fn::Equals": [{"Ref": "P"}, "v"]}},
+    )
     assert r.resolve({"Fn::Sub": "${P}-${AWS::Region}-${!Literal}"}) == "v-us-east-1-${Literal}"
     assert r.resolve({"Fn::Sub": ["${X}/${T}", {"X": {"Ref": "P"}}]}) == "v/fixed"
     assert r.resolve({"Fn::GetAtt": ["Fn", "Arn"]}).endswith(":function:s-Fn")

@@ -14,9 +14,11 @@ from websockets.sync.client import connect
 
 from infra.emulator import Emulator
 
-URI = ("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
-       "${PingFunction.Arn}/invocations")
-PING = '''
+URI = (
+    "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+    "${PingFunction.Arn}/invocations"
+)
+PING = """
   PingFunction:
     Type: AWS::Serverless::Function
     Properties:
@@ -43,15 +45,15 @@ PING = '''
       ApiId: !Ref WebSocketApi
       RouteId: !Ref PingRoute
       RouteResponseKey: $default
-'''
+"""
 
-PING_CODE = '''
+PING_CODE = """
 import json
 
 
 def on_ping(event, context):
     return {"statusCode": 200, "body": json.dumps({"pong": json.loads(event["body"])["n"]})}
-'''
+"""
 
 
 def _without_default(text: str) -> str:
@@ -75,9 +77,13 @@ def copied(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iter
     head, tail = template.split("\nResources:\n", 1)
     ping = PING.replace("{URI}", URI)
     (root / "template.yaml").write_text(f"{head}\nResources:\n{ping}{tail}")
-    with Emulator(Path(root / "template.yaml"), stage="dev", idle_timeout=1.5,
-                  dynamodb_endpoint=emulator.dynamodb_endpoint,
-                  redis_url=emulator.redis_url) as emu:
+    with Emulator(
+        Path(root / "template.yaml"),
+        stage="dev",
+        idle_timeout=1.5,
+        dynamodb_endpoint=emulator.dynamodb_endpoint,
+        redis_url=emulator.redis_url,
+    ) as emu:
         yield emu
 
 

@@ -23,18 +23,25 @@ def refused_status(emulator: Emulator, url_query: str) -> int:
     return info.value.response.status_code
 
 
-@pytest.mark.parametrize(("query", "status"), [
-    ("", 401),                # identity source missing: the authorizer is not even invoked
-    ("token=bad", 403),       # Deny policy
-    ("token=raise", 401),     # raise Exception("Unauthorized")
-    ("token=crash", 500),     # any other authorizer failure
-])
-def test_authorizer_refusals(emulator: Emulator, recorder: Recorder, query: str,
-                             status: int) -> None:
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("", 401),  # identity source missing: the authorizer is not even invoked
+        ("token=bad", 403),  # Deny policy
+        ("token=raise", 401),  # raise Exception("Unauthorized")
+        ("token=crash", 500),  # any other authorizer failure
+    ],
+)
+def test_authorizer_refusals(
+    emulator: Emulator, recorder: Recorder, query: str, status: int
+) -> None:
     tag = new_tag()
     assert refused_status(emulator, f"{query}&tag={tag}") == status
-    assert not [e for e in recorder.events("$connect")
-                if (e.get("queryStringParameters") or {}).get("tag") == tag]
+    assert not [
+        e
+        for e in recorder.events("$connect")
+        if (e.get("queryStringParameters") or {}).get("tag") == tag
+    ]
 
 
 def test_connect_handler_can_refuse(emulator: Emulator) -> None:
@@ -56,10 +63,16 @@ def test_event_shapes(emulator: Emulator, recorder: Recorder) -> None:
         assert ctx["eventType"] == "CONNECT" and ctx["routeKey"] == "$connect"
         assert ctx["domainName"] == f"127.0.0.1:{emulator.tls_port}"
         assert ctx["stage"] == "local" and ctx["messageDirection"] == "IN"
-        assert ctx["authorizer"] == {"userId": "user-1", "role": "tester",
-                                     "principalId": "user-1"}
-        for key in ("extendedRequestId", "requestTime", "connectedAt", "requestTimeEpoch",
-                    "requestId", "apiId", "identity"):
+        assert ctx["authorizer"] == {"userId": "user-1", "role": "tester", "principalId": "user-1"}
+        for key in (
+            "extendedRequestId",
+            "requestTime",
+            "connectedAt",
+            "requestTimeEpoch",
+            "requestId",
+            "apiId",
+            "identity",
+        ):
             assert key in ctx
         assert "messageId" not in ctx
         assert ctx["requestTime"].endswith(" +0000")
@@ -113,10 +126,10 @@ def test_integration_errors(emulator: Emulator) -> None:
             assert reply["connectionId"] and reply["requestId"]
 
 
-@pytest.mark.parametrize(("payload", "code"), [("x" * (128 * 1024 + 1), 1009),
-                                               (b"\x00\x01", 1003)])
-def test_frame_limits(emulator: Emulator, recorder: Recorder, payload: str | bytes,
-                      code: int) -> None:
+@pytest.mark.parametrize(("payload", "code"), [("x" * (128 * 1024 + 1), 1009), (b"\x00\x01", 1003)])
+def test_frame_limits(
+    emulator: Emulator, recorder: Recorder, payload: str | bytes, code: int
+) -> None:
     tag = new_tag()
     with open_socket(emulator, tag=tag) as ws:
         conn_id = recorder.connect_event(tag)["requestContext"]["connectionId"]
