@@ -12,6 +12,7 @@ import time
 import jwt
 
 from shared.config import Settings, settings
+from shared.protocol import ID_PATTERN
 
 MAX_TOKEN_LENGTH = 8192
 ASYMMETRIC_PREFIXES = ("RS", "ES", "PS")
@@ -69,7 +70,8 @@ def verify_token(token: str | None, config: Settings | None = None) -> str:
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise AuthError(str(exc)) from exc
     subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject or len(subject) > 128:
+    # User ids become room names and Redis keys: hold them to the protocol's id shape.
+    if not isinstance(subject, str) or not ID_PATTERN.match(subject):
         raise AuthError("invalid sub")
     return subject
 

@@ -30,8 +30,13 @@ MANAGEMENT_CONFIG = Config(
 
 
 def _count(model: Any, **_: Any) -> None:
+    record(f"{model.service_model.service_name}.{model.name}")
+
+
+def record(call: str) -> None:
+    """Count one call (AWS API calls are counted automatically; Redis counts its round trips)."""
     with _lock:
-        _calls[f"{model.service_model.service_name}.{model.name}"] += 1
+        _calls[call] += 1
 
 
 def _instrument(client: BaseClient) -> BaseClient:
@@ -41,7 +46,14 @@ def _instrument(client: BaseClient) -> BaseClient:
     return client
 
 
-MODELS = (models.Connection, models.RoomEntry, models.Chat, models.Member, models.Message)
+MODELS = (
+    models.Connection,
+    models.RoomEntry,
+    models.Chat,
+    models.Member,
+    models.Message,
+    models.User,
+)
 
 
 def dynamodb() -> BaseClient:

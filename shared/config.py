@@ -27,6 +27,10 @@ class Settings:
     messages_table: str = field(
         default_factory=lambda: os.environ.get("MESSAGES_TABLE", "messages")
     )
+    users_table: str = field(default_factory=lambda: os.environ.get("USERS_TABLE", "users"))
+    presence_ttl_seconds: int = field(
+        default_factory=lambda: int(os.environ.get("PRESENCE_TTL_SECONDS") or 130)
+    )
     jwt_secret: str = field(default_factory=lambda: os.environ.get("JWT_SECRET", ""))
     jwt_jwks_url: str = field(default_factory=lambda: os.environ.get("JWT_JWKS_URL", ""))
     jwt_algorithms: tuple[str, ...] = field(

@@ -55,6 +55,26 @@ def unregister(connection_id: str) -> int:
     return len(entries)
 
 
+# A post to a connection whose $connect has not returned yet gets 410 too; such a
+# connection is young and must not be cleaned up.
+GONE_GRACE_MS = 10_000
+
+
+def unregister_if_stale(connection_id: str) -> bool:
+    """Clean up after a 410, unless the connection is still completing its $connect.
+
+    Costs one GetItem, plus unregister() when stale. Returns whether it cleaned up.
+    """
+    try:
+        record = Connection.get(connection_id, consistent_read=True)
+    except Connection.DoesNotExist:
+        record = None
+    if record is not None and record.connected_at > time.time() * 1000 - GONE_GRACE_MS:
+        return False
+    unregister(connection_id)
+    return True
+
+
 def user_connection_ids(user_id: str) -> list[str]:
     """A user's live connections (every device), from the connections' byUser index."""
     return [c.connection_id for c in Connection.by_user.query(user_id)]

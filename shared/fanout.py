@@ -46,7 +46,7 @@ def _post(endpoint: str, connection_id: str, payload: bytes) -> str:
         return "delivered"
     except client.exceptions.GoneException:
         try:
-            connections.unregister(connection_id)
+            connections.unregister_if_stale(connection_id)
         except Exception:  # the TTL removes it later; never fail the fan-out for this
             log.exception("cleanup of gone connection %s failed", connection_id)
         return "gone"

@@ -1,4 +1,4 @@
-"""Messages: idempotent store (one conditional Put) and newest-first history."""
+"""Messages: idempotent store (one conditional Put), newest-first history, lookups, wire shape."""
 
 from __future__ import annotations
 
@@ -13,14 +13,29 @@ MAX_PAGE = 100
 DEFAULT_PAGE = 50
 
 
+def reactions_to_wire(reactions: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+    """``{emoji: {count, users}}``, emojis and users sorted; emojis nobody uses left out."""
+    return {
+        emoji: {"count": len(users), "users": sorted(users)}
+        for emoji, users in sorted(reactions.items())
+        if users
+    }
+
+
 def to_wire(message: Message) -> dict[str, Any]:
+    """The client's view of a message; a deleted one is a tombstone (no body, no reactions)."""
+    deleted = message.deleted_at is not None
     return {
         "id": message.id,
         "chatId": message.chat_id,
         "senderId": message.sender_id,
-        "body": message.body,
+        "body": None if deleted else message.body,
         "createdAt": ids.iso_from_ms(int(message.created_at)),
         "clientMessageId": message.client_message_id,
+        "version": int(message.version or 1),
+        "editedAt": ids.iso_from_ms(int(message.edited_at)) if message.edited_at else None,
+        "deleted": deleted,
+        "reactions": {} if deleted else reactions_to_wire(message.reactions),
     }
 
 
@@ -76,3 +91,17 @@ def history(
     more = len(page) > limit
     page = page[:limit]
     return page, (page[-1].id if more else None)
+
+
+def find(chat_id: str, message_id: str) -> Message | None:
+    """A chat's message by its id, or None: one strongly consistent Query of byTime."""
+    found = Message.by_time.query(
+        chat_id, range_key_condition=MessagesByTime.id == message_id, consistent_read=True, limit=1
+    )
+    return next(iter(found), None)
+
+
+def newest(chat_id: str) -> Message | None:
+    """A chat's newest message, or None: one strongly consistent Query of byTime."""
+    found = Message.by_time.query(chat_id, scan_index_forward=False, consistent_read=True, limit=1)
+    return next(iter(found), None)

@@ -7,8 +7,9 @@ the endpoint from the standard AWS_ENDPOINT_URL_DYNAMODB when it is set.
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import (
     AllProjection,
     GlobalSecondaryIndex,
@@ -113,10 +114,15 @@ class Member(Model):
     user_id = UnicodeAttribute(range_key=True, attr_name="userId")
     role = UnicodeAttribute(default="member", attr_name="role")  # "admin" | "member"
     joined_at = NumberAttribute(attr_name="joinedAt")  # epoch ms
+    last_read_id = UnicodeAttribute(null=True, attr_name="lastReadId")  # read receipts
+    read_at = NumberAttribute(null=True, attr_name="readAt")  # epoch ms
     by_user = MembersByUser()
 
 
 # ---------------------------------------------------------------- messages
+
+
+REACTION_PREFIX = "reaction:"  # attribute name prefix of a message's per-emoji user sets
 
 
 class MessagesByTime(LocalSecondaryIndex["Message"]):
@@ -138,10 +144,49 @@ class Message(Model):
     dedup_key = UnicodeAttribute(range_key=True, attr_name="dedupKey")
     id = UnicodeAttribute(attr_name="id")
     sender_id = UnicodeAttribute(attr_name="senderId")
-    body = UnicodeAttribute(attr_name="body")
+    body = UnicodeAttribute(null=True, attr_name="body")  # removed by a delete
     created_at = NumberAttribute(attr_name="createdAt")  # epoch ms
     client_message_id = UnicodeAttribute(attr_name="clientMessageId")
+    version = NumberAttribute(default=1, attr_name="version")  # +1 per edit/delete/reaction
+    edited_at = NumberAttribute(null=True, attr_name="editedAt")  # epoch ms
+    deleted_at = NumberAttribute(null=True, attr_name="deletedAt")  # epoch ms
+    deleted_by = UnicodeAttribute(null=True, attr_name="deletedBy")
+    # Reactions: one top-level string set of user ids per emoji, named
+    # REACTION_PREFIX + emoji (ADD/DELETE work atomically on top-level sets
+    # only), and the set of emojis in use, which caps how many there can be.
+    reaction_emojis = UnicodeSetAttribute(null=True, attr_name="reactionEmojis")
     by_time = MessagesByTime()
+
+    @classmethod
+    def from_raw_data(cls, data: dict[str, Any]) -> Message:
+        """Every read goes through here: keep the per-emoji reaction sets too."""
+        message = super().from_raw_data(data)
+        message._reactions = {
+            name[len(REACTION_PREFIX) :]: set(value["SS"])
+            for name, value in data.items()
+            if name.startswith(REACTION_PREFIX) and "SS" in value
+        }
+        return message
+
+    @property
+    def reactions(self) -> dict[str, set[str]]:
+        """emoji -> the ids of the users who reacted with it (none on a new message)."""
+        return getattr(self, "_reactions", None) or {}
+
+
+# ---------------------------------------------------------------- users
+
+
+class User(Model):
+    """Durable per-user presence: last seen and the chosen status."""
+
+    class Meta(_Meta):
+        table_name = _SETTINGS.users_table
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    last_seen = NumberAttribute(null=True, attr_name="lastSeen")  # epoch ms
+    status = UnicodeAttribute(null=True, attr_name="status")  # "online" | "away" | "busy"
+    status_text = UnicodeAttribute(null=True, attr_name="statusText")
 
 
 def dedup_key(sender_id: str, client_message_id: str) -> str:

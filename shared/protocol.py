@@ -20,7 +20,19 @@ class Action(StrEnum):
     """Client -> server actions; each is a route (RouteKey) in template.yaml."""
 
     HELLO = "hello"
+    SYNC = "sync"
     MESSAGE_SEND = "message:send"
+    MESSAGE_EDIT = "message:edit"
+    MESSAGE_DELETE = "message:delete"
+    MESSAGE_REACT = "message:react"
+    MESSAGE_UNREACT = "message:unreact"
+    MESSAGE_READ = "message:read"
+    CHAT_READ_ALL = "chat:read-all"
+    PRESENCE_HEARTBEAT = "presence:heartbeat"
+    PRESENCE_SET = "presence:set"
+    TYPING_START = "typing:start"
+    TYPING_STOP = "typing:stop"
+    TYPING_LIST = "typing:list"
 
 
 class Event(StrEnum):
@@ -30,7 +42,15 @@ class Event(StrEnum):
     ERROR = "error"
     CONNECTION_SUCCESS = "connection:success"
     MESSAGE_NEW = "message:new"
+    MESSAGE_EDITED = "message:edited"
+    MESSAGE_DELETED = "message:deleted"
+    MESSAGE_REACTION = "message:reaction"
+    MESSAGE_READ = "message:read"
     CHAT_CREATED = "chat:created"
+    CHAT_MEMBER_ADDED = "chat:member-added"
+    CHAT_MEMBER_REMOVED = "chat:member-removed"
+    USER_STATUS = "user:status"
+    TYPING = "typing"
 
 
 class ErrorCode(StrEnum):
@@ -39,6 +59,7 @@ class ErrorCode(StrEnum):
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -49,7 +70,11 @@ MAX_BODY_CHARS = 4000
 MAX_ID_CHARS = 128
 MAX_CHAT_NAME_CHARS = 200
 MAX_CHAT_MEMBERS = 100
+MAX_EMOJI_CHARS = 32
+MAX_STATUS_TEXT_CHARS = 100
+MAX_SYNC_CHATS = 100
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@|+=-]{1,128}$")
+PRESENCE_STATUSES = ("online", "away", "busy")
 
 
 class ProtocolError(Exception):
@@ -66,20 +91,47 @@ class ProtocolError(Exception):
 
 @dataclass(frozen=True)
 class Field:
-    """One field of an action's ``data``: a string, validated for shape and length."""
+    """One field of an action's ``data``.
+
+    kinds: ``id`` (ID_PATTERN), ``text`` (free text up to max_chars, no control
+    characters but newline and tab), ``emoji`` (1-32 characters, no whitespace
+    or control characters), ``choice`` (one of ``choices``), ``id_map`` (an
+    object of at most MAX_SYNC_CHATS ids, each mapped to an id or null).
+    """
 
     required: bool = True
     max_chars: int = MAX_ID_CHARS
     is_id: bool = True
+    kind: str = ""
+    choices: tuple[str, ...] = ()
 
+    @property
+    def resolved_kind(self) -> str:
+        return self.kind or ("id" if self.is_id else "text")
+
+
+ID = Field()
+BODY = Field(max_chars=MAX_BODY_CHARS, is_id=False)
+EMOJI = Field(kind="emoji", max_chars=MAX_EMOJI_CHARS)
 
 ACTION_FIELDS: dict[Action, dict[str, Field]] = {
     Action.HELLO: {},
-    Action.MESSAGE_SEND: {
-        "chatId": Field(),
-        "body": Field(max_chars=MAX_BODY_CHARS, is_id=False),
-        "clientMessageId": Field(required=False),
+    Action.SYNC: {"chats": Field(kind="id_map")},
+    Action.MESSAGE_SEND: {"chatId": ID, "body": BODY, "clientMessageId": Field(required=False)},
+    Action.MESSAGE_EDIT: {"chatId": ID, "messageId": ID, "body": BODY},
+    Action.MESSAGE_DELETE: {"chatId": ID, "messageId": ID},
+    Action.MESSAGE_REACT: {"chatId": ID, "messageId": ID, "emoji": EMOJI},
+    Action.MESSAGE_UNREACT: {"chatId": ID, "messageId": ID, "emoji": EMOJI},
+    Action.MESSAGE_READ: {"chatId": ID, "messageId": ID},
+    Action.CHAT_READ_ALL: {"chatId": ID},
+    Action.PRESENCE_HEARTBEAT: {},
+    Action.PRESENCE_SET: {
+        "status": Field(kind="choice", choices=PRESENCE_STATUSES),
+        "text": Field(required=False, max_chars=MAX_STATUS_TEXT_CHARS, is_id=False),
     },
+    Action.TYPING_START: {"chatId": ID},
+    Action.TYPING_STOP: {"chatId": ID},
+    Action.TYPING_LIST: {"chatId": ID},
 }
 
 
@@ -89,7 +141,7 @@ class Request:
 
     action: Action
     request_id: str | int | None
-    data: dict[str, str]
+    data: dict[str, Any]
 
 
 def _check_request_id(value: Any) -> str | int | None:
@@ -115,10 +167,43 @@ def peek_request_id(body: str | None) -> str | int | None:
         return None
 
 
-def _validate_string(name: str, value: Any, spec: Field) -> str:
+def _validate_id_map(name: str, value: Any) -> dict[str, str | None]:
+    if not isinstance(value, dict) or len(value) > MAX_SYNC_CHATS:
+        raise ProtocolError(
+            ErrorCode.BAD_REQUEST, f"data.{name} must be an object of at most {MAX_SYNC_CHATS} ids"
+        )
+    for key, item in value.items():
+        if not ID_PATTERN.match(key) or not (item is None or _is_id(item)):
+            raise ProtocolError(ErrorCode.BAD_REQUEST, f"data.{name} must map ids to an id or null")
+    return value
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(ID_PATTERN.match(value))
+
+
+def _validate_value(name: str, value: Any, spec: Field) -> Any:
+    kind = spec.resolved_kind
+    if kind == "id_map":
+        return _validate_id_map(name, value)
     if not isinstance(value, str):
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"data.{name} must be a string")
-    if spec.is_id:
+    if kind == "choice":
+        if value not in spec.choices:
+            raise ProtocolError(
+                ErrorCode.BAD_REQUEST, f"data.{name} must be one of {', '.join(spec.choices)}"
+            )
+        return value
+    if kind == "emoji":
+        if not 0 < len(value) <= spec.max_chars or any(
+            ch.isspace() or ord(ch) < 32 or ch == "\x7f" for ch in value
+        ):
+            raise ProtocolError(
+                ErrorCode.BAD_REQUEST,
+                f"data.{name} must be 1-{spec.max_chars} characters without spaces",
+            )
+        return value
+    if kind == "id":
         if not ID_PATTERN.match(value):
             raise ProtocolError(
                 ErrorCode.BAD_REQUEST,
@@ -136,20 +221,20 @@ def _validate_string(name: str, value: Any, spec: Field) -> str:
     return value
 
 
-def validate_fields(fields: dict[str, Field], data: Any, where: str = "data") -> dict[str, str]:
+def validate_fields(fields: dict[str, Field], data: Any, where: str = "data") -> dict[str, Any]:
     """Check ``data`` against a field table: no missing, extra or mistyped fields."""
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"{where} must be an object")
     extra = sorted(set(data) - set(fields))
     if extra:
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"unexpected field {where}.{extra[0]}")
-    clean: dict[str, str] = {}
+    clean: dict[str, Any] = {}
     for name, spec in fields.items():
         if name not in data or data[name] is None:
             if spec.required:
                 raise ProtocolError(ErrorCode.BAD_REQUEST, f"{where}.{name} is required")
             continue
-        clean[name] = _validate_string(name, data[name], spec)
+        clean[name] = _validate_value(name, data[name], spec)
     return clean
 
 

@@ -7,7 +7,6 @@ the caller is not a member of is 404, so chat ids cannot be probed.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.applications import Starlette
@@ -16,46 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from shared import chats, fanout, messages, protocol
-from shared.auth import AuthError, verify_token
+from shared import chats, fanout, messages, protocol, receipts, rest_members, sync
 from shared.protocol import ErrorCode, Event, Field, ProtocolError
+from shared.rest_support import ApiError, caller_id, error_response, json_object
 
-MAX_REQUEST_BYTES = 64 * 1024
 CHAT_FIELDS = {"name": Field(required=False, max_chars=protocol.MAX_CHAT_NAME_CHARS, is_id=False)}
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-def caller_id(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, ErrorCode.UNAUTHORIZED, "missing bearer token")
-    try:
-        return verify_token(token.strip())
-    except AuthError as error:
-        raise ApiError(401, ErrorCode.UNAUTHORIZED, "invalid token") from error
-
-
-async def json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_REQUEST_BYTES:
-        raise ApiError(413, ErrorCode.BAD_REQUEST, "request body too large")
-    try:
-        body = json.loads(raw or b"{}")
-    except (ValueError, RecursionError) as error:
-        raise ApiError(400, ErrorCode.BAD_REQUEST, "body is not valid JSON") from error
-    if not isinstance(body, dict):
-        raise ApiError(400, ErrorCode.BAD_REQUEST, "body must be a JSON object")
-    return body
 
 
 def _member_list(value: Any) -> list[str]:
@@ -84,7 +48,16 @@ async def create_chat(request: Request) -> JSONResponse:
 
 async def list_chats(request: Request) -> JSONResponse:
     user_id = caller_id(request)
-    return JSONResponse({"chats": [chats.chat_to_wire(c) for c in chats.user_chats(user_id)]})
+    chat_list = chats.user_chats(user_id)
+    summaries = receipts.chat_summaries(user_id, chat_list)
+    return JSONResponse(
+        {
+            "chats": [
+                {**chats.chat_to_wire(chat), **summary}
+                for chat, summary in zip(chat_list, summaries, strict=True)
+            ]
+        }
+    )
 
 
 def _query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -103,8 +76,16 @@ async def chat_messages(request: Request) -> JSONResponse:
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such chat")
     limit = _query_int(request, "limit", messages.DEFAULT_PAGE, 1, messages.MAX_PAGE)
     cursor = request.query_params.get("cursor")
-    if cursor is not None and not protocol.ID_PATTERN.match(cursor):
-        raise ApiError(400, ErrorCode.BAD_REQUEST, "invalid cursor")
+    after = request.query_params.get("after")
+    for name, value in (("cursor", cursor), ("after", after)):
+        if value is not None and not protocol.ID_PATTERN.match(value):
+            raise ApiError(400, ErrorCode.BAD_REQUEST, f"invalid {name}")
+    if after is not None:  # oldest first, newer than `after`: catching up after a sync
+        newer, more = sync.messages_after(chat_id, after, limit)
+        next_after = newer[-1].id if more else None
+        return JSONResponse(
+            {"messages": [messages.to_wire(m) for m in newer], "nextCursor": next_after}
+        )
     page, next_cursor = messages.history(chat_id, limit, cursor)
     return JSONResponse(
         {"messages": [messages.to_wire(m) for m in page], "nextCursor": next_cursor}
@@ -136,6 +117,7 @@ app = Starlette(
         Route("/chats", create_chat, methods=["POST"]),
         Route("/chats", list_chats, methods=["GET"]),
         Route("/chats/{chat_id}/messages", chat_messages, methods=["GET"]),
+        *rest_members.routes,
     ],
     exception_handlers={
         ApiError: _api_error,

@@ -22,7 +22,8 @@ TEMPLATE = ROOT / "template.yaml"
 def emulator() -> Iterator[Any]:
     from infra.emulator import Emulator
 
-    emu = Emulator(TEMPLATE, stage="test")
+    # Schedules off: tests run the sweeper when they mean to (emulator.run_schedule).
+    emu = Emulator(TEMPLATE, stage="test", schedules=False)
     emu.start()
     try:
         yield emu

@@ -54,6 +54,7 @@ MODEL_ENV = {
     models.Chat: "CHATS_TABLE",
     models.Member: "MEMBERS_TABLE",
     models.Message: "MESSAGES_TABLE",
+    models.User: "USERS_TABLE",
 }
 
 

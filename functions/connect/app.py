@@ -1,4 +1,5 @@
-"""$connect: registers the connection and joins its rooms (user + every chat).
+"""$connect: registers the connection, joins its rooms (user + every chat) and its
+presence session; a user's first session announces them online to their contacts.
 
 A connection can't be posted to during its own $connect (API Gateway answers
 410), so the greeting comes later, in answer to the client's `hello`.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from shared import aws, connections, log
+from shared import aws, log, sessions
 
 logger = log.setup()
 
@@ -30,11 +31,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         log.invocation(started, **fields, status=401)
         return {"statusCode": 401}
     try:
-        chats = connections.register(
+        chats = sessions.opened(
             connection_id,
             user_id,
+            str(ctx.get("stage") or ""),
             int(ctx.get("connectedAt") or time.time() * 1000),
             (ctx.get("identity") or {}).get("sourceIp"),
+            f"https://{ctx.get('domainName')}/{ctx.get('stage')}",
         )
     except Exception:
         logger.exception("connect failed")

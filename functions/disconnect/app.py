@@ -1,11 +1,12 @@
-"""$disconnect: removes the connection and its room entries (best effort; TTL backs it up)."""
+"""$disconnect: removes the connection, its room entries and its presence session
+(best effort: API Gateway may never send it; TTLs and the sweeper back it up)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from shared import aws, connections, log
+from shared import aws, log, sessions
 
 logger = log.setup()
 
@@ -15,16 +16,22 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     aws.reset_calls()
     ctx = event.get("requestContext") or {}
     connection_id = ctx.get("connectionId")
+    user_id = (ctx.get("authorizer") or {}).get("userId")
     fields = {
         "route": "$disconnect",
         "connectionId": connection_id,
-        "userId": (ctx.get("authorizer") or {}).get("userId"),
+        "userId": user_id,
         "requestId": ctx.get("requestId"),
         "reason": ctx.get("disconnectReason"),
     }
     try:
         if connection_id:
-            connections.unregister(connection_id)
+            sessions.closed(
+                connection_id,
+                user_id if isinstance(user_id, str) else None,
+                str(ctx.get("stage") or ""),
+                f"https://{ctx.get('domainName')}/{ctx.get('stage')}",
+            )
     except Exception:
         logger.exception("disconnect cleanup failed")
         log.invocation(started, **fields, status=500, awsCalls=aws.calls())

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from shared import actions, aws, log
+from shared.context import Caller
 from shared.protocol import ErrorCode, ProtocolError, error_frame, parse_request, peek_request_id
 
 logger = log.setup()
@@ -32,7 +33,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "clientRequestId": request_id,
     }
     try:
-        caller = actions.Caller.from_event(event)
+        caller = Caller.from_event(event)
         request = parse_request(body)
         outcome = actions.dispatch(request, caller)
         reply = outcome.reply

@@ -38,7 +38,18 @@ def test_a_message_reaches_every_device_of_every_member_but_the_sending_one(
     assert message["senderId"] == bob
     assert message["body"] == "hi"
     assert message["clientMessageId"] == "c1"
-    assert set(message) == {"id", "chatId", "senderId", "body", "createdAt", "clientMessageId"}
+    assert set(message) == {
+        "id",
+        "chatId",
+        "senderId",
+        "body",
+        "createdAt",
+        "clientMessageId",
+        "version",
+        "editedAt",
+        "deleted",
+        "reactions",
+    }
 
     for device in (phone, laptop):
         assert device.wait_event("message:new")["data"] == message
