@@ -27,10 +27,15 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .aws-sam
 
-# `sam build` calls this for the SharedLayer (BuildMethod: makefile):
-# the domain package plus the run-time dependencies, laid out as a Python layer.
+# `sam build` calls this for the SharedLayer (BuildMethod: makefile): the
+# domain package plus the run-time dependencies of pyproject.toml, as arm64
+# wheels for Python 3.12. boto3 is bundled too: PynamoDB needs a botocore newer
+# than some runtimes ship, and boto3 must match the botocore beside it.
 build-SharedLayer:
 	mkdir -p "$(ARTIFACTS_DIR)/python"
 	cp -r shared "$(ARTIFACTS_DIR)/python/shared"
+	$(PYTHON) -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print('\n'.join(deps))" > "$(ARTIFACTS_DIR)/requirements.txt"
 	$(PYTHON) -m pip install --quiet --target "$(ARTIFACTS_DIR)/python" \
-	    'pynamodb>=6.0' 'pyjwt[crypto]>=2.8' 'redis>=5.0' 'starlette>=0.37' 'mangum>=0.17'
+	    --platform manylinux2014_aarch64 --implementation cp --python-version 3.12 \
+	    --only-binary=:all: -r "$(ARTIFACTS_DIR)/requirements.txt"
+	rm "$(ARTIFACTS_DIR)/requirements.txt"

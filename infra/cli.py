@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--schedule-interval", type=float, default=None, metavar="SECONDS",
                        help="run every schedule every SECONDS instead of at its own rate")
     local.add_argument("--quiet", action="store_true", help="do not relay function logs")
+    local.add_argument("--jwt-secret", default=DEV_JWT_SECRET,
+                       help="HS256 secret of the local tokens (kept in the local Secrets Manager)")
     token = commands.add_parser("token", help="print a JWT for USER (local development secret)")
     token.add_argument("user")
     token.add_argument("--expires-in", type=int, default=24 * 3600)
@@ -67,6 +69,7 @@ def emulator_from_args(args: argparse.Namespace) -> Emulator:
         max_concurrency=args.max_concurrency,
         schedules=args.schedules,
         schedule_interval=args.schedule_interval,
+        jwt_secret=args.jwt_secret,
     )
 
 

@@ -27,7 +27,7 @@ from infra.gateway import build_app
 from infra.intrinsics import URL_SUFFIX
 from infra.lambda_runtime import InvokeResult, LambdaRuntime, RuntimeSettings
 from infra.scheduler import Scheduler
-from infra.services import LocalRedis, MotoDynamoDB, create_tables
+from infra.services import LocalRedis, MotoDynamoDB, create_tables, local_jwt_secret
 from infra.template import Template, load_template
 from infra.websocket_api import StageSettings
 
@@ -71,6 +71,8 @@ class Emulator:
         tls_port: int = 0,
         schedules: bool = True,
         schedule_interval: float | None = None,
+        jwt_secret: str | None = None,
+        aws_endpoint: str | None = None,
     ) -> None:
         self.template_path = Path(template_path).resolve()
         self.host = host
@@ -82,7 +84,10 @@ class Emulator:
         self.schedules = schedules
         self.schedule_interval = schedule_interval
         self.parameter_overrides = dict(parameter_overrides or {})
-        self.jwt_secret = self.parameter_overrides.get("JwtSecret") or DEV_JWT_SECRET
+        self.jwt_secret = jwt_secret or DEV_JWT_SECRET
+        # moto, for the other AWS services (Secrets Manager) and DynamoDB by default;
+        # pass another emulator's to share it (moto's state is per process anyway).
+        self.aws_endpoint = aws_endpoint or ""
         self._requested_ports = (port, tls_port)
         self._dynamodb_arg = dynamodb_endpoint or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
         self._redis_arg = redis_url or os.environ.get("REDIS_URL")
@@ -122,18 +127,24 @@ class Emulator:
 
     # ---------------------------------------------------------------- lifecycle
     def _start_services(self) -> None:
-        if not self.dynamodb_endpoint:
+        if not self.aws_endpoint:
             self._moto = MotoDynamoDB(self.host)
             self._moto.start()
-            self.dynamodb_endpoint = self._moto.endpoint
+            self.aws_endpoint = self._moto.endpoint
+        if not self.dynamodb_endpoint:
+            self.dynamodb_endpoint = self.aws_endpoint
         if not self.redis_url:
             self._redis = LocalRedis(self.host)
             self._redis.start()
             self.redis_url = self._redis.url
 
     def _load(self) -> Template:
+        # The emulator fills the parameters a deployment would: the stage, the
+        # Redis URL and the JWT signing secret (kept in moto's Secrets Manager).
         overrides = {"Stage": self.stage, "RedisUrl": self.redis_url,
-                     "JwtSecret": self.jwt_secret, **self.parameter_overrides}
+                     "JwtSecretArn": local_jwt_secret(self.aws_endpoint, REGION,
+                                                      self.stack_name, self.jwt_secret),
+                     **self.parameter_overrides}
         template = load_template(self.template_path, overrides, stack_name=self.stack_name,
                                  region=REGION)
         if template.websocket_api is not None:
@@ -167,6 +178,7 @@ class Emulator:
             dynamodb_endpoint=self.dynamodb_endpoint,
             ca_bundle=self.ca_bundle,
             max_concurrency=self.max_concurrency,
+            extra_environment={"AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws_endpoint},
         ))
         app = build_app(self.template, self.runtime, StageSettings(
             stage=self.stage,

@@ -68,6 +68,22 @@ class MotoDynamoDB:
             self.server.stop()
 
 
+def local_jwt_secret(endpoint: str, region: str, stack_name: str, secret: str) -> str:
+    """Keep the development JWT secret in moto's Secrets Manager, as a deployment keeps
+    the real one in AWS's; returns its ARN (for the JwtSecretArn parameter)."""
+    client = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region,
+                          **LOCAL_CREDENTIALS)
+    name = f"{stack_name}-local-jwt-secret"
+    try:
+        arn = client.create_secret(Name=name, SecretString=secret)["ARN"]
+    except client.exceptions.ResourceExistsException:
+        arn = client.describe_secret(SecretId=name)["ARN"]
+        current = client.get_secret_value(SecretId=name)["SecretString"]
+        if current != secret:
+            client.put_secret_value(SecretId=name, SecretString=secret)
+    return str(arn)
+
+
 def dynamodb_client(endpoint: str, region: str) -> object:
     return boto3.client("dynamodb", endpoint_url=endpoint, region_name=region,
                         config=Config(retries={"max_attempts": 2}), **LOCAL_CREDENTIALS)

@@ -2,13 +2,18 @@
 
 The algorithm list is pinned by configuration and never taken from the token
 header; `exp` and `sub` are required; issuer and audience are enforced when set.
+The HS256 secret is read from Secrets Manager (JWT_SECRET_ARN), cached for five
+minutes; both its AWSCURRENT and AWSPREVIOUS versions verify, so rotating it
+(put-secret-value) never cuts off tokens signed a moment before.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 import time
 
+import boto3
 import jwt
 
 from shared.config import Settings, settings
@@ -18,8 +23,50 @@ MAX_TOKEN_LENGTH = 8192
 ASYMMETRIC_PREFIXES = ("RS", "ES", "PS")
 
 
+SECRET_CACHE_SECONDS = 300
+MIN_REFRESH_SECONDS = 30  # forged tokens must not turn into a Secrets Manager flood
+_secrets_lock = threading.Lock()
+_secrets: dict[str, tuple[float, list[str]]] = {}
+
+
 class AuthError(Exception):
     """The token is missing, malformed, expired, forged or otherwise unacceptable."""
+
+
+@functools.lru_cache(maxsize=1)
+def _secrets_manager() -> object:
+    return boto3.client("secretsmanager")
+
+
+def _fetch_secret_versions(arn: str) -> list[str]:
+    client = _secrets_manager()
+    found = []
+    for stage in ("AWSCURRENT", "AWSPREVIOUS"):
+        try:
+            value = client.get_secret_value(SecretId=arn, VersionStage=stage)  # type: ignore[attr-defined]
+        except client.exceptions.ResourceNotFoundException:  # type: ignore[attr-defined]
+            continue  # no previous version before the first rotation
+        if value.get("SecretString"):
+            found.append(value["SecretString"])
+    return found
+
+
+def hs_secrets(config: Settings, refresh: bool = False) -> list[str]:
+    """The HS256 secrets that verify tokens: current first, then previous."""
+    if config.jwt_secret:
+        return [config.jwt_secret]
+    if not config.jwt_secret_arn:
+        return []
+    with _secrets_lock:
+        cached = _secrets.get(config.jwt_secret_arn)
+        if cached:
+            age = time.monotonic() - cached[0]
+            if age < (MIN_REFRESH_SECONDS if refresh else SECRET_CACHE_SECONDS):
+                return cached[1]
+    versions = _fetch_secret_versions(config.jwt_secret_arn)
+    with _secrets_lock:
+        _secrets[config.jwt_secret_arn] = (time.monotonic(), versions)
+    return versions
 
 
 @functools.lru_cache(maxsize=4)
@@ -46,29 +93,49 @@ def verify_token(token: str | None, config: Settings | None = None) -> str:
         if alg not in algorithms:
             raise AuthError("algorithm not allowed")
         if alg in symmetric:
-            if not config.jwt_secret:
-                raise AuthError("no secret configured")
-            key: object = config.jwt_secret
-        elif alg in asymmetric:
+            return _verify_symmetric(token, alg, config)
+        if alg in asymmetric:
             if not config.jwt_jwks_url:
                 raise AuthError("no JWKS URL configured")
             key = _jwks_client(config.jwt_jwks_url).get_signing_key_from_jwt(token).key
-        else:
-            raise AuthError("algorithm not allowed")
-        options = {"require": ["exp", "sub"]}
-        claims = jwt.decode(
-            token,
-            key=key,  # type: ignore[arg-type]
-            algorithms=[alg],
-            issuer=config.jwt_issuer or None,
-            audience=config.jwt_audience or None,
-            options={**options, "verify_aud": bool(config.jwt_audience)},
-            leeway=5,
-        )
+            return _subject(_decode(token, key, alg, config))
+        raise AuthError("algorithm not allowed")
     except AuthError:
         raise
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise AuthError(str(exc)) from exc
+
+
+def _decode(token: str, key: object, alg: str, config: Settings) -> dict[str, object]:
+    return jwt.decode(
+        token,
+        key=key,  # type: ignore[arg-type]
+        algorithms=[alg],
+        issuer=config.jwt_issuer or None,
+        audience=config.jwt_audience or None,
+        options={"require": ["exp", "sub"], "verify_aud": bool(config.jwt_audience)},
+        leeway=5,
+    )
+
+
+def _verify_symmetric(token: str, alg: str, config: Settings) -> str:
+    """Try the current secret, then the previous one; re-read them once on a miss
+    (the secret may have been rotated since they were cached)."""
+    for refresh in (False, True):
+        secrets = hs_secrets(config, refresh=refresh)
+        if not secrets:
+            raise AuthError("no secret configured")
+        for secret in secrets:
+            try:
+                return _subject(_decode(token, secret, alg, config))
+            except jwt.InvalidSignatureError:
+                continue
+        if config.jwt_secret:
+            break
+    raise AuthError("signature verification failed")
+
+
+def _subject(claims: dict[str, object]) -> str:
     subject = claims.get("sub")
     # User ids become room names and Redis keys: hold them to the protocol's id shape.
     if not isinstance(subject, str) or not ID_PATTERN.match(subject):

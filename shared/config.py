@@ -31,7 +31,10 @@ class Settings:
     presence_ttl_seconds: int = field(
         default_factory=lambda: int(os.environ.get("PRESENCE_TTL_SECONDS") or 130)
     )
-    jwt_secret: str = field(default_factory=lambda: os.environ.get("JWT_SECRET", ""))
+    # The HS256 secret lives in Secrets Manager (JWT_SECRET_ARN); ``jwt_secret``
+    # is for code that holds the secret itself (tests, embedding), never the env.
+    jwt_secret_arn: str = field(default_factory=lambda: os.environ.get("JWT_SECRET_ARN", ""))
+    jwt_secret: str = ""
     jwt_jwks_url: str = field(default_factory=lambda: os.environ.get("JWT_JWKS_URL", ""))
     jwt_algorithms: tuple[str, ...] = field(
         default_factory=lambda: _csv(os.environ.get("JWT_ALGORITHMS", "HS256"))

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from shared import log
 from shared.auth import AuthError, verify_token
 from shared.protocol import ErrorCode
 
@@ -31,9 +32,11 @@ def caller_id(request: Request) -> str:
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "missing bearer token")
     try:
-        return verify_token(token.strip())
+        user_id = verify_token(token.strip())
     except AuthError as error:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "invalid token") from error
+    log.bind(userId=user_id)  # the invocation line and any later record carry it
+    return user_id
 
 
 async def json_object(request: Request) -> dict[str, Any]:

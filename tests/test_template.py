@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,227 @@ def test_the_sam_transform_accepts_the_template(monkeypatch: pytest.MonkeyPatch)
     kinds = {r["Type"] for r in output["Resources"].values()}
     assert "AWS::Lambda::Function" in kinds
     assert "AWS::ApiGatewayV2::Api" in kinds
+
+
+# ---------------------------------------------------------------- environment
+
+
+ENV_READ = re.compile(r"""os\.(?:environ\.get|getenv|environ\[)\(?\s*["']([A-Z0-9_]+)["']""")
+# Set by Lambda itself or by whoever points the code at a local endpoint.
+PLATFORM_ENV = {
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_LAMBDA_FUNCTION_NAME",
+}
+
+
+def test_every_variable_the_code_reads_is_set_by_the_template_and_the_reverse(
+    template: dict[str, Any],
+) -> None:
+    read = set()
+    for folder in ("shared", "functions"):
+        for path in (ROOT / folder).rglob("*.py"):
+            read |= set(ENV_READ.findall(path.read_text()))
+    declared = set(template["Globals"]["Function"]["Environment"]["Variables"])
+    for function in resources(template, "AWS::Serverless::Function").values():
+        declared |= set(function["Properties"].get("Environment", {}).get("Variables", {}))
+    assert read - PLATFORM_ENV == declared
+
+
+def test_no_secret_is_a_template_parameter(template: dict[str, Any]) -> None:
+    for name, spec in template["Parameters"].items():
+        assert not spec.get("NoEcho"), f"{name}: secrets come from Secrets Manager"
+        assert "secret" not in name.lower() or name.endswith("Arn"), name
+
+
+# ---------------------------------------------------------------- production shape
+
+
+def test_functions_run_python_3_12_or_newer_on_arm64(template: dict[str, Any]) -> None:
+    globals_ = template["Globals"]["Function"]
+    assert globals_["Architectures"] == ["arm64"]
+    assert tuple(map(int, globals_["Runtime"].removeprefix("python").split("."))) >= (3, 12)
+    for function in resources(template, "AWS::Serverless::Function").values():
+        assert "Runtime" not in function["Properties"]
+
+
+def test_only_the_functions_that_use_redis_are_in_the_vpc(template: dict[str, Any]) -> None:
+    for logical_id, function in resources(template, "AWS::Serverless::Function").items():
+        props = function["Properties"]
+        uses_redis = "REDIS_URL" in props.get("Environment", {}).get("Variables", {})
+        assert ("VpcConfig" in props) == uses_redis, logical_id
+
+
+def test_durable_tables_have_point_in_time_recovery_and_deletion_protection(
+    template: dict[str, Any],
+) -> None:
+    for logical_id in ("ChatsTable", "MembersTable", "MessagesTable", "UsersTable"):
+        table = template["Resources"][logical_id]
+        assert table["Properties"]["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True
+        }
+        assert table["Properties"]["DeletionProtectionEnabled"] == {
+            "Fn::If": ["ProtectTables", True, False]
+        }
+        assert table["DeletionPolicy"] == "Retain"
+    for table in resources(template, "AWS::DynamoDB::Table").values():
+        assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_every_function_has_a_log_group_with_retention_and_alarms(
+    template: dict[str, Any],
+) -> None:
+    groups = resources(template, "AWS::Logs::LogGroup").values()
+    named = {json.dumps(g["Properties"]["LogGroupName"]) for g in groups}
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    watched = {
+        (a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"][0]["Value"]))
+        for a in alarms
+    }
+    for logical_id in resources(template, "AWS::Serverless::Function"):
+        assert json.dumps({"Fn::Sub": f"/aws/lambda/${{{logical_id}}}"}) in named
+        for metric in ("Errors", "Throttles"):
+            assert (metric, json.dumps({"Ref": logical_id})) in watched, (logical_id, metric)
+    assert any(a["Properties"]["MetricName"] == "FanoutFailures" for a in alarms)
+    for group in groups:
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_the_stage_is_throttled_and_access_logged(template: dict[str, Any]) -> None:
+    stage = template["Resources"]["WebSocketStage"]["Properties"]
+    assert stage["DefaultRouteSettings"]["ThrottlingBurstLimit"] == {"Ref": "ThrottlingBurstLimit"}
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
+    assert "DestinationArn" in stage["AccessLogSettings"]
+
+
+def test_the_outputs_give_the_urls(template: dict[str, Any]) -> None:
+    assert {"WebSocketUrl", "HttpApiUrl", "ManagementEndpoint"} <= set(template["Outputs"])
+
+
+# ---------------------------------------------------------------- least privilege
+
+
+@pytest.fixture(scope="module")
+def transformed(monkeypatch_module: pytest.MonkeyPatch) -> dict[str, Any]:
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    raw = yaml_parse((ROOT / "template.yaml").read_text())
+    for logical_id, resource in raw["Resources"].items():
+        for key in ("CodeUri", "ContentUri"):
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = f"s3://artifacts/{logical_id}.zip"
+    return transform(raw, {}, NoManagedPolicies())
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Any:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        yield patch
+
+
+def statements(transformed: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for logical_id, resource in transformed["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in _flatten(policy):
+                found.append((logical_id, statement))
+    return found
+
+
+def _flatten(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, list):
+        return [s for item in node for s in _flatten(item)]
+    if isinstance(node, dict) and "Fn::If" in node:
+        return [s for branch in node["Fn::If"][1:] for s in _flatten(branch)]
+    if isinstance(node, dict) and "Effect" in node:
+        return [node]
+    if isinstance(node, dict) and "Statement" in node:
+        return _flatten(node["Statement"])
+    if isinstance(node, dict) and "PolicyDocument" in node:
+        return _flatten(node["PolicyDocument"])
+    return []
+
+
+def test_no_statement_grants_everything(transformed: dict[str, Any]) -> None:
+    assert len(statements(transformed)) > 20  # the transform's roles were read
+    for role, statement in statements(transformed):
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        assert all(not a.endswith(":*") and a != "*" for a in actions), (role, actions)
+        assert statement.get("Resource") != "*", (role, statement)
+
+
+def test_connections_are_managed_on_this_api_and_stage_only(
+    transformed: dict[str, Any],
+) -> None:
+    managing = [
+        (role, s)
+        for role, s in statements(transformed)
+        if "execute-api:ManageConnections"
+        in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    ]
+    assert {role for role, _ in managing} == {
+        f"{fn}Role"
+        for fn in (
+            "ConnectFunction",
+            "DisconnectFunction",
+            "EventFunction",
+            "ApiFunction",
+            "SweeperFunction",
+        )
+    }
+    for _, statement in managing:
+        arn = statement["Resource"]["Fn::Sub"]
+        assert arn.endswith(":${WebSocketApi}/${Stage}/*/@connections/*")
+
+
+def test_dynamodb_access_names_only_this_stacks_tables(transformed: dict[str, Any]) -> None:
+    tables = {
+        lid for lid, r in transformed["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"
+    }
+    for role, statement in statements(transformed):
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        if not any(a.startswith("dynamodb:") for a in actions):
+            continue
+        text = json.dumps(statement["Resource"])
+        referenced = set(re.findall(r'"Ref": "([A-Za-z]+)"|\$\{([A-Za-z]+)\}', text))
+        names = {a or b for a, b in referenced} - {
+            "AWS::Partition",
+            "AWS::Region",
+            "AWS::AccountId",
+            "tableName",
+        }
+        assert names and names <= tables, (role, names)
+
+
+def test_the_authorizer_is_outside_the_vpc_and_reads_only_the_jwt_secret(
+    transformed: dict[str, Any],
+) -> None:
+    function = transformed["Resources"]["AuthorizerFunction"]["Properties"]
+    assert "VpcConfig" not in function
+    granted = [s for role, s in statements(transformed) if role == "AuthorizerFunctionRole"]
+    assert [s["Action"] for s in granted] == ["secretsmanager:GetSecretValue"] * len(granted)
+
+
+def test_every_action_is_documented_and_routed_by_the_emulator() -> None:
+    from infra.template import load_template
+
+    loaded = load_template(ROOT / "template.yaml", {"JwtSecretArn": "arn:local"})
+    assert loaded.websocket_api is not None
+    routed = set(loaded.websocket_api.routes)
+    assert routed == {a.value for a in Action} | {"$connect", "$disconnect", "$default"}
+    headings = re.findall(r"^#{3,4} (.+)$", (ROOT / "docs/protocol.md").read_text(), re.M)
+    documented = {name for heading in headings for name in re.findall(r"`([^`]+)`", heading)}
+    assert {a.value for a in Action} <= documented

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from mangum import Mangum
@@ -16,9 +15,17 @@ _asgi = Mangum(app, lifespan="off")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    started = time.perf_counter()
     aws.reset_calls()
-    http = (event.get("requestContext") or {}).get("http") or {}
+    ctx = event.get("requestContext") or {}
+    http = ctx.get("http") or {}
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    invocation = log.begin(
+        context,
+        route=log.rest_route(app, http.get("method"), http.get("path")),
+        path=http.get("path"),
+        requestId=ctx.get("requestId"),
+        clientRequestId=log.client_request_id(headers.get("x-request-id")),
+    )
     try:
         response = _asgi(event, context)
     except Exception:
@@ -28,11 +35,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "headers": {"content-type": "application/json"},
             "body": json.dumps({"error": {"code": "internal_error", "message": "internal error"}}),
         }
-    log.invocation(
-        started,
-        route=f"{http.get('method')} {http.get('path')}",
-        requestId=(event.get("requestContext") or {}).get("requestId"),
-        status=response.get("statusCode"),
-        awsCalls=aws.calls(),
-    )
+    invocation.finish(status=response.get("statusCode"), awsCalls=aws.calls())
     return response

@@ -1,14 +1,18 @@
-"""REQUEST authorizer for $connect: verifies the `token` query parameter.
+"""The token authorizer, for both APIs.
 
-Allows with context {userId} (API Gateway attaches it to every later event of
-the connection as requestContext.authorizer); denies anything else (403). A
-missing token never reaches this function: the route's identity source makes
-API Gateway answer 401 itself.
+- WebSocket `$connect` (REQUEST authorizer, IAM policy response): verifies the
+  `token` query parameter. Allows with context {userId} (API Gateway attaches
+  it to every later event of the connection as requestContext.authorizer);
+  denies anything else (403). A missing token never reaches this function: the
+  route's identity source makes API Gateway answer 401 itself.
+- HTTP API (payload format 2.0, simple responses): verifies the
+  `Authorization: Bearer` header and answers {isAuthorized, context}.
+
+The token is never logged.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from shared import log
@@ -27,23 +31,45 @@ def _policy(principal: str, effect: str, resource: str) -> dict[str, Any]:
     }
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    started = time.perf_counter()
+def _is_http_api(event: dict[str, Any]) -> bool:
+    return event.get("version") == "2.0" and "routeArn" in event
+
+
+def _token(event: dict[str, Any]) -> str | None:
+    if _is_http_api(event):
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        scheme, _, token = str(headers.get("authorization", "")).partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else None
+    return (event.get("queryStringParameters") or {}).get("token")
+
+
+def _answer(event: dict[str, Any], user_id: str | None) -> dict[str, Any]:
+    if _is_http_api(event):
+        if user_id is None:
+            return {"isAuthorized": False}
+        return {"isAuthorized": True, "context": {"userId": user_id}}
     resource = event.get("methodArn") or "*"
-    token = (event.get("queryStringParameters") or {}).get("token")
-    request_id = (event.get("requestContext") or {}).get("requestId")
-    try:
-        user_id = verify_token(token)
-    except AuthError as error:
-        log.invocation(
-            started, route="$authorizer", requestId=request_id, outcome="deny", reason=str(error)
-        )
+    if user_id is None:
         return _policy("anonymous", "Deny", resource)
-    except Exception:  # a JWKS outage must deny, never crash the handshake
-        logger.exception("authorizer failed")
-        log.invocation(started, route="$authorizer", requestId=request_id, outcome="error")
-        return _policy("anonymous", "Deny", resource)
-    log.invocation(
-        started, route="$authorizer", requestId=request_id, userId=user_id, outcome="allow"
-    )
     return {**_policy(user_id, "Allow", resource), "context": {"userId": user_id}}
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    ctx = event.get("requestContext") or {}
+    invocation = log.begin(
+        context,
+        route="$authorizer" if not _is_http_api(event) else "$authorizer:http",
+        connectionId=ctx.get("connectionId"),
+        requestId=ctx.get("requestId"),
+    )
+    try:
+        user_id = verify_token(_token(event))
+    except AuthError as error:
+        invocation.finish(outcome="deny", reason=str(error))
+        return _answer(event, None)
+    except Exception:  # a JWKS or Secrets Manager outage must deny, never crash
+        logger.exception("authorizer failed")
+        invocation.finish(outcome="error")
+        return _answer(event, None)
+    invocation.finish(userId=user_id, outcome="allow")
+    return _answer(event, user_id)

@@ -16,19 +16,19 @@ logger = log.setup()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    started = time.perf_counter()
     aws.reset_calls()
     ctx = event.get("requestContext") or {}
     connection_id = ctx.get("connectionId")
     user_id = (ctx.get("authorizer") or {}).get("userId")
-    fields = {
-        "route": "$connect",
-        "connectionId": connection_id,
-        "userId": user_id,
-        "requestId": ctx.get("requestId"),
-    }
+    invocation = log.begin(
+        context,
+        route="$connect",
+        connectionId=connection_id,
+        userId=user_id,
+        requestId=ctx.get("requestId"),
+    )
     if not connection_id or not isinstance(user_id, str) or not user_id:
-        log.invocation(started, **fields, status=401)
+        invocation.finish(status=401)
         return {"statusCode": 401}
     try:
         chats = sessions.opened(
@@ -41,7 +41,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
     except Exception:
         logger.exception("connect failed")
-        log.invocation(started, **fields, status=500, awsCalls=aws.calls())
+        invocation.finish(status=500, awsCalls=aws.calls())
         return {"statusCode": 500}
-    log.invocation(started, **fields, status=200, chats=len(chats), awsCalls=aws.calls())
+    invocation.finish(status=200, chats=len(chats), awsCalls=aws.calls())
     return {"statusCode": 200}

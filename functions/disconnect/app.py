@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from shared import aws, log, sessions
@@ -12,18 +11,18 @@ logger = log.setup()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    started = time.perf_counter()
     aws.reset_calls()
     ctx = event.get("requestContext") or {}
     connection_id = ctx.get("connectionId")
     user_id = (ctx.get("authorizer") or {}).get("userId")
-    fields = {
-        "route": "$disconnect",
-        "connectionId": connection_id,
-        "userId": user_id,
-        "requestId": ctx.get("requestId"),
-        "reason": ctx.get("disconnectReason"),
-    }
+    invocation = log.begin(
+        context,
+        route="$disconnect",
+        connectionId=connection_id,
+        userId=user_id,
+        requestId=ctx.get("requestId"),
+    )
+    reason = ctx.get("disconnectReason")
     try:
         if connection_id:
             sessions.closed(
@@ -34,7 +33,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             )
     except Exception:
         logger.exception("disconnect cleanup failed")
-        log.invocation(started, **fields, status=500, awsCalls=aws.calls())
+        invocation.finish(status=500, reason=reason, awsCalls=aws.calls())
         return {"statusCode": 500}
-    log.invocation(started, **fields, status=200, awsCalls=aws.calls())
+    invocation.finish(status=200, reason=reason, awsCalls=aws.calls())
     return {"statusCode": 200}

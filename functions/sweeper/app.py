@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from shared import aws, log, redis_client, sessions
@@ -12,8 +11,8 @@ logger = log.setup()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    started = time.perf_counter()
     aws.reset_calls()
+    invocation = log.begin(context, route="sweeper")
     try:
         result = sessions.sweep(settings().management_endpoint)
     except redis_client.RedisUnavailable:
@@ -21,5 +20,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except Exception:
         logger.exception("sweep failed")
         result = {"swept": 0, "offline": 0, "error": True}
-    log.invocation(started, route="sweeper", **result, awsCalls=aws.calls())
+    failed = "error" in result or "skipped" in result
+    invocation.finish(**result, failed=failed, awsCalls=aws.calls())
     return result

@@ -71,3 +71,31 @@ def test_a_good_token_connects_and_the_user_comes_from_the_authorizer(
     reply = client.request("hello")
     assert reply["event"] == "connection:success"
     assert reply["data"]["userId"] == alice
+
+
+def http_api_authorizer_event(authorization: str | None) -> dict[str, Any]:
+    """What the HTTP API hands its Lambda authorizer (payload format 2.0)."""
+    headers = {"authorization": authorization} if authorization is not None else {}
+    return {
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": "arn:aws:execute-api:us-east-1:123456789012:api123/$default/GET/chats",
+        "identitySource": [authorization] if authorization else [],
+        "routeKey": "ANY /{proxy+}",
+        "rawPath": "/chats",
+        "headers": headers,
+        "requestContext": {"requestId": "req-1", "http": {"method": "GET", "path": "/chats"}},
+    }
+
+
+def test_the_http_api_authorizer_answers_with_simple_responses(
+    emulator: Any, user: Callable[[str], str]
+) -> None:
+    alice = user("alice")
+    allowed = emulator.invoke(
+        "AuthorizerFunction", http_api_authorizer_event(f"Bearer {emulator.token(alice)}")
+    )
+    assert allowed == {"isAuthorized": True, "context": {"userId": alice}}
+    for refused in (None, "Bearer not.a.jwt", f"Basic {emulator.token(alice)}"):
+        answer = emulator.invoke("AuthorizerFunction", http_api_authorizer_event(refused))
+        assert answer == {"isAuthorized": False}

@@ -27,6 +27,7 @@ def short_lived(emulator: Any) -> Iterator[Any]:
         stage="sweep",
         parameter_overrides={"PresenceTtlSeconds": str(TTL)},
         dynamodb_endpoint=emulator.dynamodb_endpoint,
+        aws_endpoint=emulator.aws_endpoint,
         schedule_interval=1.0,
     )
     emu.start()

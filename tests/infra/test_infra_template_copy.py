@@ -82,6 +82,7 @@ def copied(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iter
         stage="dev",
         idle_timeout=1.5,
         dynamodb_endpoint=emulator.dynamodb_endpoint,
+        aws_endpoint=emulator.aws_endpoint,
         redis_url=emulator.redis_url,
     ) as emu:
         yield emu

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import jwt
 import pytest
@@ -171,3 +172,69 @@ def test_jwks_attacks_are_refused(keys: dict[str, object], jwks_url: str) -> Non
     es = jwt.encode(claims(), keys["ec"], algorithm="ES256", headers={"kid": "ec1"})  # type: ignore[arg-type]
     with pytest.raises(AuthError):
         verify_token(es, only_rs)
+
+
+# ---------------------------------------------------------------- Secrets Manager
+
+
+@pytest.fixture
+def secrets_manager(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The emulator's Secrets Manager (moto over HTTP), as a function would see it.
+
+    Not moto's in-process mock: its reset on exit would wipe the state every
+    emulator in this test session shares."""
+    import boto3
+
+    from shared import auth
+
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": emulator.aws_endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+    auth._secrets.clear()
+    auth._secrets_manager.cache_clear()
+    yield boto3.client("secretsmanager")
+    auth._secrets.clear()
+    auth._secrets_manager.cache_clear()
+
+
+def test_the_secret_comes_from_secrets_manager_and_survives_a_rotation(
+    secrets_manager: Any,
+) -> None:
+    first, second = "first-secret-" + "x" * 40, "second-secret-" + "y" * 40
+    arn = secrets_manager.create_secret(Name=f"jwt-{time.time_ns()}", SecretString=first)["ARN"]
+    config = Settings(jwt_secret_arn=arn, jwt_algorithms=("HS256",))
+    old_token = issue_token("alice", first)
+    assert verify_token(old_token, config) == "alice"
+
+    secrets_manager.put_secret_value(SecretId=arn, SecretString=second)  # rotation
+    new_token = issue_token("bob", second)
+    # The cached secret does not know the new one yet: a miss re-reads both versions,
+    # at most every MIN_REFRESH_SECONDS; the old token still verifies (AWSPREVIOUS).
+    from shared import auth
+
+    auth._secrets.clear()
+    assert verify_token(new_token, config) == "bob"
+    assert verify_token(old_token, config) == "alice"
+    with pytest.raises(AuthError):
+        verify_token(issue_token("mallory", "third-secret-" + "z" * 40), config)
+
+
+def test_forged_tokens_do_not_hammer_secrets_manager(secrets_manager: Any) -> None:
+    from shared import auth
+
+    arn = secrets_manager.create_secret(Name=f"jwt-{time.time_ns()}", SecretString="s" * 48)["ARN"]
+    config = Settings(jwt_secret_arn=arn, jwt_algorithms=("HS256",))
+    calls = []
+    original = auth._fetch_secret_versions
+    auth._fetch_secret_versions = lambda a: calls.append(a) or original(a)  # type: ignore[assignment]
+    try:
+        for _ in range(20):
+            with pytest.raises(AuthError):
+                verify_token(issue_token("mallory", "f" * 48), config)
+    finally:
+        auth._fetch_secret_versions = original  # type: ignore[assignment]
+    assert len(calls) == 1
