@@ -192,7 +192,7 @@ class Emulator:
             self.runtime, self.template.schedules, region=REGION,
             account_id=self.template.account_id, interval=self.schedule_interval)
         common: dict[str, Any] = {"log_config": None, "log_level": "warning", "lifespan": "off",
-                                  "timeout_graceful_shutdown": 5, "access_log": False}
+                                  "timeout_graceful_shutdown": 1, "access_log": False}
         self._servers = [
             uvicorn.Server(uvicorn.Config(app, **common)),
             uvicorn.Server(uvicorn.Config(app, ssl_certfile=str(cert), ssl_keyfile=str(key),
