@@ -56,7 +56,7 @@ def select_route_key(expression: str, body: str, routes: dict[str, Route]) -> st
     if expression.startswith(prefix):
         try:
             value: Any = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             value = None
         for part in expression[len(prefix):].split("."):
             value = value.get(part) if isinstance(value, dict) else None

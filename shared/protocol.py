@@ -60,6 +60,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -188,6 +189,10 @@ def _validate_value(name: str, value: Any, spec: Field) -> Any:
         return _validate_id_map(name, value)
     if not isinstance(value, str):
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"data.{name} must be a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:  # a lone surrogate: "\ud800" is valid JSON, not text
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"data.{name} is not valid Unicode") from error
     if kind == "choice":
         if value not in spec.choices:
             raise ProtocolError(

@@ -59,6 +59,10 @@ def test_hello_needs_no_data() -> None:
         (send({"chatId": "c1", "body": "   "}), ErrorCode.BAD_REQUEST),
         (send({"chatId": "c1", "body": "x" * (MAX_BODY_CHARS + 1)}), ErrorCode.BAD_REQUEST),
         (send({"chatId": "c1", "body": "bell\x07"}), ErrorCode.BAD_REQUEST),
+        (
+            '{"action": "message:send", "data": {"chatId": "c", "body": "\\ud800"}}',
+            ErrorCode.BAD_REQUEST,
+        ),
         (send({"chatId": "c 1", "body": "x"}), ErrorCode.BAD_REQUEST),
         (send({"chatId": "c" * 129, "body": "x"}), ErrorCode.BAD_REQUEST),
         (send({"chatId": "c1", "body": "x", "senderId": "mallory"}), ErrorCode.BAD_REQUEST),
