@@ -19,7 +19,7 @@ import jwt
 from shared.config import Settings, settings
 from shared.protocol import ID_PATTERN
 
-MAX_TOKEN_LENGTH = 8192
+MAX_TOKEN_LENGTH = 4096  # real tokens (Cognito ID tokens included) are 1-2 KB
 ASYMMETRIC_PREFIXES = ("RS", "ES", "PS")
 
 
