@@ -23,6 +23,7 @@ import uvicorn
 
 from infra.certs import write_self_signed
 from infra.connections import Registry
+from infra.faults import DynamoDBFaultProxy, FaultPlan
 from infra.gateway import build_app
 from infra.intrinsics import URL_SUFFIX
 from infra.lambda_runtime import InvokeResult, LambdaRuntime, RuntimeSettings
@@ -73,6 +74,7 @@ class Emulator:
         schedule_interval: float | None = None,
         jwt_secret: str | None = None,
         aws_endpoint: str | None = None,
+        dynamodb_faults: bool = False,
     ) -> None:
         self.template_path = Path(template_path).resolve()
         self.host = host
@@ -100,6 +102,11 @@ class Emulator:
         self.runtime: LambdaRuntime | None = None
         self.scheduler: Scheduler | None = None
         self.registry = Registry()
+        # Test hook: faults the Management API (always) and DynamoDB (with dynamodb_faults:
+        # the functions then reach DynamoDB through a fault-injecting proxy) serve.
+        self.faults = FaultPlan()
+        self.dynamodb_faults = dynamodb_faults
+        self._dynamodb_proxy: DynamoDBFaultProxy | None = None
         self._moto: MotoDynamoDB | None = None
         self._redis: LocalRedis | None = None
         self._state_dir: Path | None = None
@@ -137,6 +144,15 @@ class Emulator:
             self._redis = LocalRedis(self.host)
             self._redis.start()
             self.redis_url = self._redis.url
+        if self.dynamodb_faults:
+            self._dynamodb_proxy = DynamoDBFaultProxy(self.dynamodb_endpoint, self.faults,
+                                                      self.host).start()
+
+    @property
+    def functions_dynamodb_endpoint(self) -> str:
+        """Where the functions reach DynamoDB: the fault proxy, if any, else the endpoint."""
+        proxy = self._dynamodb_proxy
+        return proxy.endpoint if proxy is not None else self.dynamodb_endpoint
 
     def _load(self) -> Template:
         # The emulator fills the parameters a deployment would: the stage, the
@@ -175,7 +191,7 @@ class Emulator:
         self.runtime = LambdaRuntime(self.template.functions, RuntimeSettings(
             region=REGION,
             account_id=self.template.account_id,
-            dynamodb_endpoint=self.dynamodb_endpoint,
+            dynamodb_endpoint=self.functions_dynamodb_endpoint,
             ca_bundle=self.ca_bundle,
             max_concurrency=self.max_concurrency,
             extra_environment={"AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws_endpoint},
@@ -187,7 +203,7 @@ class Emulator:
             domain_name=f"127.0.0.1:{self.tls_port}",
             idle_timeout=self.idle_timeout,
             max_connection_duration=self.max_connection_duration,
-        ), self.registry)
+        ), self.registry, self.faults)
         scheduler = self.scheduler = Scheduler(
             self.runtime, self.template.schedules, region=REGION,
             account_id=self.template.account_id, interval=self.schedule_interval)
@@ -239,6 +255,9 @@ class Emulator:
             self.runtime.stop()
         if self.scheduler is not None:
             self.scheduler.join()
+        if self._dynamodb_proxy is not None:
+            self._dynamodb_proxy.stop()
+            self._dynamodb_proxy = None
         if self._redis is not None:
             self._redis.stop()
             self._redis = None

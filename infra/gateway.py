@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from infra.connections import Registry
+from infra.faults import FaultPlan
 from infra.lambda_runtime import LambdaRuntime
 from infra.management import ManagementApi
 from infra.rest import PREFIX, HttpApiProxy
@@ -17,7 +18,7 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 def build_app(template: Template, runtime: LambdaRuntime, settings: StageSettings,
-              registry: Registry | None = None) -> Starlette:
+              registry: Registry | None = None, faults: FaultPlan | None = None) -> Starlette:
     registry = registry or Registry()
     stage = settings.stage
     routes: list[BaseRoute] = []
@@ -28,7 +29,8 @@ def build_app(template: Template, runtime: LambdaRuntime, settings: StageSetting
             await gateway.serve(websocket)
 
         routes.append(WebSocketRoute(f"/{stage}", websocket_endpoint))
-    routes.append(Route(f"/{stage}/@connections/{{connection_id}}", ManagementApi(registry).handle,
+    management = ManagementApi(registry, faults).handle
+    routes.append(Route(f"/{stage}/@connections/{{connection_id}}", management,
                         methods=["GET", "POST", "DELETE"]))
     if template.http_routes:
         proxy = HttpApiProxy(template.http_routes, runtime).handle

@@ -6,6 +6,7 @@ SigV4 signatures are accepted unchecked. Errors use API Gateway's rest-json shap
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.requests import Request
@@ -13,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from infra.connections import Registry
 from infra.events import iso8601
+from infra.faults import FaultPlan
 from infra.websocket_api import MAX_MESSAGE_BYTES
 
 
@@ -26,14 +28,30 @@ def gone() -> Response:
 
 
 class ManagementApi:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, faults: FaultPlan | None = None) -> None:
         self.registry = registry
+        self.faults = faults
+
+    async def _fault(self, connection_id: str) -> Response | None:
+        """A planned fault for this POST: hang first, then its error (None: answer normally)."""
+        fault = self.faults.take_management(connection_id) if self.faults else None
+        if fault is None:
+            return None
+        if fault.delay > 0:
+            await asyncio.sleep(fault.delay)
+        if fault.status is None or fault.error_type is None:
+            return None
+        message = None if fault.status == 410 else f"injected fault ({fault.status})"
+        return _error(fault.status, fault.error_type, message)
 
     async def handle(self, request: Request) -> Response:
         connection_id = request.path_params["connection_id"]
         method = request.method
         if method == "POST":
             body = await request.body()
+            injected = await self._fault(connection_id)
+            if injected is not None:
+                return injected
             if len(body) > MAX_MESSAGE_BYTES:
                 return _error(413, "PayloadTooLargeException",
                               f"Request entity too large: max {MAX_MESSAGE_BYTES} bytes")

@@ -70,7 +70,10 @@ def store(
     except PutError as error:
         if not _is_condition_failure(error):
             raise
-    return Message.get(chat_id, dedup_key(sender_id, client_id), consistent_read=True), False
+    stored = Message.get(chat_id, dedup_key(sender_id, client_id), consistent_read=True)
+    # Our own Put may have landed with its answer lost, and botocore's retry then
+    # failed the condition: that is this call's message, not a duplicate.
+    return stored, stored.id == message_id
 
 
 def history(

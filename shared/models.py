@@ -26,9 +26,12 @@ _SETTINGS = settings()
 class _Meta:
     region = _SETTINGS.region
     host = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None
-    max_retry_attempts = 4
-    connect_timeout_seconds = 2
-    read_timeout_seconds = 5
+    # Worst case of one call (3 attempts of 1 s + 2 s, or throttling backoff of
+    # 1 + 2 s) stays inside the 10 s function timeout, so a DynamoDB outage gives
+    # the client a retryable error instead of API Gateway's "Internal server error".
+    max_retry_attempts = 2
+    connect_timeout_seconds = 1
+    read_timeout_seconds = 2
 
 
 # ---------------------------------------------------------------- connections
