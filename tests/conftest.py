@@ -23,7 +23,12 @@ def emulator() -> Iterator[Any]:
     from infra.emulator import Emulator
 
     # Schedules off: tests run the sweeper when they mean to (emulator.run_schedule).
-    emu = Emulator(TEMPLATE, stage="test", schedules=False)
+    # Rate limits on (one Redis round trip per action) but out of reach of tests that
+    # send hundreds of frames in a loop; tests/functions/test_rate_limits.py runs tight ones.
+    limits = ",".join(f"{b}=100000/10000" for b in ("message", "typing", "heartbeat", "default"))
+    emu = Emulator(
+        TEMPLATE, stage="test", schedules=False, parameter_overrides={"RateLimits": limits}
+    )
     emu.start()
     try:
         yield emu

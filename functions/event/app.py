@@ -1,6 +1,7 @@
 """Every client action ($default and one route per action).
 
-Parses the frame, runs the action, and answers the sender with `ack` (or the
+Parses the frame, takes a token from the connection's rate-limit bucket for the
+action (shared/rate_limit.py), runs the action, and answers the sender with `ack` (or the
 action's reply) or `error` through the route response. Never raises: an
 exception reaching API Gateway would show the client "Internal server error".
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import actions, aws, log
+from shared import actions, aws, log, rate_limit
 from shared.context import Caller
 from shared.protocol import ErrorCode, ProtocolError, error_frame, parse_request, peek_request_id
 
@@ -38,9 +39,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = parse_request(body)
         fields["action"] = request.action.value
         invocation.bind(action=request.action.value)
+        limited = rate_limit.check(request.action, caller.connection_id)
+        if limited is not None and limited.degraded:
+            fields["rateLimit"] = "degraded"
         outcome = actions.dispatch(request, caller)
         reply = outcome.reply
         fanout = outcome.fanout
+    except rate_limit.RateLimited as refused:
+        reply = refused.frame(request_id)
+        fields["error"] = refused.code.value
+        fields["retryAfterMs"] = refused.decision.retry_after_ms
     except ProtocolError as error:
         reply = error_frame(error.code, error.message, request_id)
         fields["error"] = error.code.value

@@ -108,6 +108,7 @@ def test_the_author_edits_and_every_other_connection_gets_the_new_message(
     assert listed == edited
     calls = aws_calls(request_id)
     assert calls == {
+        "redis.RoundTrip": 1,  # the rate limit (shared/rate_limit.py)
         "dynamodb.Query": 2,
         "dynamodb.UpdateItem": 1,
         "apigatewaymanagementapi.PostToConnection": 2,
@@ -261,6 +262,7 @@ def test_the_author_deletes_and_history_keeps_a_tombstone(
     assert tombstone["reactions"] == {}
     assert tombstone["version"] == 3
     assert aws_calls(request_id) == {
+        "redis.RoundTrip": 1,  # the rate limit (shared/rate_limit.py)
         "dynamodb.Query": 2,
         "dynamodb.UpdateItem": 1,
         "apigatewaymanagementapi.PostToConnection": 1,
@@ -342,6 +344,7 @@ def test_reactions_count_users_per_emoji_and_reach_the_chat(
     }
     assert alices.wait_event("message:reaction")["data"] == ack["data"]
     assert aws_calls(request_id) == {
+        "redis.RoundTrip": 1,  # the rate limit (shared/rate_limit.py)
         "dynamodb.Query": 2,
         "dynamodb.UpdateItem": 1,
         "apigatewaymanagementapi.PostToConnection": 1,
@@ -362,7 +365,7 @@ def test_reactions_count_users_per_emoji_and_reach_the_chat(
     assert again["event"] == "ack"
     assert again["data"]["version"] == 4
     assert again["data"]["reactions"]["👍"]["count"] == 2
-    assert aws_calls(request_id) == {"dynamodb.Query": 2}
+    assert aws_calls(request_id) == {"redis.RoundTrip": 1, "dynamodb.Query": 2}  # rate limit
     assert events(alices, "message:reaction") == []
 
     removed = bobs.request("message:unreact", {**data, "emoji": "👍"})["data"]

@@ -93,6 +93,7 @@ def test_reading_moves_the_position_forward_and_tells_the_chat(
     assert item["lastReadId"] == {"S": second["id"]}
     line = logged(lambda entry: entry.get("clientRequestId") == request_id)
     assert line["awsCalls"] == {
+        "redis.RoundTrip": 1,  # the rate limit (shared/rate_limit.py)
         "dynamodb.Query": 2,
         "dynamodb.UpdateItem": 1,
         "apigatewaymanagementapi.PostToConnection": 2,
