@@ -24,6 +24,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 
+# The call counts of each operation, then the load test at full size (about two minutes).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.call_counts
+	$(BIN)/python -m benchmarks.load --connections 1000 --chat-size 10 --duration 30
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .aws-sam
 

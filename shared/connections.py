@@ -69,8 +69,12 @@ def unregister_if_stale(connection_id: str) -> bool:
         record = Connection.get(connection_id, consistent_read=True)
     except Connection.DoesNotExist:
         record = None
-    if record is not None and record.connected_at > time.time() * 1000 - GONE_GRACE_MS:
-        return False
+    if record is not None:
+        # Young means recently written: $connect may run long after the handshake
+        # began (a queue), and the record is written with expiresAt = now + TTL.
+        written_ms = (record.expires_at - CONNECTION_TTL_SECONDS) * 1000
+        if max(record.connected_at, written_ms) > time.time() * 1000 - GONE_GRACE_MS:
+            return False
     unregister(connection_id)
     return True
 

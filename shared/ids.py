@@ -27,6 +27,24 @@ def new_id(now_ms: int | None = None) -> str:
     return _encode(ms, 10) + _encode(randomness, 16)
 
 
+def decode_time(value: str) -> int:
+    """The creation time (epoch ms) of an id made by new_id; ValueError if it is not one."""
+    if len(value) != 26:
+        raise ValueError("not a time-sortable id")
+    ms = 0
+    for char in value[:10]:
+        position = _ALPHABET.find(char)
+        if position < 0:
+            raise ValueError("not a time-sortable id")
+        ms = ms * 32 + position
+    return ms
+
+
+def lowest_id(ms: int) -> str:
+    """The smallest id that new_id can make at ``ms``."""
+    return _encode(ms, 10) + "0" * 16
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 

@@ -164,12 +164,18 @@ def test_gone_recipients_are_cleaned_up_once_past_the_grace_and_the_others_recei
     bobs_new, _ = device(fconnect, dynamodb, tables, bob)
     carols, young_id = device(fconnect, dynamodb, tables, carol)
     carols_other = fconnect(carol)
-    # Bob's old device connected long ago (past the 10 s grace); carol's just now.
+    # Bob's old device connected (and was registered) long ago, past the 10 s grace;
+    # carol's just now. The record's write time shows in its expiry (now + TTL).
+    from shared.config import CONNECTION_TTL_SECONDS
+
     dynamodb.update_item(
         TableName=tables["ConnectionsTable"],
         Key={"connectionId": {"S": old_id}},
-        UpdateExpression="SET connectedAt = :old",
-        ExpressionAttributeValues={":old": {"N": str(int(time.time() * 1000) - 60_000)}},
+        UpdateExpression="SET connectedAt = :old, expiresAt = :expires",
+        ExpressionAttributeValues={
+            ":old": {"N": str(int(time.time() * 1000) - 60_000)},
+            ":expires": {"N": str(int(time.time()) - 60 + CONNECTION_TTL_SECONDS)},
+        },
     )
     gone_old = faults.management(connection_id=old_id, status=410)
     gone_young = faults.management(connection_id=young_id, status=410)

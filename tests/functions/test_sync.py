@@ -34,7 +34,9 @@ def test_sync_after_a_disconnect_returns_exactly_the_missed_messages_in_order(
     reply = back.request("sync", {"chats": {chat_id: seen["id"], other_chat: None}})
     assert reply["event"] == "ack"
     chats = reply["data"]["chats"]
-    assert chats[chat_id] == {"messages": missed, "hasMore": False}
+    # What was missed, in order, after the overlap of the last 30 s before the cursor
+    # (here: the message the client had), which the client drops by id.
+    assert chats[chat_id] == {"messages": [seen, *missed], "hasMore": False}
     assert chats[other_chat] == {"messages": [], "hasMore": False}
     assert reply["data"]["unknown"] == []
 
@@ -59,6 +61,24 @@ def test_sync_pages_and_the_rest_comes_over_rest(
     ).json()
     assert rest["messages"] == sent[50:]
     assert rest["nextCursor"] is None
+
+
+def test_sync_returns_a_message_older_than_the_cursor_whose_fan_out_was_slower(
+    connect: Callable[..., ChatClient],
+    create_chat: Callable[..., str],
+    user: Callable[[str], str],
+) -> None:
+    """A message with an older id can still be fanning out when a newer one arrives; a
+    client that dropped in between holds the newer id as its cursor and must not lose
+    the older one."""
+    alice, bob = user("alice"), user("bob")
+    chat_id = create_chat(alice, bob)
+    alices = connect(alice)
+    older = send(alices, chat_id, "slow fan-out")
+    newer = send(alices, chat_id, "fast fan-out")
+    bobs = connect(bob)  # bob only ever saw `newer`, then lost his connection
+    reply = bobs.request("sync", {"chats": {chat_id: newer["id"]}})["data"]["chats"][chat_id]
+    assert older in reply["messages"]
 
 
 def test_sync_says_nothing_about_chats_the_user_is_not_in(
