@@ -698,11 +698,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="handshakes in flight at once")
     parser.add_argument("--max-inflight", type=int, default=64, help="unacked sends at once")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--leak-timeout", type=float, default=60.0,
+                        help="seconds to wait for the $disconnect backlog before checking leaks")
     args = parser.parse_args(argv)
     report = run(args.connections, args.chat_size, args.duration, args.storm_fraction,
                  storms=args.storms, rate=args.rate, max_concurrency=args.max_concurrency,
                  ramp_concurrency=args.ramp_concurrency, max_inflight=args.max_inflight,
-                 seed=args.seed)
+                 seed=args.seed, leak_timeout=args.leak_timeout)
     print(report.summary())
     return 0 if report.ok else 1
 

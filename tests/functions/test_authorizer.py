@@ -10,16 +10,8 @@ import jwt
 import pytest
 from websockets.exceptions import InvalidStatus
 
+from tests.tables import connections_of
 from tests.wsclient import ChatClient
-
-
-def connections_of(dynamodb: Any, tables: dict[str, str], user_id: str) -> list[Any]:
-    return dynamodb.query(
-        TableName=tables["ConnectionsTable"],
-        IndexName="byUser",
-        KeyConditionExpression="userId = :u",
-        ExpressionAttributeValues={":u": {"S": user_id}},
-    )["Items"]
 
 
 def bad_tokens(secret: str, user_id: str) -> dict[str, str | None]:

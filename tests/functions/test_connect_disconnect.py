@@ -6,17 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.tables import rooms_of
 from tests.wsclient import ChatClient
-
-
-def rooms_of(dynamodb: Any, tables: dict[str, str], connection_id: str) -> set[str]:
-    items = dynamodb.query(
-        TableName=tables["RoomsTable"],
-        IndexName="byConnection",
-        KeyConditionExpression="connectionId = :c",
-        ExpressionAttributeValues={":c": {"S": connection_id}},
-    )["Items"]
-    return {item["room"]["S"] for item in items}
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5) -> bool:

@@ -10,16 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.tables import stored_messages
 from tests.wsclient import ChatClient
-
-
-def stored_messages(dynamodb: Any, tables: dict[str, str], chat_id: str) -> list[dict[str, Any]]:
-    return dynamodb.query(
-        TableName=tables["MessagesTable"],
-        KeyConditionExpression="chatId = :c",
-        ExpressionAttributeValues={":c": {"S": chat_id}},
-        ConsistentRead=True,
-    )["Items"]
 
 
 def test_a_message_reaches_every_device_of_every_member_but_the_sending_one(

@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import TEMPLATE
 from tests.functions.test_observability import Captured
+from tests.tables import stored_messages
 from tests.wsclient import ChatClient
 
 # What shared/aws.py and shared/models.py configure (read here, not imported: the
@@ -120,15 +121,6 @@ def device(
     client = fconnect(user_id)
     (new,) = connection_ids(dynamodb, tables, user_id) - before
     return client, new
-
-
-def stored_messages(dynamodb: Any, tables: dict[str, str], chat_id: str) -> list[dict[str, Any]]:
-    return dynamodb.query(
-        TableName=tables["MessagesTable"],
-        KeyConditionExpression="chatId = :c",
-        ExpressionAttributeValues={":c": {"S": chat_id}},
-        ConsistentRead=True,
-    )["Items"]
 
 
 def new_messages(client: ChatClient, seconds: float = 0.5) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from infra.events import WebSocketConnectionInfo, message_event
 from shared.protocol import ACTION_FIELDS, Action, ErrorCode
+from tests.tables import chat_members, connection_record, room_entries, stored_messages
 from tests.wsclient import ChatClient
 
 FIELD_NAMES = sorted({name for fields in ACTION_FIELDS.values() for name in fields})
@@ -118,34 +119,13 @@ def test_the_event_function_never_lets_an_exception_out_and_state_stays_consiste
 
     # Every stored message belongs to a chat its sender is a member of.
     for chat in (chat_id, other_chat):
-        members = {
-            m["userId"]["S"]
-            for m in dynamodb.query(
-                TableName=tables["MembersTable"],
-                KeyConditionExpression="chatId = :c",
-                ExpressionAttributeValues={":c": {"S": chat}},
-            )["Items"]
-        }
-        for message in dynamodb.query(
-            TableName=tables["MessagesTable"],
-            KeyConditionExpression="chatId = :c",
-            ExpressionAttributeValues={":c": {"S": chat}},
-        )["Items"]:
+        members = chat_members(dynamodb, tables, chat)
+        for message in stored_messages(dynamodb, tables, chat):
             assert message["senderId"]["S"] in members
     # Every room entry of these users points at a live connection record.
     for room in (f"chat:{chat_id}", f"user:{alice}", f"user:{bob}"):
-        for entry in dynamodb.query(
-            TableName=tables["RoomsTable"],
-            KeyConditionExpression="room = :r",
-            ExpressionAttributeValues={":r": {"S": room}},
-            ConsistentRead=True,
-        )["Items"]:
-            record = dynamodb.get_item(
-                TableName=tables["ConnectionsTable"],
-                Key={"connectionId": entry["connectionId"]},
-                ConsistentRead=True,
-            )
-            assert "Item" in record, entry
+        for entry in room_entries(dynamodb, tables, room):
+            assert connection_record(dynamodb, tables, entry["connectionId"]["S"]), entry
 
 
 def test_the_rest_api_answers_anything_with_a_client_error_never_a_500(

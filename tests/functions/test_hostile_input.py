@@ -11,6 +11,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from shared.protocol import ACTION_FIELDS, MAX_FRAME_BYTES, Action, ErrorCode
+from tests.tables import stored_messages
 from tests.wsclient import ChatClient
 
 CODES = {ErrorCode.BAD_REQUEST.value, ErrorCode.UNKNOWN_ACTION.value}
@@ -78,12 +79,7 @@ def test_every_bad_frame_gets_a_coded_error_and_the_connection_keeps_working(
             failures.append((label, reply))
     assert failures == [], failures[:5]
     assert len(cases) > 200
-    stored = dynamodb.query(
-        TableName=tables["MessagesTable"],
-        KeyConditionExpression="chatId = :c",
-        ExpressionAttributeValues={":c": {"S": chat_id}},
-    )["Items"]
-    assert stored == []
+    assert stored_messages(dynamodb, tables, chat_id) == []
     assert client.request("hello")["event"] == "connection:success"
 
 

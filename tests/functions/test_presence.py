@@ -140,3 +140,43 @@ def test_with_redis_down_messages_flow_and_presence_rebuilds_from_heartbeats(
     assert api(bob, "GET", f"/users/{alice}/presence").json()["status"] == "online"
     history = api(bob, "GET", f"/chats/{chat_id}/messages").json()["messages"]
     assert [m["body"] for m in history] == ["during 2", "during 1", "during 0"]
+
+
+def test_with_redis_down_from_the_start_everything_but_presence_works(
+    emulator: Any, user: Callable[[str], str]
+) -> None:
+    """An emulator whose Redis URL points at nothing: connect, chat, send, sync all work;
+    presence answers degraded."""
+    from infra.emulator import Emulator
+    from tests.conftest import TEMPLATE
+
+    alice, bob = user("alice"), user("bob")
+    with Emulator(
+        TEMPLATE,
+        stage="noredis",
+        schedules=False,
+        redis_url="redis://127.0.0.1:9/0",  # the discard port: nothing listens
+        dynamodb_endpoint=emulator.dynamodb_endpoint,
+        aws_endpoint=emulator.aws_endpoint,
+    ) as dark:
+        created = httpx.post(
+            f"{dark.rest_url}/chats",
+            json={"members": [bob]},
+            headers={"authorization": f"Bearer {dark.token(alice)}"},
+        )
+        assert created.status_code == 201
+        chat_id = created.json()["id"]
+        alices = ChatClient(dark.websocket_url, dark.token(alice))
+        bobs = ChatClient(dark.websocket_url, dark.token(bob))
+        try:
+            ack = alices.request("message:send", {"chatId": chat_id, "body": "no redis"})
+            assert ack["event"] == "ack"
+            assert bobs.wait_event("message:new")["data"]["body"] == "no redis"
+            assert alices.request("presence:heartbeat")["data"]["presence"] == "degraded"
+            assert alices.request("typing:start", {"chatId": chat_id})["event"] == "ack"
+            assert bobs.wait_event("typing")["data"]["userId"] == alice
+            synced = bobs.request("sync", {"chats": {chat_id: None}})["data"]["chats"][chat_id]
+            assert [m["body"] for m in synced["messages"]] == ["no redis"]
+        finally:
+            alices.close()
+            bobs.close()

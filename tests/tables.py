@@ -1,0 +1,54 @@
+"""Direct reads of the tables (through boto3) that tests use to check what was written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Item = dict[str, Any]
+
+
+def _query(dynamodb: Any, table: str, condition: str, value: str, **extra: Any) -> list[Item]:
+    return list(
+        dynamodb.query(
+            TableName=table,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues={":v": {"S": value}},
+            **extra,
+        )["Items"]
+    )
+
+
+def stored_messages(dynamodb: Any, tables: dict[str, str], chat_id: str) -> list[Item]:
+    """Every stored message of a chat (consistent read)."""
+    return _query(dynamodb, tables["MessagesTable"], "chatId = :v", chat_id, ConsistentRead=True)
+
+
+def chat_members(dynamodb: Any, tables: dict[str, str], chat_id: str) -> set[str]:
+    items = _query(dynamodb, tables["MembersTable"], "chatId = :v", chat_id, ConsistentRead=True)
+    return {item["userId"]["S"] for item in items}
+
+
+def room_entries(dynamodb: Any, tables: dict[str, str], room: str) -> list[Item]:
+    return _query(dynamodb, tables["RoomsTable"], "room = :v", room, ConsistentRead=True)
+
+
+def rooms_of(dynamodb: Any, tables: dict[str, str], connection_id: str) -> set[str]:
+    """The rooms a connection is in (byConnection index)."""
+    items = _query(
+        dynamodb, tables["RoomsTable"], "connectionId = :v", connection_id, IndexName="byConnection"
+    )
+    return {item["room"]["S"] for item in items}
+
+
+def connections_of(dynamodb: Any, tables: dict[str, str], user_id: str) -> list[Item]:
+    """A user's connection records (byUser index)."""
+    return _query(dynamodb, tables["ConnectionsTable"], "userId = :v", user_id, IndexName="byUser")
+
+
+def connection_record(dynamodb: Any, tables: dict[str, str], connection_id: str) -> Item | None:
+    answer = dynamodb.get_item(
+        TableName=tables["ConnectionsTable"],
+        Key={"connectionId": {"S": connection_id}},
+        ConsistentRead=True,
+    )
+    return answer.get("Item")
