@@ -28,6 +28,8 @@ lint: $(STAMP)
 # minutes on 2 cores: the 1,000 $disconnects after the run take the longest).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.call_counts
+	$(BIN)/python -m benchmarks.fanout
+	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.load --connections 1000 --chat-size 10 --duration 30 --rate 5 \
 	    --leak-timeout 300
 
