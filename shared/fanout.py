@@ -1,9 +1,10 @@
 """Fan-out through the API Gateway Management API.
 
 A room resolves with one Query; posts go out concurrently on a bounded pool
-with clients reused across invocations; a 410 (GoneException) removes that
-stale connection and its room entries; throttling (429) and 5xx are retried by
-botocore's standard retry mode. The public functions mirror the Socket.IO
+through shared/management_api.py (botocore's signer, keep-alive connections
+reused across invocations); a 410 (GoneException) removes that stale
+connection and its room entries; throttling (429), 5xx and timeouts are
+retried with jittered backoff, three attempts in all. The public functions mirror the Socket.IO
 manager Switchboard replaces: broadcast_to_chat, send_to_user, broadcast.
 """
 
@@ -15,9 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from shared import aws, connections, protocol, rooms
+from shared import connections, management_api, protocol, rooms
 from shared.config import settings
 from shared.models import Connection
 
@@ -40,19 +39,17 @@ class FanoutResult:
 
 
 def _post(endpoint: str, connection_id: str, payload: bytes) -> str:
-    client = aws.management(endpoint)
-    try:
-        client.post_to_connection(ConnectionId=connection_id, Data=payload)
+    status = management_api.for_endpoint(endpoint, settings().region).post(connection_id, payload)
+    if status == 200:
         return "delivered"
-    except client.exceptions.GoneException:
+    if status == 410:
         try:
             connections.unregister_if_stale(connection_id)
         except Exception:  # the TTL removes it later; never fail the fan-out for this
             log.exception("cleanup of gone connection %s failed", connection_id)
         return "gone"
-    except (ClientError, BotoCoreError):
-        log.exception("post to %s failed", connection_id)
-        return "failed"
+    log.warning("post to %s failed with status %s", connection_id, status or "no answer")
+    return "failed"
 
 
 def post_to_connections(
