@@ -73,17 +73,27 @@ class ManagementApi:
         request = AWSRequest(method="POST", url=f"{self._scheme}://{self._netloc}{path}", data=body)
         credentials = self._credentials.get_frozen_credentials()
         SigV4Auth(credentials, SERVICE, self._region).add_auth(request)
-        connection = self._connection()
-        try:
-            connection.request("POST", path, body=body, headers=dict(request.headers.items()))
-            response = connection.getresponse()
-            response.read()
-            if response.will_close:
+        headers = dict(request.headers.items())
+        # A kept-alive connection may have been closed by the server while the
+        # container was frozen between invocations: one immediate resend on a
+        # fresh connection, not counted as an attempt.
+        for fresh in (getattr(self._local, "connection", None) is None, True):
+            connection = self._connection()
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                if response.will_close:
+                    self._drop_connection()
+                return response.status
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self._drop_connection()
-            return response.status
-        except (OSError, http.client.HTTPException):
-            self._drop_connection()
-            return 0
+                if fresh:
+                    return 0
+            except (OSError, http.client.HTTPException):
+                self._drop_connection()
+                return 0
+        return 0
 
     def post(self, connection_id: str, body: bytes) -> int:
         """POST @connections/{id}: the final status (200, 410, ...; 0 if never answered),
