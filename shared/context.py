@@ -11,6 +11,11 @@ from shared.models import RoomEntry
 from shared.protocol import ErrorCode, ProtocolError
 
 
+def management_endpoint(request_context: dict[str, Any]) -> str:
+    """The Management API of the stage an event came through: https://{domainName}/{stage}."""
+    return f"https://{request_context.get('domainName')}/{request_context.get('stage')}"
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who sent a frame, on which connection, and where to post replies."""
@@ -29,8 +34,7 @@ class Caller:
         if not isinstance(user_id, str) or not user_id or not connection_id:
             raise ProtocolError(ErrorCode.UNAUTHORIZED, "connection is not authorized")
         stage = str(context.get("stage") or "")
-        endpoint = f"https://{context.get('domainName')}/{stage}"
-        return cls(connection_id, user_id, endpoint, stage)
+        return cls(connection_id, user_id, management_endpoint(context), stage)
 
 
 @dataclass

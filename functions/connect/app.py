@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from shared import aws, log, sessions
+from shared.context import management_endpoint
 
 logger = log.setup()
 
@@ -37,7 +38,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             str(ctx.get("stage") or ""),
             int(ctx.get("connectedAt") or time.time() * 1000),
             (ctx.get("identity") or {}).get("sourceIp"),
-            f"https://{ctx.get('domainName')}/{ctx.get('stage')}",
+            management_endpoint(ctx),
         )
     except Exception:
         logger.exception("connect failed")

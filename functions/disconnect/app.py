@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared import aws, log, sessions
+from shared.context import management_endpoint
 
 logger = log.setup()
 
@@ -29,7 +30,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 connection_id,
                 user_id if isinstance(user_id, str) else None,
                 str(ctx.get("stage") or ""),
-                f"https://{ctx.get('domainName')}/{ctx.get('stage')}",
+                management_endpoint(ctx),
             )
     except Exception:
         logger.exception("disconnect cleanup failed")

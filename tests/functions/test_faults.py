@@ -225,7 +225,7 @@ def test_transient_post_faults_are_retried_and_the_recipient_receives_once(
     assert fault.served == 2  # two failed attempts, the third delivered
     assert [m["id"] for m in new_messages(bobs, 0.5)] == [reply["data"]["id"]]
     assert line["fanout"] == {"delivered": 1, "gone": 0, "failed": 0}
-    # awsCalls counts API calls, not attempts: botocore's retries are not in it.
+    # awsCalls counts API calls, not attempts: the poster's retries are not in it.
     assert line["awsCalls"]["apigatewaymanagementapi.PostToConnection"] == 1
 
 
