@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # shared.config / shared.models read the environment at import: dummy values, no real AWS.
@@ -145,11 +146,30 @@ def _cpu(run: Callable[[list[str]], None], ids: list[str]) -> tuple[float, float
     return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def main() -> None:
+@dataclass
+class FanoutFigures:
+    """CPU per recipient of each variant (median of interleaved rounds) and wall times."""
+
+    cpu_us: dict[str, float]  # variant label -> µs CPU per recipient
+    cpu_wall_s: dict[str, float]  # variant label -> wall s of one CPU round
+    baseline: str
+    fanout: str
+    concurrency: int
+    serial_wall_s: float  # estimated from SERIAL_WALL_SAMPLE recipients
+    fanout_wall_s: float
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.cpu_us[self.fanout] / self.cpu_us[self.baseline]
+
+
+def measure() -> FanoutFigures:
+    from shared.management_api import CONCURRENCY
+
     variants = [
         ("serial boto3 loop (baseline)", lambda e: _serial_loop(e)),
         ("serial loop, aws.management client", lambda e: _serial_loop(e, shared_client=True)),
-        ("post_to_connections (pool 32)", _fanout),
+        ("post_to_connections (asyncio)", _fanout),
     ]
     samples: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in variants}
     with stub(0.0) as endpoint:
@@ -157,40 +177,57 @@ def main() -> None:
         for round_ in range(CPU_ROUNDS):  # interleaved, median of the rounds
             for label, run in runs:
                 samples[label].append(_cpu(run, _ids(CPU_RECIPIENTS, f"{round_}{label[:1]}")))
-    print(
-        f"CPU per recipient, {CPU_RECIPIENTS:,} recipients, stub without delay "
-        f"(median of {CPU_ROUNDS} interleaved rounds)"
-    )
-    print(f"{'variant':<34}  {'CPU s':>6}  {'µs CPU/recipient':>16}  {'vs base':>7}  {'wall s':>6}")
-    base = statistics.median(c for c, _ in samples[variants[0][0]])
-    for label, _ in variants:
-        cpu = statistics.median(c for c, _ in samples[label])
-        wall = statistics.median(w for _, w in samples[label])
-        per = cpu / CPU_RECIPIENTS * 1e6
-        print(f"{label:<34}  {cpu:>6.2f}  {per:>16.0f}  {cpu / base:>6.2f}x  {wall:>6.2f}")
-    print()
-
     with stub(DELAY_SECONDS) as endpoint:
         serial, fan = _serial_loop(endpoint), _fanout(endpoint)
         _, s_wall = _cpu(serial, _ids(SERIAL_WALL_SAMPLE, "s"))
         _, f_wall = _cpu(fan, _ids(WALL_RECIPIENTS, "f"))
-    scale = WALL_RECIPIENTS / SERIAL_WALL_SAMPLE
-    s_est = s_wall * scale
+    return FanoutFigures(
+        cpu_us={
+            label: statistics.median(c for c, _ in runs) / CPU_RECIPIENTS * 1e6
+            for label, runs in samples.items()
+        },
+        cpu_wall_s={
+            label: statistics.median(w for _, w in runs) for label, runs in samples.items()
+        },
+        baseline=variants[0][0],
+        fanout=variants[-1][0],
+        concurrency=CONCURRENCY,
+        serial_wall_s=s_wall * WALL_RECIPIENTS / SERIAL_WALL_SAMPLE,
+        fanout_wall_s=f_wall,
+    )
+
+
+def main() -> None:
+    figures = measure()
+    print(
+        f"CPU per recipient, {CPU_RECIPIENTS:,} recipients, stub without delay "
+        f"(median of {CPU_ROUNDS} interleaved rounds)"
+    )
+    print(f"{'variant':<34}  {'µs CPU/recipient':>16}  {'vs base':>7}  {'wall s':>6}")
+    base = figures.cpu_us[figures.baseline]
+    for label, per in figures.cpu_us.items():
+        wall = figures.cpu_wall_s[label]
+        print(f"{label:<34}  {per:>16.0f}  {per / base:>6.2f}x  {wall:>6.2f}")
+    print()
     ms = DELAY_SECONDS * 1000
     print(f"Wall time, {WALL_RECIPIENTS:,} recipients, stub adding {ms:.0f} ms per call")
     rows = [
         (
-            f"serial boto3 loop (baseline; {SERIAL_WALL_SAMPLE} timed, x{scale:.0f})",
-            f"{s_est:.2f} (est.)",
+            f"serial boto3 loop (baseline; {SERIAL_WALL_SAMPLE} timed, "
+            f"x{WALL_RECIPIENTS // SERIAL_WALL_SAMPLE})",
+            f"{figures.serial_wall_s:.2f} (est.)",
         ),
-        ("post_to_connections (pool 32)", f"{f_wall:.2f}"),
+        (f"post_to_connections ({figures.concurrency} in flight)", f"{figures.fanout_wall_s:.2f}"),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'variant':<{width}}  {'wall s':>13}")
     for label, value in rows:
         print(f"{label:<{width}}  {value:>13}")
-    floor = WALL_RECIPIENTS / 32 * DELAY_SECONDS
-    print(f"speed-up: {s_est / f_wall:.1f}x (floor at pool 32: {floor:.2f} s)")
+    floor = WALL_RECIPIENTS / figures.concurrency * DELAY_SECONDS
+    print(
+        f"speed-up: {figures.serial_wall_s / figures.fanout_wall_s:.1f}x "
+        f"(floor at {figures.concurrency} in flight: {floor:.2f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Fan-out through the API Gateway Management API.
 
-A room resolves with one Query; posts go out concurrently on a bounded pool
-through shared/management_api.py (botocore's signer, keep-alive connections
-reused across invocations); a 410 (GoneException) removes that stale
+A room resolves with one Query; posts go out concurrently, a bounded number in
+flight, through shared/management_api.py (botocore's signer, asyncio keep-alive
+connections reused across invocations); a 410 (GoneException) removes that stale
 connection and its room entries; throttling (429), 5xx and timeouts are
 retried with jittered backoff, three attempts in all. The public functions mirror the Socket.IO
 manager Switchboard replaces: broadcast_to_chat, send_to_user, broadcast.
@@ -16,14 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared import connections, management_api, protocol, rooms
+from shared import connections, protocol, rooms
 from shared.config import settings
 from shared.models import Connection
 
 log = logging.getLogger(__name__)
 
-POOL_SIZE = 32
-_pool = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="fanout")
+# Cleaning up after 410s (a few DynamoDB calls each) runs beside the next ones.
+_cleanup_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fanout-cleanup")
 
 
 @dataclass
@@ -38,36 +38,35 @@ class FanoutResult:
         return {"delivered": self.delivered, "gone": len(self.gone), "failed": len(self.failed)}
 
 
-def _post(endpoint: str, connection_id: str, payload: bytes) -> str:
-    status = management_api.for_endpoint(endpoint, settings().region).post(connection_id, payload)
-    if status == 200:
-        return "delivered"
-    if status == 410:
-        try:
-            connections.unregister_if_stale(connection_id)
-        except Exception:  # the TTL removes it later; never fail the fan-out for this
-            log.exception("cleanup of gone connection %s failed", connection_id)
-        return "gone"
-    log.warning("post to %s failed with status %s", connection_id, status or "no answer")
-    return "failed"
+def _forget(connection_id: str) -> None:
+    try:
+        connections.unregister_if_stale(connection_id)
+    except Exception:  # the TTL removes it later; never fail the fan-out for this
+        log.exception("cleanup of gone connection %s failed", connection_id)
 
 
 def post_to_connections(
     connection_ids: Iterable[str], payload: str | bytes, endpoint: str | None = None
 ) -> FanoutResult:
-    """Post one payload to many connections concurrently."""
+    """Post one payload to many connections concurrently (shared/management_api.py)."""
     endpoint = endpoint or settings().management_endpoint
     data = payload.encode() if isinstance(payload, str) else payload
     targets = list(dict.fromkeys(connection_ids))
+    # Imported here: it brings asyncio, which only the invocations that fan out pay.
+    from shared import management_api
+
+    api = management_api.for_endpoint(endpoint, settings().region)
     result = FanoutResult()
-    outcomes = _pool.map(lambda cid: (cid, _post(endpoint, cid, data)), targets)
-    for connection_id, outcome in outcomes:
-        if outcome == "delivered":
+    for connection_id, status in zip(targets, api.post_many(targets, data), strict=True):
+        if status == 200:
             result.delivered += 1
-        elif outcome == "gone":
+        elif status == 410:
             result.gone.append(connection_id)
         else:
+            log.warning("post to %s failed with status %s", connection_id, status or "no answer")
             result.failed.append(connection_id)
+    if result.gone:
+        list(_cleanup_pool.map(_forget, result.gone))
     return result
 
 

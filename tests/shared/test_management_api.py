@@ -1,6 +1,6 @@
 """The lean Management API poster: signed with SigV4 for execute-api, retried on
-throttling and 5xx, not retried on 410, and resilient to a server that drops
-kept-alive connections (as after a Lambda freeze)."""
+throttling and 5xx, not retried on 410, resilient to a server that drops
+kept-alive connections (as after a Lambda freeze), and posting many at once."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
         "AWS_DEFAULT_REGION": "eu-west-1",
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(management_api.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(management_api, "backoff_seconds", lambda attempt: 0.0)
     httpd = Server(("127.0.0.1", 0), Handler)
     httpd.statuses, httpd.seen = [], []
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -99,6 +99,48 @@ def test_an_unreachable_endpoint_answers_zero_after_its_attempts(
 ) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "a")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "b")
-    monkeypatch.setattr(management_api.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(management_api, "backoff_seconds", lambda attempt: 0.0)
     api = management_api.ManagementApi("http://127.0.0.1:9/prod", "us-east-1")
     assert api.post("c", b"x") == 0
+
+
+def test_many_posts_go_out_at_once_and_answer_in_order(server: Server) -> None:
+    server.statuses = [200, 410, 200]
+    ids = [f"c{i}" for i in range(3)]
+    assert api_for(server).post_many(ids, b"x") == [200, 410, 200]
+    assert sorted(r["path"] for r in server.seen) == [f"/prod/@connections/{i}" for i in ids]
+
+
+def test_posts_overlap_up_to_the_concurrency_bound(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every answer held until several requests are in, the posts must be in
+    flight together: a serial poster would never get past the first."""
+    monkeypatch.setattr(management_api, "CONCURRENCY", 4)
+    arrived = threading.Barrier(4, timeout=10)
+    original = Handler.do_POST
+
+    def held(handler: Handler) -> None:
+        arrived.wait()
+        original(handler)
+
+    monkeypatch.setattr(Handler, "do_POST", held)
+    assert api_for(server).post_many([f"c{i}" for i in range(8)], b"x") == [200] * 8
+
+
+def test_a_post_that_gets_no_answer_in_time_gives_up(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(management_api, "TIMEOUT_SECONDS", 0.2)
+    release = threading.Event()
+    original = Handler.do_POST
+
+    def hung(handler: Handler) -> None:
+        release.wait(5)
+        original(handler)
+
+    monkeypatch.setattr(Handler, "do_POST", hung)
+    try:
+        assert api_for(server).post("c", b"x") == 0
+    finally:
+        release.set()
