@@ -13,7 +13,7 @@ import functools
 import threading
 import time
 
-import boto3
+import botocore.session
 import jwt
 
 from shared.config import Settings, settings
@@ -35,7 +35,7 @@ class AuthError(Exception):
 
 @functools.lru_cache(maxsize=1)
 def _secrets_manager() -> object:
-    return boto3.client("secretsmanager")
+    return botocore.session.get_session().create_client("secretsmanager")
 
 
 def _fetch_secret_versions(arn: str) -> list[str]:

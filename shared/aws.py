@@ -10,7 +10,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 
@@ -20,6 +20,7 @@ _lock = threading.Lock()
 _calls: Counter[str] = Counter()
 _management_clients: dict[str, BaseClient] = {}
 _instrumented: set[int] = set()
+_botocore_session: botocore.session.Session | None = None
 
 # Standard mode retries 429 LimitExceeded, 5xx and timeouts: 3 attempts in all
 # (botocore's "max_attempts" counts retries only; "max_attempts": 3 made 4), with
@@ -73,12 +74,23 @@ def _instrument_models() -> None:
         _instrument(model._get_connection().connection.client)
 
 
+def _session() -> botocore.session.Session:
+    """The botocore session the management clients share (credentials resolved once).
+    botocore, not boto3: PynamoDB brings botocore anyway; boto3 adds import time and
+    nothing these clients use."""
+    global _botocore_session
+    if _botocore_session is None:  # a race makes two sessions, one is kept: harmless
+        _botocore_session = botocore.session.get_session()
+    return _botocore_session
+
+
 def management(endpoint: str) -> BaseClient:
     """An API Gateway Management API client for one stage endpoint, cached."""
+    session = _session()
     with _lock:
         client = _management_clients.get(endpoint)
         if client is None:
-            client = boto3.client(
+            client = session.create_client(
                 "apigatewaymanagementapi", endpoint_url=endpoint, config=MANAGEMENT_CONFIG
             )
             _management_clients[endpoint] = client

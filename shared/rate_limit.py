@@ -37,12 +37,13 @@ import os
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
-
-import redis
+from typing import TYPE_CHECKING, Any
 
 from shared import redis_client
 from shared.protocol import Action, ErrorCode, Event, ProtocolError, frame
+
+if TYPE_CHECKING:
+    import redis
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +267,8 @@ def check(action: Action, connection_id: str) -> Decision | None:
     if found is None:
         return None
     bucket, limit = found
+    import redis  # imported on first use (shared/redis_client.py says why)
+
     try:
         decision = redis_client.call(lambda r: take(r, connection_id, bucket, limit))
     except redis_client.RedisUnavailable:

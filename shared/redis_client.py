@@ -3,6 +3,9 @@
 Redis is never the source of truth: when it is unreachable, calls fail fast
 (short timeouts, then skipped for a few seconds) and callers degrade instead
 of failing the request.
+
+redis-py is imported on first use, not at module import: it costs about 50 ms,
+which only the routes that touch Redis should pay (benchmarks/cold_start.py).
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
-
-import redis
+from typing import TYPE_CHECKING, TypeVar
 
 from shared import aws
 from shared.config import settings
+
+if TYPE_CHECKING:
+    import redis
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,6 +42,8 @@ def client() -> redis.Redis:
     global _client
     with _lock:
         if _client is None:
+            import redis
+
             url = settings().redis_url
             if not url:
                 raise RedisUnavailable("REDIS_URL is not set")
@@ -58,6 +64,8 @@ def call(operation: Callable[[redis.Redis], T]) -> T:
     if time.monotonic() < _down_until:
         raise RedisUnavailable("redis was unreachable a moment ago")
     aws.record("redis.RoundTrip")
+    import redis  # already loaded by client() unless it raised before
+
     try:
         return operation(client())
     except (redis.ConnectionError, redis.TimeoutError) as error:

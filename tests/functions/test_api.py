@@ -122,3 +122,19 @@ def test_the_api_function_answers_http_api_events_through_mangum(
     assert [c["id"] for c in json.loads(listed["body"])["chats"]] == [chat["id"]]
     unknown = emulator.invoke("ApiFunction", http_api_event("GET", "/nowhere", token))
     assert unknown["statusCode"] == 404
+
+
+def test_behind_the_authorizer_the_api_trusts_its_verdict_and_checks_no_token(
+    emulator: Any, user: Callable[[str], str]
+) -> None:
+    """In AWS the HTTP API's token authorizer has verified the bearer token and passes
+    ``userId`` in the request context; the function acts as that user (without
+    PyJWT). Without that context it verifies the token itself."""
+    alice = user("alice")
+    vouched = http_api_event("POST", "/chats", "not-a-jwt", {"members": [], "name": "trusted"})
+    vouched["requestContext"]["authorizer"] = {"lambda": {"userId": alice}}
+    created = emulator.invoke("ApiFunction", vouched)
+    assert created["statusCode"] == 201
+    assert json.loads(created["body"])["createdBy"] == alice
+    unvouched = emulator.invoke("ApiFunction", http_api_event("GET", "/chats", "not-a-jwt"))
+    assert unvouched["statusCode"] == 401
