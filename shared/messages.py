@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import PutError
+from botocore.exceptions import ClientError
 
-from shared import ids
+from shared import aws, ids
 from shared.models import Message, MessagesByTime, dedup_key
 
 MAX_PAGE = 100
@@ -39,9 +39,6 @@ def to_wire(message: Message) -> dict[str, Any]:
     }
 
 
-def _is_condition_failure(error: PutError) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
-
 
 def store(
     chat_id: str, sender_id: str, body: str, client_message_id: str | None
@@ -49,8 +46,8 @@ def store(
     """Store a message once per (sender, clientMessageId).
 
     Returns the stored message and whether this call created it. A retry with
-    the same clientMessageId costs the failed conditional Put plus one GetItem
-    and returns the original.
+    the same clientMessageId costs only the failed conditional Put: the original
+    comes back in its error (ReturnValuesOnConditionCheckFailure=ALL_OLD).
     """
     now = ids.now_ms()
     message_id = ids.new_id(now)
@@ -65,12 +62,22 @@ def store(
         client_message_id=client_id,
     )
     try:
-        message.save(condition=Message.dedup_key.does_not_exist())
+        aws.dynamodb().put_item(
+            TableName=Message.Meta.table_name,
+            Item=message.serialize(),
+            ConditionExpression="attribute_not_exists(dedupKey)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
         return message, True
-    except PutError as error:
-        if not _is_condition_failure(error):
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
-    stored = Message.get(chat_id, dedup_key(sender_id, client_id), consistent_read=True)
+        old = error.response.get("Item")
+    stored = (
+        Message.from_raw_data(old)
+        if old
+        else Message.get(chat_id, dedup_key(sender_id, client_id), consistent_read=True)
+    )
     # Our own Put may have landed with its answer lost, and botocore's retry then
     # failed the condition: that is this call's message, not a duplicate.
     return stored, stored.id == message_id

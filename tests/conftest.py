@@ -3,6 +3,9 @@ real WebSocket clients, the REST API over HTTP, and direct DynamoDB reads."""
 
 from __future__ import annotations
 
+import json
+import logging
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -101,3 +104,28 @@ def create_chat(api: Callable[..., httpx.Response]) -> Callable[..., str]:
         return str(response.json()["id"])
 
     return create
+
+
+@pytest.fixture
+def aws_calls(caplog: pytest.LogCaptureFixture) -> Callable[[Any], dict[str, int]]:
+    """The awsCalls the event function logged for a client requestId."""
+    caplog.set_level(logging.INFO, logger="switchboard.lambda")
+
+    def find(request_id: Any) -> dict[str, int]:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            for record in caplog.records:
+                text = record.getMessage()
+                start = text.find("{")
+                if '"clientRequestId"' not in text or start < 0:
+                    continue
+                try:
+                    line = json.loads(text[start:])
+                except ValueError:
+                    continue
+                if line.get("clientRequestId") == request_id:
+                    return dict(line["awsCalls"])
+            time.sleep(0.05)
+        raise AssertionError(f"no invocation log for {request_id}")
+
+    return find

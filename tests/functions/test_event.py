@@ -84,6 +84,7 @@ def test_a_non_member_is_refused_and_nothing_is_stored_or_delivered(
 
 
 def test_a_retried_client_message_id_is_stored_and_delivered_once(
+    aws_calls: Callable[[Any], dict[str, int]],
     connect: Callable[..., ChatClient],
     create_chat: Callable[..., str],
     dynamodb: Any,
@@ -95,11 +96,16 @@ def test_a_retried_client_message_id_is_stored_and_delivered_once(
     alices, bobs = connect(alice), connect(bob)
     data = {"chatId": chat_id, "body": "only once", "clientMessageId": "retry-1"}
     first = alices.request("message:send", data)["data"]
-    second = alices.request("message:send", data)["data"]
+    retry_id = alices.send("message:send", data)
+    second = alices.wait(lambda f: f.get("requestId") == retry_id)["data"]
     assert first == second
     assert len(stored_messages(dynamodb, tables, chat_id)) == 1
     received = [f for f in bobs.drain(0.5) if f.get("event") == "message:new"]
     assert [f["data"]["id"] for f in received] == [first["id"]]
+    # The original comes back in the failed Put's answer: no read, no post.
+    assert aws_calls(retry_id) == {
+        "dynamodb.Query": 1, "dynamodb.PutItem": 1, "redis.RoundTrip": 1
+    }
 
 
 def test_the_same_client_message_id_from_two_senders_is_two_messages(

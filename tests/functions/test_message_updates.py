@@ -4,9 +4,6 @@ concurrent changes never lose one another."""
 
 from __future__ import annotations
 
-import json
-import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -44,31 +41,6 @@ def send(client: ChatClient, chat_id: str, body: str = "hello") -> dict[str, Any
 
 def events(client: ChatClient, name: str, seconds: float = 0.4) -> list[dict[str, Any]]:
     return [f for f in client.drain(seconds) if f.get("event") == name]
-
-
-@pytest.fixture
-def aws_calls(caplog: pytest.LogCaptureFixture) -> Callable[[Any], dict[str, int]]:
-    """The awsCalls the event function logged for a client requestId."""
-    caplog.set_level(logging.INFO, logger="switchboard.lambda")
-
-    def find(request_id: Any) -> dict[str, int]:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            for record in caplog.records:
-                text = record.getMessage()
-                start = text.find("{")
-                if '"clientRequestId"' not in text or start < 0:
-                    continue
-                try:
-                    line = json.loads(text[start:])
-                except ValueError:
-                    continue
-                if line.get("clientRequestId") == request_id:
-                    return dict(line["awsCalls"])
-            time.sleep(0.05)
-        raise AssertionError(f"no invocation log for {request_id}")
-
-    return find
 
 
 # ---------------------------------------------------------------- edit
