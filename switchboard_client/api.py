@@ -1,0 +1,150 @@
+"""The typed API: one method per action of docs/protocol.md, returning the reply's data
+(a ``TypedDict`` of ``wire``) or raising the ``ServerError`` subclass of its code.
+
+Every method takes ``timeout`` (seconds, the whole request: waiting for a connection,
+retries after ``rate_limited`` and resends after a drop included; default the client's
+``request_timeout``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any, cast
+
+from switchboard_client.core import ClientCore
+from switchboard_client.wire import (
+    Action,
+    ConnectionSuccess,
+    HeartbeatAck,
+    Message,
+    MessageDeleted,
+    ReactionChange,
+    ReadPosition,
+    SyncResult,
+    Typing,
+    TypingList,
+    UserStatus,
+)
+
+
+def new_client_message_id() -> str:
+    """A fresh ``clientMessageId`` (32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+class SwitchboardClient(ClientCore):
+    """A Switchboard connection for one user: typed requests, events, reconnect and resume.
+
+    ::
+
+        async with SwitchboardClient(url, token) as client:
+            client.on("message:new", show)
+            await client.send_message(chat_id, "hello")
+    """
+
+    async def __aenter__(self) -> SwitchboardClient:
+        await self.connect()
+        return self
+
+    # ---------------------------------------------------------------- session
+    async def hello(self, *, timeout: float | None = None) -> ConnectionSuccess:
+        """``hello``: who this connection is, its chats, the heartbeat interval. (The client
+        says hello by itself on every connection; this asks again.)"""
+        return cast(ConnectionSuccess, await self.request(Action.HELLO, timeout=timeout))
+
+    async def sync(self, chats: Mapping[str, str | None], *,
+                   timeout: float | None = None) -> SyncResult:
+        """``sync`` as is: per chat, the messages after the given id (and the 30 s before
+        it). The client syncs by itself after every reconnect and delivers the result as
+        events; this raw call delivers nothing and changes no cursor."""
+        return cast(SyncResult, await self.request(
+            Action.SYNC, {"chats": dict(chats)}, timeout=timeout))
+
+    async def heartbeat(self, *, timeout: float | None = None) -> HeartbeatAck:
+        """``presence:heartbeat`` now (the timer sends them by itself)."""
+        return cast(HeartbeatAck, await self.request(Action.PRESENCE_HEARTBEAT, timeout=timeout))
+
+    async def set_presence(self, status: str, text: str | None = None, *,
+                           timeout: float | None = None) -> UserStatus:
+        """``presence:set``: ``online``, ``away`` or ``busy``, with an optional text."""
+        data: dict[str, Any] = {"status": status}
+        if text is not None:
+            data["text"] = text
+        return cast(UserStatus, await self.request(Action.PRESENCE_SET, data, timeout=timeout))
+
+    # ---------------------------------------------------------------- messages
+    async def send_message(self, chat_id: str, body: str, *,
+                           client_message_id: str | None = None,
+                           timeout: float | None = None) -> Message:
+        """``message:send``. Idempotent: a ``clientMessageId`` is made if not given, and a
+        send interrupted by a drop is sent again with it, so it is stored once. The
+        message is taken as delivered (no ``message:new`` for it on this client)."""
+        data = {"chatId": chat_id, "body": body,
+                "clientMessageId": client_message_id or new_client_message_id()}
+        message = cast(Message, await self.request(Action.MESSAGE_SEND, data, timeout=timeout))
+        self._resume.record(message)
+        return message
+
+    async def edit_message(self, chat_id: str, message_id: str, body: str, *,
+                           timeout: float | None = None) -> Message:
+        """``message:edit`` (author only). Not resent after a drop: ``ConnectionLost``."""
+        data = {"chatId": chat_id, "messageId": message_id, "body": body}
+        message = cast(Message, await self.request(Action.MESSAGE_EDIT, data, timeout=timeout))
+        self._resume.accept_update(chat_id, message_id, message.get("version"))
+        return message
+
+    async def delete_message(self, chat_id: str, message_id: str, *,
+                             timeout: float | None = None) -> MessageDeleted:
+        """``message:delete`` (author or admin). Not resent after a drop: ``ConnectionLost``."""
+        data = {"chatId": chat_id, "messageId": message_id}
+        deleted = cast(MessageDeleted, await self.request(
+            Action.MESSAGE_DELETE, data, timeout=timeout))
+        self._resume.accept_update(chat_id, message_id, deleted.get("version"))
+        return deleted
+
+    async def react(self, chat_id: str, message_id: str, emoji: str, *,
+                    timeout: float | None = None) -> ReactionChange:
+        """``message:react`` (idempotent)."""
+        return await self._reaction(Action.MESSAGE_REACT, chat_id, message_id, emoji, timeout)
+
+    async def unreact(self, chat_id: str, message_id: str, emoji: str, *,
+                      timeout: float | None = None) -> ReactionChange:
+        """``message:unreact`` (idempotent)."""
+        return await self._reaction(Action.MESSAGE_UNREACT, chat_id, message_id, emoji, timeout)
+
+    async def _reaction(self, action: Action, chat_id: str, message_id: str, emoji: str,
+                        timeout: float | None) -> ReactionChange:
+        data = {"chatId": chat_id, "messageId": message_id, "emoji": emoji}
+        change = cast(ReactionChange, await self.request(action, data, timeout=timeout))
+        self._resume.accept_update(chat_id, message_id, change.get("version"))
+        return change
+
+    # ---------------------------------------------------------------- read receipts
+    async def mark_read(self, chat_id: str, message_id: str, *,
+                        timeout: float | None = None) -> ReadPosition:
+        """``message:read``: read up to ``message_id`` (the position only moves forward)."""
+        data = {"chatId": chat_id, "messageId": message_id}
+        return cast(ReadPosition, await self.request(Action.MESSAGE_READ, data, timeout=timeout))
+
+    async def mark_chat_read(self, chat_id: str, *,
+                             timeout: float | None = None) -> ReadPosition:
+        """``chat:read-all``: read up to the chat's newest message."""
+        return cast(ReadPosition, await self.request(
+            Action.CHAT_READ_ALL, {"chatId": chat_id}, timeout=timeout))
+
+    # ---------------------------------------------------------------- typing
+    async def start_typing(self, chat_id: str, *, timeout: float | None = None) -> Typing:
+        """``typing:start`` (lasts 3 s: renew every 2 s while the user types)."""
+        return cast(Typing, await self.request(
+            Action.TYPING_START, {"chatId": chat_id}, timeout=timeout))
+
+    async def stop_typing(self, chat_id: str, *, timeout: float | None = None) -> Typing:
+        """``typing:stop``."""
+        return cast(Typing, await self.request(
+            Action.TYPING_STOP, {"chatId": chat_id}, timeout=timeout))
+
+    async def list_typing(self, chat_id: str, *, timeout: float | None = None) -> TypingList:
+        """``typing:list``: who is typing in the chat now."""
+        return cast(TypingList, await self.request(
+            Action.TYPING_LIST, {"chatId": chat_id}, timeout=timeout))

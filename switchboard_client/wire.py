@@ -1,0 +1,171 @@
+"""The wire contract as the client sees it: action, event and error names, payload shapes.
+
+A copy of what docs/protocol.md documents (the server declares the same names in
+``shared/protocol.py``; a client library does not import server code). The payload
+shapes are ``TypedDict``s: what the typed helpers return and events carry.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, TypedDict
+
+# Limits the client needs (docs/protocol.md).
+MAX_SYNC_CHATS = 100  # chats per `sync` request
+DEFAULT_HEARTBEAT_SECONDS = 65  # when `hello` does not say
+SYNC_OVERLAP_SECONDS = 30  # `sync` also returns the 30 s before the cursor
+
+
+class Action(StrEnum):
+    """Client -> server actions."""
+
+    HELLO = "hello"
+    SYNC = "sync"
+    MESSAGE_SEND = "message:send"
+    MESSAGE_EDIT = "message:edit"
+    MESSAGE_DELETE = "message:delete"
+    MESSAGE_REACT = "message:react"
+    MESSAGE_UNREACT = "message:unreact"
+    MESSAGE_READ = "message:read"
+    CHAT_READ_ALL = "chat:read-all"
+    PRESENCE_HEARTBEAT = "presence:heartbeat"
+    PRESENCE_SET = "presence:set"
+    TYPING_START = "typing:start"
+    TYPING_STOP = "typing:stop"
+    TYPING_LIST = "typing:list"
+
+
+class Event(StrEnum):
+    """Server -> client events."""
+
+    ACK = "ack"
+    ERROR = "error"
+    CONNECTION_SUCCESS = "connection:success"
+    MESSAGE_NEW = "message:new"
+    MESSAGE_EDITED = "message:edited"
+    MESSAGE_DELETED = "message:deleted"
+    MESSAGE_REACTION = "message:reaction"
+    MESSAGE_READ = "message:read"
+    CHAT_CREATED = "chat:created"
+    CHAT_MEMBER_ADDED = "chat:member-added"
+    CHAT_MEMBER_REMOVED = "chat:member-removed"
+    USER_STATUS = "user:status"
+    TYPING = "typing"
+
+
+class ClientEvent(StrEnum):
+    """Events the client itself emits (never sent by the server), on the same bus."""
+
+    CONNECTED = "client:connected"  # hello answered on a new connection
+    RESUMED = "client:resumed"  # what was missed during a drop has been delivered
+    DISCONNECTED = "client:disconnected"  # a connection ended; reconnecting follows
+    HEARTBEAT = "client:heartbeat"  # a timer heartbeat was acked
+    GAP = "client:gap"  # missed messages of a chat could not all be fetched
+    GATEWAY_ERROR = "client:gateway-error"  # API Gateway's own frame (no requestId of ours)
+    CLOSED = "client:closed"  # the client stopped for good (close() or a fatal error)
+
+
+class ErrorCode(StrEnum):
+    BAD_REQUEST = "bad_request"
+    UNKNOWN_ACTION = "unknown_action"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL_ERROR = "internal_error"
+
+
+Frame = dict[str, Any]
+
+
+class ReactionSummary(TypedDict):
+    count: int
+    users: list[str]
+
+
+class Message(TypedDict):
+    """The message shape of `message:new`, `message:edited`, acks, sync and history."""
+
+    id: str
+    chatId: str
+    senderId: str
+    body: str | None
+    createdAt: str
+    clientMessageId: str | None
+    version: int
+    editedAt: str | None
+    deleted: bool
+    reactions: dict[str, ReactionSummary]
+
+
+class MessageDeleted(TypedDict):
+    chatId: str
+    messageId: str
+    deletedBy: str
+    deletedAt: str
+    version: int
+
+
+class ReactionChange(TypedDict):
+    chatId: str
+    messageId: str
+    emoji: str
+    userId: str
+    added: bool
+    reactions: dict[str, ReactionSummary]
+    version: int
+
+
+class ReadPosition(TypedDict):
+    chatId: str
+    userId: str
+    messageId: str | None
+    readAt: str | None
+
+
+class ConnectionSuccess(TypedDict):
+    connectionId: str
+    userId: str
+    chats: list[str]
+    heartbeatSeconds: int
+
+
+class SyncChat(TypedDict):
+    messages: list[Message]
+    hasMore: bool
+
+
+class SyncResult(TypedDict):
+    chats: dict[str, SyncChat]
+    unknown: list[str]
+
+
+class HeartbeatAck(TypedDict):
+    ttlSeconds: int
+    heartbeatSeconds: int
+    presence: str  # "ok" | "degraded"
+
+
+class UserStatus(TypedDict):
+    userId: str
+    status: str  # online | away | busy | offline
+    text: str | None
+    lastSeen: str | None
+
+
+class Typing(TypedDict):
+    chatId: str
+    userId: str
+    isTyping: bool
+    expiresAt: str | None
+
+
+class TypingEntry(TypedDict):
+    userId: str
+    expiresAt: str
+
+
+class TypingList(TypedDict):
+    chatId: str
+    typing: list[TypingEntry]
