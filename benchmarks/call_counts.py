@@ -1,9 +1,19 @@
 """Count the AWS and Redis calls each operation costs, through the emulator.
 
 Every function logs one JSON line per invocation with ``awsCalls`` (botocore's
-``before-call`` hook on every client, plus Redis round trips). This script
-drives each operation once with real WebSocket clients and prints what the
-function that served it logged. Run: ``python -m benchmarks.call_counts``.
+``before-call`` hook on every client, the fan-out's posts, Redis round trips). This
+script drives operations with real WebSocket clients and reads what the function that
+served each one logged:
+
+- one of each operation in a chat of three (two recipient connections);
+- the message operations, ``$connect`` and ``$disconnect`` at fan-out N: a chat whose
+  room holds the sender's connection and N recipient connections (N distinct users);
+- for ``message:send`` at each N, the read and write units it costs, computed from the
+  room entries and the stored message read back from DynamoDB (benchmarks.capacity:
+  moto does not report real consumed capacity).
+
+``measure()`` returns the data (no printing); ``main()`` prints it.
+Run: ``python -m benchmarks.call_counts``.
 """
 
 from __future__ import annotations
@@ -11,165 +21,432 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from infra.emulator import Emulator
+from benchmarks import capacity
+from infra.emulator import REGION, Emulator
+from infra.services import dynamodb_client
 from tests.wsclient import ChatClient
 
 ROOT = Path(__file__).resolve().parents[1]
+# 1, 10, 100: benchmarks.cost; 9: a chat of ten users (benchmarks.aws_sample's comparison).
+FANOUTS = (1, 9, 10, 100)
+POST = "apigatewaymanagementapi.PostToConnection"
+# CloudWatch Logs bills each log event's bytes plus 26 bytes of overhead.
+LOG_EVENT_OVERHEAD_BYTES = 26
+WAIT_SECONDS = 15  # for an invocation's log lines (a cold start on a busy machine)
+
+
+@dataclass
+class Measurement:
+    """What the invocation that served one operation logged."""
+
+    operation: str
+    route: str
+    calls: dict[str, int] | None  # None: no invocation line within WAIT_SECONDS
+    recipients: int | None = None  # fan-out N of the scenario, when it has one
+    latency_ms: float | None = None  # handler latency in the emulator (local moto, not AWS)
+    duration_ms: float | None = None  # the emulator's REPORT Duration
+    log_bytes: int | None = None  # START..REPORT lines, with CloudWatch's per-event overhead
+
+    def count(self, prefix: str) -> int:
+        """Calls whose name starts with ``prefix`` (``dynamodb.``, ``redis.``, a full name)."""
+        return sum(n for name, n in (self.calls or {}).items() if name.startswith(prefix))
+
+    @property
+    def posts(self) -> int:
+        return self.count(POST)
+
+
+@dataclass
+class SendCapacity:
+    """DynamoDB units of one message:send, by DynamoDB's rules, from the items it touched."""
+
+    recipients: int
+    room_entries: int  # items the room Query read (the sender's connection included)
+    room_bytes: int
+    read_units: float  # the room Query, strongly consistent
+    message_bytes: int
+    write_units: int  # the conditional Put: the table plus the byTime local index (ALL)
+
+
+@dataclass
+class CallCounts:
+    operations: list[Measurement]
+    fanout: list[Measurement] = field(default_factory=list)
+    sends: dict[int, SendCapacity] = field(default_factory=dict)
+
+    def at(self, route: str, recipients: int) -> Measurement:
+        """The fan-out measurement of ``route`` with ``recipients`` recipient connections."""
+        for row in self.fanout:
+            if row.route == route and row.recipients == recipients:
+                return row
+        raise KeyError(f"{route} at fan-out {recipients} was not measured")
 
 
 class InvocationLog(logging.Handler):
-    """Collects the JSON invocation lines the functions write."""
+    """Collects what the functions' workers write: their JSON invocation lines, and every
+    line (``[Function] text``) to find each invocation's START..REPORT window."""
 
     def __init__(self) -> None:
         super().__init__()
         self.lines: list[dict[str, Any]] = []
+        self.raw: list[tuple[str, str]] = []
+        self._lock_raw = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
+        function, _, rest = text.partition("] ")
+        with self._lock_raw:
+            self.raw.append((function.lstrip("["), rest))
         start = text.find('{"level"')
         if start >= 0:
             with contextlib.suppress(ValueError):
                 self.lines.append(json.loads(text[start:]))
 
+    def report(self, request_id: str) -> tuple[float | None, int | None]:
+        """(REPORT Duration in ms, log bytes) of one invocation, when its REPORT line is in."""
+        with self._lock_raw:
+            raw = list(self.raw)
+        window: list[str] = []
+        function = None
+        for name, text in raw:
+            if function is None:
+                if text.startswith(f"START RequestId: {request_id}"):
+                    function = name
+                    window.append(text)
+                continue
+            if name != function:
+                continue
+            window.append(text)
+            if text.startswith(f"REPORT RequestId: {request_id}"):
+                duration = float(text.rsplit("Duration:", 1)[1].split()[0])
+                size = sum(len(t.encode()) + LOG_EVENT_OVERHEAD_BYTES for t in window)
+                return duration, size
+        return None, None
 
-def measure(label: str, logs: InvocationLog, action: Callable[[], Any], route: str) -> dict:
+
+def _measure(
+    label: str,
+    logs: InvocationLog,
+    action: Callable[[], Any],
+    route: str,
+    recipients: int | None = None,
+) -> Measurement:
     before = len(logs.lines)
     action()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         found = [line for line in logs.lines[before:] if line.get("route") == route]
         if found:
-            return {"operation": label, "calls": found[-1].get("awsCalls", {})}
+            line = found[-1]
+            duration = size = None
+            request_id = line.get("awsRequestId")
+            while request_id and time.monotonic() < deadline:
+                duration, size = logs.report(request_id)
+                if duration is not None:
+                    break
+                time.sleep(0.02)
+            return Measurement(
+                label,
+                route,
+                line.get("awsCalls", {}),
+                recipients,
+                line.get("latencyMs"),
+                duration,
+                size,
+            )
         time.sleep(0.05)
-    return {"operation": label, "calls": None}
+    return Measurement(label, route, None, recipients)
+
+
+class _Session:
+    """The emulator, its invocation log and a REST helper, for one measuring run."""
+
+    def __init__(self, emu: Emulator, logs: InvocationLog) -> None:
+        self.emu = emu
+        self.logs = logs
+        self.dynamodb: Any = dynamodb_client(emu.dynamodb_endpoint, REGION)
+        self.tables = {logical: table.name for logical, table in emu.template.tables.items()}
+
+    def rest(self, user: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"authorization": f"Bearer {self.emu.token(user)}"}
+        return httpx.request(
+            method, self.emu.rest_url + path, headers=headers, timeout=30, **kwargs
+        )
+
+    def client(self, user: str) -> ChatClient:
+        return ChatClient(self.emu.websocket_url, self.emu.token(user))
+
+    def send_capacity(self, chat: str, message_id: str, recipients: int) -> SendCapacity:
+        room = self.dynamodb.query(
+            TableName=self.tables["RoomsTable"],
+            KeyConditionExpression="#r = :r",
+            ExpressionAttributeNames={"#r": "room"},
+            ExpressionAttributeValues={":r": {"S": f"chat:{chat}"}},
+            ConsistentRead=True,
+        )["Items"]
+        message = self.dynamodb.query(
+            TableName=self.tables["MessagesTable"],
+            IndexName="byTime",
+            KeyConditionExpression="chatId = :c AND id = :i",
+            ExpressionAttributeValues={":c": {"S": chat}, ":i": {"S": message_id}},
+            ConsistentRead=True,
+        )["Items"][0]
+        room_bytes = sum(capacity.item_size(item) for item in room)
+        message_bytes = capacity.item_size(message)
+        return SendCapacity(
+            recipients=recipients,
+            room_entries=len(room),
+            room_bytes=room_bytes,
+            read_units=capacity.read_units(room_bytes, consistent=True),
+            message_bytes=message_bytes,
+            write_units=2 * capacity.write_units(message_bytes),
+        )
+
+
+def _chat_of_three(s: _Session) -> list[Measurement]:
+    """One of each operation; alice's chat with bob and carol, all three connected."""
+    logs = s.logs
+    results = []
+    chat = s.rest("alice", "POST", "/chats", json={"members": ["bob", "carol"]}).json()["id"]
+    bob = s.client("bob")
+    carol = s.client("carol")
+    alice: list[ChatClient] = []
+    results.append(
+        _measure(
+            "$connect (first session, 1 chat, 2 contacts online)",
+            logs,
+            lambda: alice.append(s.client("alice")),
+            "$connect",
+        )
+    )
+    a = alice[0]
+
+    def act(action: str, data: Any = None) -> Callable[[], Any]:
+        return lambda: a.request(action, data)
+
+    results.append(_measure("hello", logs, act("hello"), "hello"))
+    second: list[ChatClient] = []
+    results.append(
+        _measure(
+            "$connect (another session of an online user)",
+            logs,
+            lambda: second.append(s.client("alice")),
+            "$connect",
+        )
+    )
+    results.append(
+        _measure(
+            "$disconnect (not the last session)", logs, lambda: second[0].close(), "$disconnect"
+        )
+    )
+    sent: dict[str, Any] = {}
+    results.append(
+        _measure(
+            "message:send (2 recipients)",
+            logs,
+            lambda: sent.update(
+                a.request("message:send", {"chatId": chat, "body": "hi", "clientMessageId": "m1"})
+            ),
+            "message:send",
+        )
+    )
+    message_id = sent["data"]["id"]
+    results.append(
+        _measure(
+            "message:send retried (duplicate)",
+            logs,
+            act("message:send", {"chatId": chat, "body": "hi", "clientMessageId": "m1"}),
+            "message:send",
+        )
+    )
+    target = {"chatId": chat, "messageId": message_id}
+    results.append(
+        _measure(
+            "message:edit", logs, act("message:edit", {**target, "body": "hi!"}), "message:edit"
+        )
+    )
+    results.append(
+        _measure(
+            "message:react", logs, act("message:react", {**target, "emoji": "👍"}), "message:react"
+        )
+    )
+    results.append(
+        _measure("message:read", logs, lambda: bob.request("message:read", target), "message:read")
+    )
+    results.append(
+        _measure(
+            "chat:read-all",
+            logs,
+            lambda: carol.request("chat:read-all", {"chatId": chat}),
+            "chat:read-all",
+        )
+    )
+    results.append(
+        _measure("typing:start", logs, act("typing:start", {"chatId": chat}), "typing:start")
+    )
+    results.append(
+        _measure("typing:list", logs, act("typing:list", {"chatId": chat}), "typing:list")
+    )
+    results.append(
+        _measure("presence:heartbeat", logs, act("presence:heartbeat"), "presence:heartbeat")
+    )
+    results.append(
+        _measure(
+            "presence:set (2 contacts online)",
+            logs,
+            act("presence:set", {"status": "away"}),
+            "presence:set",
+        )
+    )
+    results.append(_measure("sync (1 chat)", logs, act("sync", {"chats": {chat: None}}), "sync"))
+    results.append(
+        _measure("message:delete (author)", logs, act("message:delete", target), "message:delete")
+    )
+    results.append(
+        _measure("$disconnect (last session, 2 contacts online)", logs, a.close, "$disconnect")
+    )
+    results.append(
+        _measure(
+            "sweeper (nothing expired)",
+            logs,
+            lambda: s.emu.run_schedule("SweeperFunction"),
+            "sweeper",
+        )
+    )
+    bob.close()
+    carol.close()
+    return results
+
+
+def _at_fanout(
+    s: _Session, n: int, recipients: Sequence[ChatClient]
+) -> tuple[list[Measurement], SendCapacity]:
+    """A chat of the sender and n users, each with one connection (already open)."""
+    logs = s.logs
+    sender_id = f"sender{n}"
+    members = [f"r{i}" for i in range(n)]
+    chat = s.rest(sender_id, "POST", "/chats", json={"members": members}).json()["id"]
+    rows: list[Measurement] = []
+    opened: list[ChatClient] = []
+    rows.append(
+        _measure(
+            f"$connect (first session, 1 chat, {n} contacts online)",
+            logs,
+            lambda: opened.append(s.client(sender_id)),
+            "$connect",
+            n,
+        )
+    )
+    sender = opened[0]
+    sent: dict[str, Any] = {}
+    rows.append(
+        _measure(
+            "message:send",
+            logs,
+            lambda: sent.update(
+                sender.request(
+                    "message:send", {"chatId": chat, "body": "hello", "clientMessageId": "f1"}
+                )
+            ),
+            "message:send",
+            n,
+        )
+    )
+    message_id = sent["data"]["id"]
+    send = s.send_capacity(chat, message_id, n)  # before the sender leaves the room
+    target = {"chatId": chat, "messageId": message_id}
+    for route, data in (
+        ("message:edit", {**target, "body": "hello!"}),
+        ("message:react", {**target, "emoji": "👍"}),
+        ("typing:start", {"chatId": chat}),
+    ):
+        rows.append(
+            _measure(route, logs, lambda r=route, d=data: sender.request(r, d), route, n)
+        )
+    rows.append(
+        _measure(
+            "message:read (by a recipient)",
+            logs,
+            lambda: recipients[0].request("message:read", target),
+            "message:read",
+            n,
+        )
+    )
+    rows.append(
+        _measure(
+            f"$disconnect (last session, {n} contacts online)", logs, sender.close, "$disconnect", n
+        )
+    )
+    return rows, send
+
+
+def measure(fanouts: Sequence[int] = FANOUTS) -> CallCounts:
+    """Run the emulator, drive every operation, return what each invocation logged."""
+    logs = InvocationLog()
+    logger = logging.getLogger("switchboard.lambda")
+    logger.addHandler(logs)
+    logger.setLevel(logging.INFO)
+    recipients: list[ChatClient] = []
+    try:
+        with Emulator(ROOT / "template.yaml", stage="bench", schedules=False) as emu:
+            s = _Session(emu, logs)
+            counts = CallCounts(_chat_of_three(s))
+            # Recipients connect before any chat exists: no contacts, nothing announced.
+            recipients.extend(s.client(f"r{i}") for i in range(max(fanouts, default=0)))
+            for n in sorted(fanouts):
+                rows, send = _at_fanout(s, n, recipients[:n])
+                counts.fanout.extend(rows)
+                counts.sends[n] = send
+            # Drop the recipients without $disconnect: closing them would run one each,
+            # every one announcing offline to the others (quadratic, and not measured).
+            for connection_id in emu.connection_ids():
+                emu.sever(connection_id)
+    finally:
+        for client in recipients:
+            with contextlib.suppress(Exception):
+                client.close()
+        logger.removeHandler(logs)
+    return counts
+
+
+def _calls_text(calls: dict[str, int] | None) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(calls.items())) if calls else "none"
 
 
 def main() -> None:
-    logs = InvocationLog()
-    logging.getLogger("switchboard.lambda").addHandler(logs)
-    logging.getLogger("switchboard.lambda").setLevel(logging.INFO)
-    with Emulator(ROOT / "template.yaml", stage="bench", schedules=False) as emu:
-
-        def rest(user: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-            headers = {"authorization": f"Bearer {emu.token(user)}"}
-            return httpx.request(method, emu.rest_url + path, headers=headers, **kwargs)
-
-        results = []
-        chat = rest("alice", "POST", "/chats", json={"members": ["bob", "carol"]}).json()["id"]
-        bob = ChatClient(emu.websocket_url, emu.token("bob"))
-        carol = ChatClient(emu.websocket_url, emu.token("carol"))
-        alice: list[ChatClient] = []
-        results.append(
-            measure(
-                "$connect (first session, 1 chat, 2 contacts online)",
-                logs,
-                lambda: alice.append(ChatClient(emu.websocket_url, emu.token("alice"))),
-                "$connect",
-            )
+    counts = measure()
+    width = max(len(r.operation) for r in counts.operations)
+    for row in counts.operations:
+        print(f"{row.operation:<{width}}  {_calls_text(row.calls)}")
+    print()
+    print("At fan-out N (N recipient connections, N distinct users):")
+    width = max(len(r.operation) for r in counts.fanout)
+    print(f"{'operation':<{width}}  {'N':>4}  {'posts':>5}  {'emu ms':>7}  {'log B':>6}  calls")
+    for row in counts.fanout:
+        latency = f"{row.latency_ms:.1f}" if row.latency_ms is not None else "-"
+        size = str(row.log_bytes) if row.log_bytes is not None else "-"
+        print(
+            f"{row.operation:<{width}}  {row.recipients:>4}  {row.posts:>5}  {latency:>7}  "
+            f"{size:>6}  {_calls_text(row.calls)}"
         )
-        a = alice[0]
-
-        def act(action: str, data: Any = None) -> Callable[[], Any]:
-            return lambda: a.request(action, data)
-
-        results.append(measure("hello", logs, act("hello"), "hello"))
-        sent: dict[str, Any] = {}
-        results.append(
-            measure(
-                "message:send (2 recipients)",
-                logs,
-                lambda: sent.update(
-                    a.request(
-                        "message:send", {"chatId": chat, "body": "hi", "clientMessageId": "m1"}
-                    )
-                ),
-                "message:send",
-            )
+    print()
+    print("message:send DynamoDB units (computed from the items, DynamoDB's rules):")
+    for n, send in sorted(counts.sends.items()):
+        print(
+            f"  N={n:<4} room Query: {send.room_entries} entries, {send.room_bytes} B -> "
+            f"{send.read_units:g} RRU (strongly consistent); Put: message {send.message_bytes} B "
+            f"-> {send.write_units} WRU (table + byTime index)"
         )
-        message_id = sent["data"]["id"]
-        results.append(
-            measure(
-                "message:send retried (duplicate)",
-                logs,
-                act("message:send", {"chatId": chat, "body": "hi", "clientMessageId": "m1"}),
-                "message:send",
-            )
-        )
-        target = {"chatId": chat, "messageId": message_id}
-        results.append(
-            measure(
-                "message:edit", logs, act("message:edit", {**target, "body": "hi!"}), "message:edit"
-            )
-        )
-        results.append(
-            measure(
-                "message:react",
-                logs,
-                act("message:react", {**target, "emoji": "👍"}),
-                "message:react",
-            )
-        )
-        results.append(
-            measure(
-                "message:read", logs, lambda: bob.request("message:read", target), "message:read"
-            )
-        )
-        results.append(
-            measure(
-                "chat:read-all",
-                logs,
-                lambda: carol.request("chat:read-all", {"chatId": chat}),
-                "chat:read-all",
-            )
-        )
-        results.append(
-            measure("typing:start", logs, act("typing:start", {"chatId": chat}), "typing:start")
-        )
-        results.append(
-            measure("typing:list", logs, act("typing:list", {"chatId": chat}), "typing:list")
-        )
-        results.append(
-            measure("presence:heartbeat", logs, act("presence:heartbeat"), "presence:heartbeat")
-        )
-        results.append(
-            measure(
-                "presence:set (2 contacts online)",
-                logs,
-                act("presence:set", {"status": "away"}),
-                "presence:set",
-            )
-        )
-        results.append(measure("sync (1 chat)", logs, act("sync", {"chats": {chat: None}}), "sync"))
-        results.append(
-            measure(
-                "message:delete (author)", logs, act("message:delete", target), "message:delete"
-            )
-        )
-        results.append(
-            measure("$disconnect (last session, 2 contacts online)", logs, a.close, "$disconnect")
-        )
-        results.append(
-            measure(
-                "sweeper (nothing expired)",
-                logs,
-                lambda: emu.run_schedule("SweeperFunction"),
-                "sweeper",
-            )
-        )
-        bob.close()
-        carol.close()
-    width = max(len(r["operation"]) for r in results)
-    for row in results:
-        calls = row["calls"]
-        shown = ", ".join(f"{k} {v}" for k, v in sorted(calls.items())) if calls else "none"
-        print(f"{row['operation']:<{width}}  {shown}")
+    print("(emu ms: handler latency in the emulator against local moto and Redis, not AWS's.)")
 
 
 if __name__ == "__main__":
