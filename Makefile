@@ -18,6 +18,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
+	sh scripts/ensure-chromium
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

@@ -98,6 +98,7 @@ def _run_local(args: argparse.Namespace) -> int:
 Switchboard local emulator ({emulator.template_path})
   WebSocket:        {emulator.websocket_url}?token=<JWT>
   REST API:         {emulator.rest_url}
+  Demo chat page:   http://{emulator.host}:{emulator.port}/   (development only: any user signs in)
   Management API:   {emulator.management_url}   (TLS, CA bundle {emulator.ca_bundle})
                     {emulator.management_url_plain}
   DynamoDB:         {emulator.dynamodb_endpoint}

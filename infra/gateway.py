@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from infra.connections import Registry
+from infra.demo import demo_routes
 from infra.faults import FaultPlan
 from infra.lambda_runtime import LambdaRuntime
 from infra.management import ManagementApi
@@ -36,6 +37,8 @@ def build_app(template: Template, runtime: LambdaRuntime, settings: StageSetting
         proxy = HttpApiProxy(template.http_routes, runtime).handle
         routes.append(Route(PREFIX, proxy, methods=METHODS))
         routes.append(Route(f"{PREFIX}/{{path:path}}", proxy, methods=METHODS))
+    # The demo chat page at `/` and its development token endpoint (local only: infra/demo.py).
+    routes.extend(demo_routes(template, runtime, stage))
     app = Starlette(routes=routes)
     app.state.registry = registry
     return app
