@@ -4,8 +4,9 @@
 Counts come from benchmarks.call_counts (measured through the emulator: posts, DynamoDB
 calls, Redis round trips, log bytes; the read and write units of message:send computed
 from the items it touched). Prices are the list prices below. What is not measured here
-is stated: the Lambda duration per invocation (``DurationModel``; the default is the
-figure docs/deploy.md uses, to be replaced by a measured one) and the ECPUs of one Redis
+is stated: the Lambda duration per invocation (``DurationModel``: by default modelled from
+the invocation's measured CPU and the AWS waits its calls imply, ``measured_duration``;
+``--documented-duration`` prices docs/deploy.md's assumption) and the ECPUs of one Redis
 round trip.
 
 - API Gateway, unavoidable: the inbound message and one post per recipient connection
@@ -91,6 +92,42 @@ DOCUMENTED_DURATION = DurationModel(
     source="docs/deploy.md (60 ms at 1 recipient, 100 ms at 10; 512 MB), linear: an "
     "assumption, not measured",
 )
+
+
+# The billed duration modelled from what was measured: the invocation's CPU (cpuMs of its
+# log line, on this machine's core) scaled to the share of a vCPU Lambda gives the
+# function's memory (1,769 MB buys one vCPU, per the Lambda docs), plus the waits on AWS
+# its counted calls imply at typical in-region latencies (DynamoDB "single-digit
+# milliseconds"; a Management API post ~20 ms, and the posts of one fan-out go 100 at a
+# time, so N <= 100 wait one round). A model, stated as one; CPU is the measured part.
+LAMBDA_MB_PER_VCPU = 1769
+DYNAMODB_CALL_MS = 6.0
+REDIS_ROUND_TRIP_MS = 1.0
+POST_ROUND_MS = 20.0
+
+
+def measured_duration(counts: CallCounts, memory_mb: int = 512) -> DurationModel:
+    """fixed + per-recipient billed ms from message:send's measured CPU at fan-out 1 and 10."""
+    one, ten = counts.at("message:send", 1), counts.at("message:send", 10)
+    if one.cpu_ms is None or ten.cpu_ms is None:
+        return DOCUMENTED_DURATION
+    per_recipient_cpu = max(0.0, (ten.cpu_ms - one.cpu_ms) / 9)
+    fixed_cpu = max(0.0, one.cpu_ms - per_recipient_cpu)
+    share = min(1.0, memory_mb / LAMBDA_MB_PER_VCPU)
+    waits = (
+        one.count("dynamodb.") * DYNAMODB_CALL_MS
+        + one.count("redis.") * REDIS_ROUND_TRIP_MS
+        + POST_ROUND_MS
+    )
+    return DurationModel(
+        fixed_ms=fixed_cpu / share + waits,
+        per_recipient_ms=per_recipient_cpu / share,
+        memory_mb=memory_mb,
+        source=(
+            f"modelled: measured CPU {one.cpu_ms:.1f} ms (N=1) and {ten.cpu_ms:.1f} ms "
+            f"(N=10) / {share:.2f} vCPU at {memory_mb} MB, + {waits:.0f} ms of AWS waits"
+        ),
+    )
 
 
 @dataclass
@@ -246,27 +283,27 @@ def _money(value: float) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample-sizes", type=int, nargs="*", default=list(SAMPLE_SIZES))
-    parser.add_argument("--lambda-ms-fixed", type=float, default=DOCUMENTED_DURATION.fixed_ms)
-    parser.add_argument(
-        "--lambda-ms-per-recipient", type=float, default=DOCUMENTED_DURATION.per_recipient_ms
-    )
+    parser.add_argument("--lambda-ms-fixed", type=float, help="price this duration instead")
+    parser.add_argument("--lambda-ms-per-recipient", type=float, default=0.0)
     parser.add_argument("--memory-mb", type=int, default=DOCUMENTED_DURATION.memory_mb)
+    parser.add_argument(
+        "--documented-duration", action="store_true", help="docs/deploy.md's assumed duration"
+    )
     args = parser.parse_args(argv)
-    duration = DOCUMENTED_DURATION
-    if (args.lambda_ms_fixed, args.lambda_ms_per_recipient, args.memory_mb) != (
-        duration.fixed_ms,
-        duration.per_recipient_ms,
-        duration.memory_mb,
-    ):
-        duration = DurationModel(
-            args.lambda_ms_fixed, args.lambda_ms_per_recipient, args.memory_mb, "command line"
-        )
     started = time.perf_counter()
     # The samples (moto) and the emulator are independent: run them side by side.
     with ThreadPoolExecutor(2) as pool:
         sample_runs = pool.submit(aws_sample.run, args.sample_sizes) if args.sample_sizes else None
         counts = call_counts.measure(FANOUTS)
         runs = sample_runs.result() if sample_runs is not None else []
+    if args.lambda_ms_fixed is not None:
+        duration = DurationModel(
+            args.lambda_ms_fixed, args.lambda_ms_per_recipient, args.memory_mb, "command line"
+        )
+    elif args.documented_duration:
+        duration = DOCUMENTED_DURATION
+    else:
+        duration = measured_duration(counts, args.memory_mb)
     table = rows(counts, FANOUTS, duration)
     print("Dollars per million message:send, us-east-1 list prices (counts measured in the")
     print(f"emulator; Lambda duration: {duration.source}):")

@@ -183,6 +183,7 @@ class Invocation:
 
     def __init__(self, context: Any, route: str | None, fields: dict[str, Any]) -> None:
         self.started = time.perf_counter()
+        self.cpu_started = time.process_time()  # Lambda runs one invocation per process
         self.function = (
             getattr(context, "function_name", None)
             or os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
@@ -230,6 +231,9 @@ class Invocation:
         record: dict[str, Any] = {"level": "INFO", "msg": "invocation", "timestamp": _timestamp()}
         record.update(correlation)
         record["latencyMs"] = latency_ms
+        # CPU of the whole process (the fan-out loop thread included): against
+        # latencyMs it tells computing from waiting on AWS.
+        record["cpuMs"] = round((time.process_time() - self.cpu_started) * 1000, 2)
         if fan is not None:
             record["fanout"] = fan
         record.update({k: v for k, v in fields.items() if v is not None})

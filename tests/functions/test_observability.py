@@ -26,6 +26,7 @@ CORRELATION = (
     "requestId",
     "clientRequestId",
     "latencyMs",
+    "cpuMs",
 )
 
 

@@ -129,6 +129,7 @@ def test_the_invocation_line_has_every_correlation_field(
     assert line["clientRequestId"] == "r1"
     assert line["action"] == "message:send"
     assert isinstance(line["latencyMs"], float)
+    assert isinstance(line["cpuMs"], float) and line["cpuMs"] >= 0
     assert line["fanout"] == {"delivered": 2, "gone": 0, "failed": 0}
     assert line["awsCalls"] == {"dynamodb.Query": 1}
     assert log.current() == {}, "finish closes the invocation"
