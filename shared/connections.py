@@ -44,15 +44,15 @@ def register(
     return chat_ids
 
 
-def unregister(connection_id: str) -> int:
-    """Delete a connection record and all its room entries; returns how many rooms it left.
+def unregister(connection_id: str) -> list[str]:
+    """Delete a connection record and all its room entries; returns the rooms it left.
 
     Costs one Query of the byConnection index plus ceil((rooms + 1) / 25)
     BatchWriteItem calls. Idempotent: deleting what is gone is not an error.
     """
     entries = rooms.rooms_of(connection_id)
     batch.write(deletes=[Connection(connection_id), *entries])
-    return len(entries)
+    return [entry.room for entry in entries]
 
 
 # A post to a connection whose $connect has not returned yet gets 410 too; such a

@@ -115,9 +115,13 @@ def broadcast_user_status(
 
 
 def went_offline(
-    user_id: str, exclude_connection: str | None = None, endpoint: str | None = None
+    user_id: str,
+    exclude_connection: str | None = None,
+    endpoint: str | None = None,
+    chat_ids: list[str] | None = None,
 ) -> FanoutResult:
-    """Record last seen durably and tell the user's contacts."""
+    """Record last seen durably and tell the user's contacts (of ``chat_ids`` when the
+    caller knows them, as the last connection's rooms: that saves the Members Query)."""
     now = presence.now_ms()
     User(user_id).update(actions=[User.last_seen.set(now)])
     payload = {
@@ -126,7 +130,7 @@ def went_offline(
         "text": None,
         "lastSeen": ids.iso_from_ms(now),
     }
-    return broadcast_user_status(user_id, payload, exclude_connection, endpoint=endpoint)
+    return broadcast_user_status(user_id, payload, exclude_connection, chat_ids, endpoint)
 
 
 def is_user_online(user_id: str) -> bool:

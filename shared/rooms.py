@@ -16,6 +16,12 @@ def chat_room(chat_id: str) -> str:
     return f"chat:{chat_id}"
 
 
+def chat_ids_of(room_names: list[str]) -> list[str]:
+    """The chat ids among room names (``chat:{id}``; ``user:`` rooms left out)."""
+    prefix = chat_room("")
+    return [name[len(prefix):] for name in room_names if name.startswith(prefix)]
+
+
 def entry(room: str, connection_id: str, user_id: str, expires_at: int | None = None) -> RoomEntry:
     """A room entry (not yet written); it expires with its connection."""
     return RoomEntry(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from shared import aws, connections, manager, presence, redis_client
+from shared import aws, connections, manager, presence, redis_client, rooms
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def opened(
 def closed(connection_id: str, user_id: str | None, stage: str, endpoint: str) -> None:
     """Remove the connection's records, then its session; the last one leaving makes the
     user offline (last seen kept durably) for their contacts."""
-    connections.unregister(connection_id)
+    left = connections.unregister(connection_id)
     if not user_id:
         return
     try:
@@ -47,7 +47,8 @@ def closed(connection_id: str, user_id: str | None, stage: str, endpoint: str) -
     except redis_client.RedisUnavailable:
         return
     if last:
-        manager.went_offline(user_id, exclude_connection=connection_id, endpoint=endpoint)
+        # The last connection was in every chat of the user: its rooms name the contacts.
+        manager.went_offline(user_id, connection_id, endpoint, rooms.chat_ids_of(left))
 
 
 def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
@@ -57,7 +58,7 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
     client = aws.management(endpoint)
     for session in presence.expired_sessions(limit):
         last = presence.end(session.stage, session.user_id, session.connection_id)
-        connections.unregister(session.connection_id)
+        left = connections.unregister(session.connection_id)
         try:
             client.delete_connection(ConnectionId=session.connection_id)
         except client.exceptions.GoneException:
@@ -66,6 +67,8 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
             log.exception("closing swept connection %s failed", session.connection_id)
         swept += 1
         if last:
-            manager.went_offline(session.user_id, session.connection_id, endpoint)
+            manager.went_offline(
+                session.user_id, session.connection_id, endpoint, rooms.chat_ids_of(left)
+            )
             offline += 1
     return {"swept": swept, "offline": offline}
