@@ -430,15 +430,7 @@ def _units(value: float) -> str:
     return f"{value:,.1f}" if value != math.floor(value) else f"{value:,.0f}"
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument(
-        "--no-switchboard", action="store_true", help="skip the emulator run of Switchboard"
-    )
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    runs = run(args.sizes)
+def print_runs(runs: Sequence[SampleRun]) -> None:
     print("AWS sample chat pattern, one message sent (moto; read units by DynamoDB's rules).")
     print("As published (one Scan page):")
     print(
@@ -466,19 +458,34 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"estimate); BatchWriteItem of the table took {r.fill_seconds:.1f} s, "
                 f"the handler {r.seconds:.1f} s"
             )
-    if not args.no_switchboard:
-        comparison = compare(runs)
-        print()
-        print("Per message, beside Switchboard's message:send in a chat of ten:")
+
+
+def print_comparison(comparison: Comparison) -> None:
+    print()
+    print("Per message, beside Switchboard's message:send in a chat of ten:")
+    print(
+        f"{'pattern':<44} {'users':>7} {'DynamoDB calls':<32} {'RRU':>6} {'WRU':>3} "
+        f"{'posts':>7}  note"
+    )
+    for row in comparison.rows:
         print(
-            f"{'pattern':<44} {'users':>7} {'DynamoDB calls':<32} {'RRU':>6} {'WRU':>3} "
-            f"{'posts':>7}  note"
+            f"{row.pattern:<44} {row.connections:>7,} {row.calls:<32} "
+            f"{_units(row.read_units):>6} {row.write_units:>3} {row.posts:>7,}  {row.note}"
         )
-        for row in comparison.rows:
-            print(
-                f"{row.pattern:<44} {row.connections:>7,} {row.calls:<32} "
-                f"{_units(row.read_units):>6} {row.write_units:>3} {row.posts:>7,}  {row.note}"
-            )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument(
+        "--no-switchboard", action="store_true", help="skip the emulator run of Switchboard"
+    )
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    runs = run(args.sizes)
+    print_runs(runs)
+    if not args.no_switchboard:
+        print_comparison(compare(runs))
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

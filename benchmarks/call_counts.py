@@ -429,7 +429,10 @@ def _calls_text(calls: dict[str, int] | None) -> str:
 
 
 def main() -> None:
-    counts = measure()
+    print_counts(measure())
+
+
+def print_counts(counts: CallCounts) -> None:
     width = max(len(r.operation) for r in counts.operations)
     for row in counts.operations:
         print(f"{row.operation:<{width}}  {_calls_text(row.calls)}")

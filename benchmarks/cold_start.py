@@ -156,7 +156,10 @@ def measure_all() -> list[ColdStart]:
 
 
 def main() -> None:
-    rows = measure_all()
+    print_rows(measure_all())
+
+
+def print_rows(rows: list[ColdStart]) -> None:
     print(
         f"Import time of functions/<name>/app.py vs `import boto3`, median of {RUNS} "
         "interleaved rounds in fresh interpreters (-X importtime, cumulative)"

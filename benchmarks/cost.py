@@ -280,31 +280,7 @@ def _money(value: float) -> str:
     return f"${value:,.2f}" if value >= 0.01 or value == 0 else f"${value:.4f}"
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sample-sizes", type=int, nargs="*", default=list(SAMPLE_SIZES))
-    parser.add_argument("--lambda-ms-fixed", type=float, help="price this duration instead")
-    parser.add_argument("--lambda-ms-per-recipient", type=float, default=0.0)
-    parser.add_argument("--memory-mb", type=int, default=DOCUMENTED_DURATION.memory_mb)
-    parser.add_argument(
-        "--documented-duration", action="store_true", help="docs/deploy.md's assumed duration"
-    )
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    # The samples (moto) and the emulator are independent: run them side by side.
-    with ThreadPoolExecutor(2) as pool:
-        sample_runs = pool.submit(aws_sample.run, args.sample_sizes) if args.sample_sizes else None
-        counts = call_counts.measure(FANOUTS)
-        runs = sample_runs.result() if sample_runs is not None else []
-    if args.lambda_ms_fixed is not None:
-        duration = DurationModel(
-            args.lambda_ms_fixed, args.lambda_ms_per_recipient, args.memory_mb, "command line"
-        )
-    elif args.documented_duration:
-        duration = DOCUMENTED_DURATION
-    else:
-        duration = measured_duration(counts, args.memory_mb)
-    table = rows(counts, FANOUTS, duration)
+def print_table(table: list[CostRow], duration: DurationModel) -> None:
     print("Dollars per million message:send, us-east-1 list prices (counts measured in the")
     print(f"emulator; Lambda duration: {duration.source}):")
     labels = [
@@ -351,25 +327,56 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{verdict} ({target.ratio:.1%}). It holds while message:send is billed under "
             f"{break_even_ms(target):.0f} ms at {target.memory_mb} MB."
         )
-    if runs:
-        samples = sample_rows(runs)
-        print()
-        print("For contrast, the AWS samples' pattern per million messages (DynamoDB: one Scan")
-        print("page as published, or every page; API Gateway: every connection gets each post):")
-        print(
-            f"  {'sample':<27} {'users':>8} {'Scan':<10} {'RRU/msg':>8} {'DynamoDB':>11} "
-            f"{'API GW msgs/msg':>15} {'API Gateway':>14}"
-        )
-        for s in samples:
-            print(
-                f"  {s.sample:<27} {s.connections:>8,} "
-                f"{'paginated' if s.paginated else 'published':<10} {s.read_units:>8,.1f} "
-                f"{_money(s.dynamodb):>11} {s.apigw_messages:>15,} {_money(s.apigw):>14}"
-            )
     print(
         f"Not per message: connection minutes ${APIGW_PER_CONNECTION_MINUTE * 1e6:.2f} per "
         f"million; Valkey data ${VALKEY_PER_GB_HOUR} per GB-hour (100 MB minimum)."
     )
+
+
+def print_samples(runs: Sequence[aws_sample.SampleRun]) -> None:
+    samples = sample_rows(runs)
+    print()
+    print("For contrast, the AWS samples' pattern per million messages (DynamoDB: one Scan")
+    print("page as published, or every page; API Gateway: every connection gets each post):")
+    print(
+        f"  {'sample':<27} {'users':>8} {'Scan':<10} {'RRU/msg':>8} {'DynamoDB':>11} "
+        f"{'API GW msgs/msg':>15} {'API Gateway':>14}"
+    )
+    for s in samples:
+        print(
+            f"  {s.sample:<27} {s.connections:>8,} "
+            f"{'paginated' if s.paginated else 'published':<10} {s.read_units:>8,.1f} "
+            f"{_money(s.dynamodb):>11} {s.apigw_messages:>15,} {_money(s.apigw):>14}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample-sizes", type=int, nargs="*", default=list(SAMPLE_SIZES))
+    parser.add_argument("--lambda-ms-fixed", type=float, help="price this duration instead")
+    parser.add_argument("--lambda-ms-per-recipient", type=float, default=0.0)
+    parser.add_argument("--memory-mb", type=int, default=DOCUMENTED_DURATION.memory_mb)
+    parser.add_argument(
+        "--documented-duration", action="store_true", help="docs/deploy.md's assumed duration"
+    )
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    # The samples (moto) and the emulator are independent: run them side by side.
+    with ThreadPoolExecutor(2) as pool:
+        sample_runs = pool.submit(aws_sample.run, args.sample_sizes) if args.sample_sizes else None
+        counts = call_counts.measure(FANOUTS)
+        runs = sample_runs.result() if sample_runs is not None else []
+    if args.lambda_ms_fixed is not None:
+        duration = DurationModel(
+            args.lambda_ms_fixed, args.lambda_ms_per_recipient, args.memory_mb, "command line"
+        )
+    elif args.documented_duration:
+        duration = DOCUMENTED_DURATION
+    else:
+        duration = measured_duration(counts, args.memory_mb)
+    print_table(rows(counts, FANOUTS, duration), duration)
+    if runs:
+        print_samples(runs)
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

@@ -198,7 +198,10 @@ def measure() -> FanoutFigures:
 
 
 def main() -> None:
-    figures = measure()
+    print_figures(measure())
+
+
+def print_figures(figures: FanoutFigures) -> None:
     print(
         f"CPU per recipient, {CPU_RECIPIENTS:,} recipients, stub without delay "
         f"(median of {CPU_ROUNDS} interleaved rounds)"
