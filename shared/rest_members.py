@@ -65,6 +65,8 @@ async def list_members(request: Request) -> JSONResponse:
             "joinedAt": ids.iso_from_ms(int(m.joined_at)),
             "online": m.user_id in online,
             "status": online.get(m.user_id, "offline"),
+            "lastReadId": m.last_read_id,
+            "readAt": ids.iso_from_ms(int(m.read_at)) if m.read_at else None,
         }
         for m in Member.query(chat_id)
     ]

@@ -330,6 +330,7 @@ async function loadMembers(chatId) {
   const members = new Map();
   for (const m of data.members) {
     members.set(m.userId, m.role);
+    if (m.lastReadId) setRead(chatId, m.userId, m.lastReadId);
     if (m.online && m.userId !== app.me) {
       app.presence.set(m.userId, { ...(app.presence.get(m.userId) || {}), userId: m.userId, status: m.status });
     }

@@ -241,3 +241,24 @@ def test_unread_counts_stop_at_one_hundred(
     bobs.request("message:read", {"chatId": chat_id, "messageId": sent[2]["id"]})
     assert chats_of(api, bob)[chat_id]["unreadCount"] == 99
     alices.drain(0.3)
+
+
+def test_the_members_listing_gives_each_read_position_for_seen_by_after_a_reload(
+    connect: Callable[..., ChatClient],
+    create_chat: Callable[..., str],
+    api: Callable[..., httpx.Response],
+    user: Callable[[str], str],
+) -> None:
+    alice, bob = user("alice"), user("bob")
+    chat_id = create_chat(alice, bob)
+    alices, bobs = connect(alice), connect(bob)
+    sent = alices.request("message:send", {"chatId": chat_id, "body": "seen?"})["data"]
+    assert bobs.request("message:read", {"chatId": chat_id, "messageId": sent["id"]})[
+        "event"
+    ] == "ack"
+    members = {
+        m["userId"]: m for m in api(alice, "GET", f"/chats/{chat_id}/members").json()["members"]
+    }
+    assert members[bob]["lastReadId"] == sent["id"]
+    assert members[bob]["readAt"].endswith("Z")
+    assert members[alice]["lastReadId"] is None and members[alice]["readAt"] is None
