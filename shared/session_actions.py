@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from shared import connections, manager, presence, redis_client, sync
+from shared import connections, ids, manager, presence, redis_client, sync
 from shared.context import Caller, Outcome
 from shared.models import User
 from shared.protocol import Event, Request, frame
@@ -20,6 +20,7 @@ def hello(request: Request, caller: Caller) -> Outcome:
         "userId": caller.user_id,
         "chats": chat_ids,
         "heartbeatSeconds": presence.heartbeat_interval_seconds(),
+        "serverTime": ids.iso_from_ms(ids.now_ms()),
     }
     return Outcome(frame(Event.CONNECTION_SUCCESS, data, request.request_id))
 

@@ -27,6 +27,7 @@ import random as _random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -313,7 +314,9 @@ class ClientCore:
         self.connection_id = hello.get("connectionId")
         self._resume.add_chats(c for c in hello.get("chats") or [] if isinstance(c, str))
         if self._resume.baseline_ms is None:
-            server_ms = session.transport.server_time_ms
+            server_ms = _iso_ms(hello.get("serverTime"))
+            if server_ms is None:  # a server older than serverTime: the handshake's Date
+                server_ms = session.transport.server_time_ms
             self._resume.start(server_ms if server_ms is not None else int(self._clock() * 1000))
 
     async def _end_session(self, session: _Session, graceful: bool) -> None:
@@ -646,3 +649,13 @@ class ClientCore:
                 raise RequestTimeout(f"{action}: no reply within the timeout") from None
         finally:
             self._pending.forget(request_id)
+
+
+def _iso_ms(value: Any) -> int | None:
+    """Epoch ms of an ISO 8601 time such as ``2026-11-26T10:00:00.123Z``, or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None

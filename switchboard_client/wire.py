@@ -124,11 +124,12 @@ class ReadPosition(TypedDict):
     readAt: str | None
 
 
-class ConnectionSuccess(TypedDict):
+class ConnectionSuccess(TypedDict, total=False):
     connectionId: str
     userId: str
     chats: list[str]
     heartbeatSeconds: int
+    serverTime: str  # ISO 8601, the server's clock when it answered
 
 
 class SyncChat(TypedDict):

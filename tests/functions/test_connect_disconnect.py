@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from tests.tables import rooms_of
@@ -32,6 +33,9 @@ def test_connect_registers_the_connection_with_a_ttl_and_joins_user_and_chat_roo
     hello = client.request("hello")["data"]
     assert hello["chats"] == [chat_id]
     connection_id = hello["connectionId"]
+    # The server's clock, for a client's first sync cursor (same host: minutes apart at most).
+    server_time = datetime.fromisoformat(hello["serverTime"].replace("Z", "+00:00"))
+    assert abs(server_time.timestamp() - time.time()) < 300
 
     record = dynamodb.get_item(
         TableName=tables["ConnectionsTable"],
