@@ -25,12 +25,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 
-# The call counts of each operation, then the load test at full size (about six
-# minutes on 2 cores: the 1,000 $disconnects after the run take the longest).
+# The six measurements of docs/performance.md beside their baselines, with a summary
+# (benchmarks/report.py), then the load test at full size (nothing lost, nothing leaked).
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.call_counts
-	$(BIN)/python -m benchmarks.fanout
-	$(BIN)/python -m benchmarks.cold_start
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks.report
 	$(BIN)/python -m benchmarks.load --connections 1000 --chat-size 10 --duration 30 --rate 5 \
 	    --leak-timeout 300
 

@@ -43,10 +43,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 import redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+
+from benchmarks.workload import chat_groups, create_chats, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
@@ -64,6 +65,7 @@ class Target:
     redis_url: str
     jwt_secret: str
     tables: dict[str, str]
+    pid: int = 0  # the emulator's process, when it runs in a child process
 
     def token(self, user_id: str) -> str:
         from infra.emulator import issue_local_token
@@ -105,7 +107,7 @@ def child_emulator(max_concurrency: int, stage: str = "load") -> Iterator[Target
         while not parent.poll(0.2):
             if not process.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the emulator did not start")
-        yield Target(**parent.recv())
+        yield Target(**{**parent.recv(), "pid": process.pid})
     finally:
         with contextlib.suppress(OSError):
             parent.send("stop")
@@ -186,13 +188,6 @@ class LoadReport:
         lines += [f"  error: {e}" for e in self.error_samples]
         lines += [f"  lost: {e}" for e in self.loss_samples]
         return "\n".join(lines)
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 # ------------------------------------------------------------------ clients
@@ -417,24 +412,10 @@ class LoadRun:
         self.errors.append(text)
 
     async def create_chats(self, connections: int, chat_size: int, prefix: str) -> None:
-        users = [f"{prefix}-u{i:05d}" for i in range(connections)]
-        groups = [users[i:i + chat_size] for i in range(0, len(users), chat_size)]
-        if len(groups) > 1 and len(groups[-1]) < 2:  # no chat of one
-            groups[-2].extend(groups.pop())
-        limit = asyncio.Semaphore(8)
-
-        async def create(http: httpx.AsyncClient, group: list[str]) -> None:
-            async with limit:
-                response = await http.post(
-                    "/chats", json={"members": group[1:], "name": "load"},
-                    headers={"authorization": f"Bearer {self.target.token(group[0])}"})
-            if response.status_code != 201:
-                raise RuntimeError(f"POST /chats: {response.status_code} {response.text}")
-            chat_id = response.json()["id"]
+        groups = chat_groups(connections, chat_size, prefix)
+        chat_ids = await create_chats(self.target.rest_url, self.target.token, groups)
+        for group, chat_id in zip(groups, chat_ids, strict=True):
             self.clients.extend(Client(self, user, chat_id) for user in group)
-
-        async with httpx.AsyncClient(base_url=self.target.rest_url, timeout=60) as http:
-            await asyncio.gather(*(create(http, group) for group in groups))
         self.report.chats = len(groups)
 
     async def ramp(self, clients: list[Client], concurrency: int) -> None:
@@ -667,12 +648,12 @@ def run(connections: int = 60, chat_size: int = 5, duration_s: float = 5.0,
     report.messages_acked = load.messages_acked
     report.send_rate = load.messages_acked / report.duration_s if report.duration_s else 0.0
     report.duplicate_deliveries = load.duplicates
-    report.latency_p50_ms = _percentile(load.latencies, 0.50)
-    report.latency_p99_ms = _percentile(load.latencies, 0.99)
+    report.latency_p50_ms = percentile(load.latencies, 0.50)
+    report.latency_p99_ms = percentile(load.latencies, 0.99)
     report.latency_max_ms = max(load.latencies, default=0.0)
     acks = [(s.t_ack - s.t_send) * 1000 for s in load.sent.values() if s.t_ack is not None]
-    report.ack_p50_ms = _percentile(acks, 0.50)
-    report.ack_p99_ms = _percentile(acks, 0.99)
+    report.ack_p50_ms = percentile(acks, 0.50)
+    report.ack_p99_ms = percentile(acks, 0.99)
     report.reconnects = load.reconnects
     report.syncs = load.syncs
     report.sync_recovered = load.sync_recovered

@@ -8,6 +8,7 @@ process. Test hooks (`sever`, `stop_redis`/`start_redis`, `run_schedule`) are th
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 import socket
@@ -224,6 +225,10 @@ class Emulator:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the emulator failed to start")
             time.sleep(0.02)
+        # What is alive now (imports, boto3's models, the app) lives as long as the
+        # process: out of the cyclic collector's way, a full collection under load
+        # walks only what came later (it stalled every delivery ~100 ms before).
+        gc.freeze()
         if self.schedules:
             scheduler.start()
 

@@ -49,7 +49,9 @@ class MotoDynamoDB:
 
     Its own process: under load the gateway, the Management API and moto would
     otherwise share one interpreter (the emulator's CPU was the bottleneck at
-    1,000 connections), and moto's state is then private to this emulator.
+    1,000 connections), and moto's state is then private to this emulator. It runs
+    through infra/moto_server.py: moto's own server, with Query reading only the
+    queried partition and the long-lived heap frozen after each full collection.
     """
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -63,7 +65,7 @@ class MotoDynamoDB:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+            [sys.executable, "-m", "infra.moto_server", "-H", self.host, "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
