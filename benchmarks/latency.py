@@ -43,6 +43,7 @@ from benchmarks.workload import (
     create_chats,
     format_comparison,
     format_table,
+    open_all,
     run_phases,
 )
 
@@ -154,17 +155,7 @@ async def _measure(target: Target, options: Options,
             size[len(members)] = len(group)
             members.append(Member(len(members), user, chat_id, tracker))
     print(f"  {len(chat_ids)} chats created in {time.monotonic() - started:.1f} s")
-    ramp = time.monotonic()
-    limit = asyncio.Semaphore(options.connect_concurrency)
-
-    async def open_one(member: Member) -> bool:
-        async with limit:
-            return await member.open(target, timeout=120)
-
-    opened = await asyncio.gather(*(open_one(m) for m in members))
-    ready = [m.index for m, ok in zip(members, opened, strict=True) if ok]
-    print(f"  {len(ready)}/{len(members)} connections ready in {time.monotonic() - ramp:.1f} s"
-          f" ({tracker.errors} errors)")
+    ready = await open_all(members, target, tracker, options.connect_concurrency)
     try:
         if len(ready) < len(members):
             raise RuntimeError(f"only {len(ready)} of {len(members)} connections opened: "

@@ -40,6 +40,7 @@ from benchmarks.workload import (
     add_arguments,
     chat_groups,
     format_table,
+    open_all,
     run_phases,
 )
 
@@ -183,17 +184,7 @@ async def _measure(url: str, pids: list[int], options: Options) -> list[dict[str
             for _ in group:
                 size[len(members)] = len(group)
                 members.append(Member(len(members), f"chat{chat_index:05d}", tracker, http))
-        ramp = time.monotonic()
-        limit = asyncio.Semaphore(options.connect_concurrency)
-
-        async def open_one(member: Member) -> bool:
-            async with limit:
-                return await member.open(url, timeout=120)
-
-        opened = await asyncio.gather(*(open_one(m) for m in members))
-        ready = [m.index for m, ok in zip(members, opened, strict=True) if ok]
-        print(f"  {len(ready)}/{len(members)} connections ready in "
-              f"{time.monotonic() - ramp:.1f} s ({tracker.errors} errors)")
+        ready = await open_all(members, url, tracker, options.connect_concurrency)
         try:
             if len(ready) < len(members):
                 raise RuntimeError(f"only {len(ready)} of {len(members)} connections opened: "

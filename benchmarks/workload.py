@@ -316,6 +316,24 @@ async def _steady(rate: float, seconds: float, order: list[int], cursor: itertoo
         next_at += interval
 
 
+async def open_all(members: Sequence[Any], target: str, tracker: Tracker,
+                   concurrency: int) -> list[int]:
+    """Open every member's connection (``member.open(target, timeout)``), ``concurrency``
+    handshakes in flight; the indexes of those that opened, after a line saying how long."""
+    ramp = time.monotonic()
+    limit = asyncio.Semaphore(concurrency)
+
+    async def open_one(member: Any) -> bool:
+        async with limit:
+            return bool(await member.open(target, timeout=120))
+
+    opened = await asyncio.gather(*(open_one(m) for m in members))
+    ready = [m.index for m, ok in zip(members, opened, strict=True) if ok]
+    print(f"  {len(ready)}/{len(members)} connections ready in {time.monotonic() - ramp:.1f} s"
+          f" ({tracker.errors} errors)")
+    return ready
+
+
 async def run_phases(tracker: Tracker, members: list[int], recipients: Callable[[int], int],
                      send: SendFn, options: Options, server_pids: Sequence[int],
                      log: Callable[[str], None] = print) -> list[dict[str, Any]]:
