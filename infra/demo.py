@@ -121,7 +121,7 @@ def demo_routes(template: Template, runtime: LambdaRuntime, stage: str) -> list[
         }, headers=NO_STORE)
 
     async def token(request: Request) -> JSONResponse:
-        from shared.protocol import ID_PATTERN
+        from shared.protocol import is_id
 
         why = tokens.unavailable()
         if why is not None:
@@ -131,7 +131,7 @@ def demo_routes(template: Template, runtime: LambdaRuntime, stage: str) -> list[
         except ValueError:
             body = None
         user_id = body.get("userId") if isinstance(body, dict) else None
-        if not isinstance(user_id, str) or not ID_PATTERN.match(user_id):
+        if not isinstance(user_id, str) or not is_id(user_id):
             return _error(400, "bad_request",
                           "userId: 1-128 characters of A-Z a-z 0-9 _ . : @ | + = -")
         minted = await run_in_threadpool(tokens.mint, user_id)

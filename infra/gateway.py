@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
@@ -16,6 +17,16 @@ from infra.template import Template
 from infra.websocket_api import StageSettings, WebSocketGateway
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+class AnyPathConvertor(PathConvertor):
+    """Starlette's `path` stops at a newline (`.*`); API Gateway routes a decoded %0A
+    like any other character, and the function must see it to refuse it."""
+
+    regex = "(?s:.*)"
+
+
+register_url_convertor("anypath", AnyPathConvertor())
 
 
 def build_app(template: Template, runtime: LambdaRuntime, settings: StageSettings,
@@ -36,7 +47,7 @@ def build_app(template: Template, runtime: LambdaRuntime, settings: StageSetting
     if template.http_routes:
         proxy = HttpApiProxy(template.http_routes, runtime).handle
         routes.append(Route(PREFIX, proxy, methods=METHODS))
-        routes.append(Route(f"{PREFIX}/{{path:path}}", proxy, methods=METHODS))
+        routes.append(Route(f"{PREFIX}/{{path:anypath}}", proxy, methods=METHODS))
     # The demo chat page at `/` and its development token endpoint (local only: infra/demo.py).
     routes.extend(demo_routes(template, runtime, stage))
     app = Starlette(routes=routes)

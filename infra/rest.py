@@ -28,7 +28,9 @@ def _path_regex(template: str) -> re.Pattern[str]:
             pattern += f"(?P<{name}>.+)" if greedy else f"(?P<{name}>[^/]+)"
         else:
             pattern += re.escape(piece)
-    return re.compile(f"^{pattern}$")
+    # Whole path, any character (API Gateway routes a decoded %0A like any other):
+    # fullmatch, since `$` would let a final newline by, and DOTALL for `.+`.
+    return re.compile(pattern, re.DOTALL)
 
 
 def match_route(routes: list[HttpRoute], method: str,
@@ -43,7 +45,7 @@ def match_route(routes: list[HttpRoute], method: str,
             continue
         if route.path == "$default":
             return route, {}
-        match = _path_regex(route.path).match(path)
+        match = _path_regex(route.path).fullmatch(path)
         if match:
             return route, match.groupdict()
     return None
@@ -73,7 +75,9 @@ class HttpApiProxy:
         self.runtime = runtime
 
     async def handle(self, request: Request) -> Response:
-        path = request.url.path[len(PREFIX):] or "/"
+        # scope["path"], not request.url.path: building a URL drops tabs and newlines
+        # (urlsplit), and the function must see the path it was sent to refuse it.
+        path = request.scope["path"][len(PREFIX):] or "/"
         matched = match_route(self.routes, request.method, path)
         if matched is None:
             return Response(json.dumps({"message": "Not Found"}), status_code=404,

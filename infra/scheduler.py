@@ -22,9 +22,13 @@ from infra.template import Schedule
 log = logging.getLogger("switchboard.scheduler")
 DEFAULT_PERIOD = 60.0
 _UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
-_RATE = re.compile(r"rate\(\s*(\d+)\s+(second|minute|hour|day)s?\s*\)", re.IGNORECASE)
+_RATE = re.compile(r"rate\(\s*([0-9]+)\s+(second|minute|hour|day)s?\s*\)", re.IGNORECASE)
 _CRON = re.compile(r"cron\((.*)\)", re.IGNORECASE | re.DOTALL)
-_STEP = re.compile(r"(?:\*|0)/(\d+)")
+_STEP = re.compile(r"(?:\*|0)/([0-9]+)")
+
+
+def _is_number(field: str) -> bool:
+    return field.isascii() and field.isdigit()  # str.isdigit alone takes "²" and "٣"
 
 
 def _cron_period(fields: list[str]) -> float | None:
@@ -40,11 +44,11 @@ def _cron_period(fields: list[str]) -> float | None:
         step = _STEP.fullmatch(minute)
         if step and int(step.group(1)) > 0:
             return int(step.group(1)) * 60.0
-        if minute.isdigit():
+        if _is_number(minute):
             return 3600.0
         return None
     step = _STEP.fullmatch(hour)
-    if minute.isdigit() and step and int(step.group(1)) > 0:
+    if _is_number(minute) and step and int(step.group(1)) > 0:
         return int(step.group(1)) * 3600.0
     return None
 

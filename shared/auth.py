@@ -17,9 +17,16 @@ import botocore.session
 import jwt
 
 from shared.config import Settings, settings
-from shared.protocol import ID_PATTERN
+from shared.protocol import is_id
 
-MAX_TOKEN_LENGTH = 4096  # real tokens (Cognito ID tokens included) are 1-2 KB
+# Longer tokens are refused before any parsing. Cognito ID tokens of users in many
+# groups reach several KB; 8,192 characters fits them on the HTTP API (a header)
+# and stays below API Gateway's header quota. On the WebSocket the token rides in
+# the URL, which API Gateway caps at 4,096 characters before any authorizer runs.
+MAX_TOKEN_LENGTH = 8192
+# RFC 7519: exp, nbf and iat are NumericDates, JSON numbers. PyJWT would take
+# "1700000000" (int() of a string, surrounding whitespace included); we do not.
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
 ASYMMETRIC_PREFIXES = ("RS", "ES", "PS")
 
 
@@ -107,7 +114,7 @@ def verify_token(token: str | None, config: Settings | None = None) -> str:
 
 
 def _decode(token: str, key: object, alg: str, config: Settings) -> dict[str, object]:
-    return jwt.decode(
+    claims: dict[str, object] = jwt.decode(
         token,
         key=key,  # type: ignore[arg-type]
         algorithms=[alg],
@@ -116,6 +123,11 @@ def _decode(token: str, key: object, alg: str, config: Settings) -> dict[str, ob
         options={"require": ["exp", "sub"], "verify_aud": bool(config.jwt_audience)},
         leeway=5,
     )
+    for name in NUMERIC_DATE_CLAIMS:
+        value = claims.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise AuthError(f"{name} must be a JSON number")
+    return claims
 
 
 def _verify_symmetric(token: str, alg: str, config: Settings) -> str:
@@ -138,7 +150,7 @@ def _verify_symmetric(token: str, alg: str, config: Settings) -> str:
 def _subject(claims: dict[str, object]) -> str:
     subject = claims.get("sub")
     # User ids become room names and Redis keys: hold them to the protocol's id shape.
-    if not isinstance(subject, str) or not ID_PATTERN.match(subject):
+    if not is_id(subject):
         raise AuthError("invalid sub")
     return subject
 

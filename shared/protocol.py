@@ -74,8 +74,18 @@ MAX_CHAT_MEMBERS = 100
 MAX_EMOJI_CHARS = 32
 MAX_STATUS_TEXT_CHARS = 100
 MAX_SYNC_CHATS = 100
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@|+=-]{1,128}$")
+# Matched whole, always through is_id(): with `^...$` and .match, `$` would also
+# accept a final "\n" ("eve\n" is a different key that displays as "eve").
+ID_PATTERN = re.compile(r"[A-Za-z0-9_.:@|+=-]{1,128}")
 PRESENCE_STATUSES = ("online", "away", "busy")
+
+
+def is_id(value: object) -> bool:
+    """True when ``value`` is an identifier: 1-128 ASCII characters of
+    ``A-Z a-z 0-9 _ . : @ | + = -``, the whole string (no trailing newline, NUL or
+    lookalike). Every id a request carries, and every user id a token names, is
+    checked here and nowhere else."""
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 
 
 class ProtocolError(Exception):
@@ -152,10 +162,12 @@ def _check_request_id(value: Any) -> str | int | None:
         raise ProtocolError(ErrorCode.BAD_REQUEST, "requestId must be a string or an integer")
     if isinstance(value, int) and abs(value) < 2**53:
         return value
-    if isinstance(value, str) and 0 < len(value) <= MAX_ID_CHARS:
+    if is_id(value):
         return value
     raise ProtocolError(
-        ErrorCode.BAD_REQUEST, f"requestId must be a string of 1-{MAX_ID_CHARS} characters"
+        ErrorCode.BAD_REQUEST,
+        f"requestId must be an integer or 1-{MAX_ID_CHARS} characters of "
+        "A-Z a-z 0-9 _ . : @ | + = -",
     )
 
 
@@ -174,13 +186,9 @@ def _validate_id_map(name: str, value: Any) -> dict[str, str | None]:
             ErrorCode.BAD_REQUEST, f"data.{name} must be an object of at most {MAX_SYNC_CHATS} ids"
         )
     for key, item in value.items():
-        if not ID_PATTERN.match(key) or not (item is None or _is_id(item)):
+        if not is_id(key) or not (item is None or is_id(item)):
             raise ProtocolError(ErrorCode.BAD_REQUEST, f"data.{name} must map ids to an id or null")
     return value
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(ID_PATTERN.match(value))
 
 
 def _validate_value(name: str, value: Any, spec: Field) -> Any:
@@ -209,7 +217,7 @@ def _validate_value(name: str, value: Any, spec: Field) -> Any:
             )
         return value
     if kind == "id":
-        if not ID_PATTERN.match(value):
+        if not is_id(value):
             raise ProtocolError(
                 ErrorCode.BAD_REQUEST,
                 f"data.{name} must be 1-{MAX_ID_CHARS} characters of A-Z a-z 0-9 _ . : @ | + = -",

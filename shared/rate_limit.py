@@ -110,7 +110,7 @@ class Policy:
 
 
 OFF = Policy(limits={}, action_buckets={})
-_ENTRY = re.compile(r"^([a-z:-]+)=(?:(off)|(\d+)/(\d+(?:\.\d+)?))$")
+_ENTRY = re.compile(r"([a-z:-]+)=(?:(off)|([0-9]+)/([0-9]+(?:\.[0-9]+)?))")  # whole entry
 
 
 def parse(spec: str) -> Policy:
@@ -124,7 +124,7 @@ def parse(spec: str) -> Policy:
     action_buckets = dict(DEFAULT_ACTION_BUCKETS)
     actions = {a.value: a for a in Action}
     for entry in (part.strip() for part in spec.split(",")):
-        match = _ENTRY.match(entry)
+        match = _ENTRY.fullmatch(entry)
         if match is None:
             raise ValueError(f"rate limit {entry!r} is not name=burst/rate or name=off")
         name, off, burst, rate = match.groups()

@@ -28,7 +28,7 @@ def _member_list(value: Any) -> list[str]:
             ErrorCode.BAD_REQUEST, f"members must be a list of at most {protocol.MAX_CHAT_MEMBERS}"
         )
     for member in value:
-        if not isinstance(member, str) or not protocol.ID_PATTERN.match(member):
+        if not isinstance(member, str) or not protocol.is_id(member):
             raise ProtocolError(ErrorCode.BAD_REQUEST, "members must be user ids")
     return value
 
@@ -64,7 +64,7 @@ def _query_int(request: Request, name: str, default: int, low: int, high: int) -
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise ApiError(400, ErrorCode.BAD_REQUEST, f"{name} must be an integer {low}-{high}")
     return int(raw)
 
@@ -72,13 +72,13 @@ def _query_int(request: Request, name: str, default: int, low: int, high: int) -
 async def chat_messages(request: Request) -> JSONResponse:
     user_id = caller_id(request)
     chat_id = request.path_params["chat_id"]
-    if not protocol.ID_PATTERN.match(chat_id) or chats.membership(chat_id, user_id) is None:
+    if not protocol.is_id(chat_id) or chats.membership(chat_id, user_id) is None:
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such chat")
     limit = _query_int(request, "limit", messages.DEFAULT_PAGE, 1, messages.MAX_PAGE)
     cursor = request.query_params.get("cursor")
     after = request.query_params.get("after")
     for name, value in (("cursor", cursor), ("after", after)):
-        if value is not None and not protocol.ID_PATTERN.match(value):
+        if value is not None and not protocol.is_id(value):
             raise ApiError(400, ErrorCode.BAD_REQUEST, f"invalid {name}")
     if after is not None:  # oldest first, newer than `after`: catching up after a sync
         newer, more = sync.messages_after(chat_id, after, limit)

@@ -23,7 +23,7 @@ ADD_FIELDS = {
 
 def _chat_member(request: Request, user_id: str) -> tuple[str, Member]:
     chat_id = request.path_params["chat_id"]
-    member = chats.membership(chat_id, user_id) if protocol.ID_PATTERN.match(chat_id) else None
+    member = chats.membership(chat_id, user_id) if protocol.is_id(chat_id) else None
     if member is None:
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such chat")
     return chat_id, member
@@ -47,7 +47,7 @@ async def remove_member(request: Request) -> Response:
     target = request.path_params["user_id"]
     if target != user_id and me.role != "admin":
         raise ApiError(403, ErrorCode.FORBIDDEN, "only a chat admin can remove others")
-    if not protocol.ID_PATTERN.match(target) or not manager.remove_user_from_chat(
+    if not protocol.is_id(target) or not manager.remove_user_from_chat(
         chat_id, target, removed_by=user_id
     ):
         raise ApiError(404, ErrorCode.NOT_FOUND, "no such member")
@@ -84,7 +84,7 @@ async def user_presence(request: Request) -> JSONResponse:
     user_id = caller_id(request)
     target = request.path_params["user_id"]
     if target != user_id:
-        shared_chat = protocol.ID_PATTERN.match(target) and set(
+        shared_chat = protocol.is_id(target) and set(
             connections.user_chat_ids(user_id)
         ) & set(connections.user_chat_ids(target))
         if not shared_chat:

@@ -106,7 +106,7 @@ def attacks() -> dict[str, str]:
         "missing sub": token(sub=None),
         "key id not in the JWKS": token(kid="deleted"),
         "signed by another key": token(key=OTHER_KEY),
-        "absurdly long": "e" * 5_000,  # over the 4 KB token limit
+        "absurdly long": "e" * 5_000,  # over the 4,096-character WebSocket URL
     }
 
 

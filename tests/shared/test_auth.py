@@ -238,3 +238,36 @@ def test_forged_tokens_do_not_hammer_secrets_manager(secrets_manager: Any) -> No
     finally:
         auth._fetch_secret_versions = original  # type: ignore[assignment]
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["eve\n", "eve\r\n", "eve\x00", "\u0435ve", "e" * 129, 7],
+    ids=["LF", "CRLF", "NUL", "cyrillic-e", "too-long", "number"],
+)
+def test_a_subject_that_is_not_exactly_an_id_is_refused(subject: object) -> None:
+    with pytest.raises(AuthError):
+        verify_token(jwt.encode(claims(sub=subject), SECRET, algorithm="HS256"), HS)
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_numeric_dates_must_be_json_numbers(claim: str) -> None:
+    """RFC 7519's NumericDate is a JSON number; PyJWT alone would take a numeric string."""
+    now = int(time.time())
+    good = {"exp": now + 60, "nbf": now - 60, "iat": now}[claim]
+    assert verify_token(jwt.encode(claims(**{claim: good}), SECRET, algorithm="HS256"), HS)
+    assert verify_token(jwt.encode(claims(**{claim: good + 0.5}), SECRET, algorithm="HS256"), HS)
+    for bad in (str(good), f" {good}\n", True):
+        token = jwt.encode(claims(**{claim: bad}), SECRET, algorithm="HS256")
+        with pytest.raises(AuthError):
+            verify_token(token, HS)
+
+
+def test_a_long_token_is_read_up_to_the_limit() -> None:
+    """Cognito ID tokens of users in many groups run to several KB: 8 KB still verifies."""
+    from shared.auth import MAX_TOKEN_LENGTH
+
+    groups = [f"group-{i:04d}" for i in range(400)]
+    token = jwt.encode(claims(**{"cognito:groups": groups}), SECRET, algorithm="HS256")
+    assert 4096 < len(token) <= MAX_TOKEN_LENGTH
+    assert verify_token(token, HS) == "alice"

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from shared.protocol import (
+    ACTION_FIELDS,
     MAX_BODY_CHARS,
     MAX_FRAME_BYTES,
     Action,
@@ -15,6 +16,7 @@ from shared.protocol import (
     ProtocolError,
     error_frame,
     frame,
+    is_id,
     parse_request,
     peek_request_id,
 )
@@ -99,3 +101,57 @@ def test_frames_are_compact_json_with_event_requestid_and_data() -> None:
         "event": "error",
         "data": {"code": "forbidden", "message": "no"},
     }
+
+
+# ---------------------------------------------------------------- identifiers, whole
+
+# Each looks like a valid id to a human and is a different key to every table.
+NOT_IDS = {
+    "trailing LF": "eve\n",
+    "trailing CRLF": "eve\r\n",
+    "NUL": "eve\x00",
+    "Cyrillic e": "\u0435ve",
+    "fullwidth digit": "eve\uff11",
+    "leading LF": "\neve",
+    "empty": "",
+    "too long": "e" * 129,
+}
+
+
+@pytest.mark.parametrize("bad", NOT_IDS.values(), ids=list(NOT_IDS))
+def test_is_id_matches_the_whole_string(bad: str) -> None:
+    assert is_id("eve") and is_id("e" * 128)
+    assert not is_id(bad)
+
+
+ID_POSITIONS = [
+    (action, name)
+    for action, fields in ACTION_FIELDS.items()
+    for name, spec in fields.items()
+    if spec.resolved_kind == "id"
+]
+
+
+@pytest.mark.parametrize("bad", NOT_IDS.values(), ids=list(NOT_IDS))
+@pytest.mark.parametrize(
+    ("action", "name"), ID_POSITIONS, ids=[f"{a}.{n}" for a, n in ID_POSITIONS]
+)
+def test_every_id_field_refuses_a_near_id(action: Action, name: str, bad: str) -> None:
+    data = {
+        n: ("hello" if spec.resolved_kind == "text" else "x")
+        for n, spec in ACTION_FIELDS[action].items()
+    }
+    data[name] = bad
+    with pytest.raises(ProtocolError) as refused:
+        parse_request(json.dumps({"action": action.value, "requestId": "r1", "data": data}))
+    assert refused.value.code is ErrorCode.BAD_REQUEST
+
+
+@pytest.mark.parametrize("bad", NOT_IDS.values(), ids=list(NOT_IDS))
+def test_sync_chat_ids_and_request_ids_refuse_a_near_id(bad: str) -> None:
+    for chats in ({bad: None}, {"c1": bad}):
+        with pytest.raises(ProtocolError):
+            parse_request(json.dumps({"action": "sync", "data": {"chats": chats}}))
+    with pytest.raises(ProtocolError):
+        parse_request(json.dumps({"action": "hello", "requestId": bad}))
+    assert peek_request_id(json.dumps({"action": "hello", "requestId": bad})) is None

@@ -143,6 +143,9 @@ def test_buckets_and_actions_can_be_overridden_or_exempted() -> None:
         "message=1/0",
         "message=1/1,",
         "MESSAGE=1/1",
+        "message=\u0663/1",  # an Arabic-Indic three: str.isdigit and \\d take it
+        "message=1/\uff11",  # a fullwidth one
+        "message=1/1\x00",
     ],
 )
 def test_invalid_limits_are_refused(spec: str) -> None:
