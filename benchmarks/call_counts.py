@@ -375,9 +375,7 @@ def _at_fanout(
         ("message:react", {**target, "emoji": "👍"}),
         ("typing:start", {"chatId": chat}),
     ):
-        rows.append(
-            _measure(route, logs, lambda r=route, d=data: sender.request(r, d), route, n)
-        )
+        rows.append(_measure(route, logs, lambda r=route, d=data: sender.request(r, d), route, n))
     rows.append(
         _measure(
             "message:read (by a recipient)",

@@ -87,7 +87,12 @@ def _lazy_once(cwd: Path, modules: list[str]) -> int:
     code = "import app\n" + "".join(f"import {m}\n" for m in modules)
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
-        cwd=cwd, env=ENV, capture_output=True, text=True, timeout=60, check=True,
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     after_app, total = False, 0
     for line in proc.stderr.splitlines():

@@ -311,14 +311,20 @@ def print_table(table: list[CostRow], duration: DurationModel) -> None:
         print(f"{label:<{width}}" + "".join(f"{v:>12}" for v in values))
     for label, attribute in labels:
         print(f"{label:<{width}}" + "".join(f"{_money(getattr(r, attribute)):>12}" for r in table))
-    print(f"{'Switchboard own (Lambda + DynamoDB + Redis)':<{width}}"
-          + "".join(f"{_money(r.own):>12}" for r in table))
-    print(f"{'own / unavoidable API Gateway':<{width}}"
-          + "".join(f"{r.ratio:>12.1%}" for r in table))
-    print(f"{'(own + logs) / unavoidable API Gateway':<{width}}"
-          + "".join(f"{r.ratio_with_logs:>12.1%}" for r in table))
-    print(f"{'total, everything above':<{width}}"
-          + "".join(f"{_money(r.total):>12}" for r in table))
+    print(
+        f"{'Switchboard own (Lambda + DynamoDB + Redis)':<{width}}"
+        + "".join(f"{_money(r.own):>12}" for r in table)
+    )
+    print(
+        f"{'own / unavoidable API Gateway':<{width}}" + "".join(f"{r.ratio:>12.1%}" for r in table)
+    )
+    print(
+        f"{'(own + logs) / unavoidable API Gateway':<{width}}"
+        + "".join(f"{r.ratio_with_logs:>12.1%}" for r in table)
+    )
+    print(
+        f"{'total, everything above':<{width}}" + "".join(f"{_money(r.total):>12}" for r in table)
+    )
     target = next((r for r in table if r.recipients == TARGET_FANOUT), None)
     if target is not None:
         verdict = "holds" if target.ratio < TARGET_RATIO else "does NOT hold"

@@ -63,9 +63,14 @@ class Member:
     async def open(self, target: Target, timeout: float) -> bool:
         """Connect and say hello; False (an error counted) when either fails."""
         try:
-            self.ws = await connect(f"{target.websocket_url}?token={target.token(self.user_id)}",
-                                    open_timeout=timeout, ping_interval=None,
-                                    compression=None, close_timeout=5, max_queue=None)
+            self.ws = await connect(
+                f"{target.websocket_url}?token={target.token(self.user_id)}",
+                open_timeout=timeout,
+                ping_interval=None,
+                compression=None,
+                close_timeout=5,
+                max_queue=None,
+            )
         except Exception as exc:  # noqa: BLE001 - every failure is counted
             self.tracker.error(f"{self.user_id}: handshake failed: {exc!r}")
             return False
@@ -104,9 +109,19 @@ class Member:
 
     async def send(self, key: str) -> None:
         assert self.ws is not None
-        await self.ws.send(json.dumps({
-            "action": "message:send", "requestId": key,
-            "data": {"chatId": self.chat_id, "body": f"latency {key}", "clientMessageId": key}}))
+        await self.ws.send(
+            json.dumps(
+                {
+                    "action": "message:send",
+                    "requestId": key,
+                    "data": {
+                        "chatId": self.chat_id,
+                        "body": f"latency {key}",
+                        "clientMessageId": key,
+                    },
+                }
+            )
+        )
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -120,11 +135,16 @@ def _connections_left(target: Target) -> int:
     """Items in the connections table: what the $disconnect backlog still has to remove."""
     import boto3
 
-    dynamodb = boto3.client("dynamodb", endpoint_url=target.dynamodb_endpoint,
-                            region_name=REGION, aws_access_key_id="local",
-                            aws_secret_access_key="local")
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=target.dynamodb_endpoint,
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     pages = dynamodb.get_paginator("scan").paginate(
-        TableName=target.tables["ConnectionsTable"], Select="COUNT")
+        TableName=target.tables["ConnectionsTable"], Select="COUNT"
+    )
     return sum(page["Count"] for page in pages)
 
 
@@ -138,12 +158,15 @@ async def _wait_disconnected(target: Target, timeout: float) -> None:
         if not left:
             break
         await asyncio.sleep(0.5)
-    print(f"  $disconnect backlog: {max(left, 0)} connections left after "
-          f"{time.monotonic() - started:.1f} s")
+    print(
+        f"  $disconnect backlog: {max(left, 0)} connections left after "
+        f"{time.monotonic() - started:.1f} s"
+    )
 
 
-async def _measure(target: Target, options: Options,
-                   disconnect_timeout: float = 120.0) -> list[dict[str, Any]]:
+async def _measure(
+    target: Target, options: Options, disconnect_timeout: float = 120.0
+) -> list[dict[str, Any]]:
     tracker = Tracker()
     started = time.monotonic()
     groups = chat_groups(options.connections, options.chat_size, f"lat{uuid.uuid4().hex[:6]}")
@@ -158,13 +181,19 @@ async def _measure(target: Target, options: Options,
     ready = await open_all(members, target, tracker, options.connect_concurrency)
     try:
         if len(ready) < len(members):
-            raise RuntimeError(f"only {len(ready)} of {len(members)} connections opened: "
-                               f"{tracker.error_samples}")
+            raise RuntimeError(
+                f"only {len(ready)} of {len(members)} connections opened: {tracker.error_samples}"
+            )
         tracker.errors = 0
         tracker.error_samples.clear()
         results = await run_phases(
-            tracker, ready, lambda i: size[i] - 1,
-            lambda i, key: members[i].send(key), options, [target.pid])
+            tracker,
+            ready,
+            lambda i: size[i] - 1,
+            lambda i, key: members[i].send(key),
+            options,
+            [target.pid],
+        )
         if tracker.errors:
             print(f"  {tracker.errors} errors, e.g. {tracker.error_samples[:3]}")
         return results
@@ -179,8 +208,9 @@ async def _measure(target: Target, options: Options,
         await _wait_disconnected(target, disconnect_timeout)
 
 
-def measure(options: Options, max_concurrency: int = 4,
-            disconnect_timeout: float = 120.0) -> list[dict[str, Any]]:
+def measure(
+    options: Options, max_concurrency: int = 4, disconnect_timeout: float = 120.0
+) -> list[dict[str, Any]]:
     """Run every phase against a fresh emulator in a child process; one dict per phase.
 
     ``disconnect_timeout``: how long to let the $disconnect backlog drain before the
@@ -190,21 +220,34 @@ def measure(options: Options, max_concurrency: int = 4,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.latency", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.latency",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_arguments(parser)
-    parser.add_argument("--max-concurrency", type=int, default=4,
-                        help="Lambda workers per function in the emulator")
-    parser.add_argument("--disconnect-timeout", type=float, default=120.0,
-                        help="seconds to let the $disconnect backlog drain at the end")
-    parser.add_argument("--compare", action="store_true",
-                        help="then run the same workload against python-socketio "
-                             "(benchmarks.socketio_baseline) and print both side by side")
+    parser.add_argument(
+        "--max-concurrency", type=int, default=4, help="Lambda workers per function in the emulator"
+    )
+    parser.add_argument(
+        "--disconnect-timeout",
+        type=float,
+        default=120.0,
+        help="seconds to let the $disconnect backlog drain at the end",
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="then run the same workload against python-socketio "
+        "(benchmarks.socketio_baseline) and print both side by side",
+    )
     args = parser.parse_args(argv)
     options = Options.from_args(args)
-    title = (f"Switchboard through the emulator: {options.connections} connections, chats of "
-             f"{options.chat_size}, {options.phase_seconds:g} s phases, Lambda "
-             f"max_concurrency {args.max_concurrency}")
+    title = (
+        f"Switchboard through the emulator: {options.connections} connections, chats of "
+        f"{options.chat_size}, {options.phase_seconds:g} s phases, Lambda "
+        f"max_concurrency {args.max_concurrency}"
+    )
     print(title)
     ours = measure(options, args.max_concurrency, args.disconnect_timeout)
     print(format_table(title, ours, options.bound_ms))

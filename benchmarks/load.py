@@ -74,10 +74,14 @@ class Target:
 
     @classmethod
     def of(cls, emulator: Any) -> Target:
-        return cls(str(emulator.websocket_url), str(emulator.rest_url),
-                   str(emulator.dynamodb_endpoint), str(emulator.redis_url),
-                   str(emulator.jwt_secret),
-                   {str(lid): str(t.name) for lid, t in emulator.template.tables.items()})
+        return cls(
+            str(emulator.websocket_url),
+            str(emulator.rest_url),
+            str(emulator.dynamodb_endpoint),
+            str(emulator.redis_url),
+            str(emulator.jwt_secret),
+            {str(lid): str(t.name) for lid, t in emulator.template.tables.items()},
+        )
 
 
 def _serve_emulator(conn: Any, options: dict[str, Any]) -> None:
@@ -98,8 +102,12 @@ def child_emulator(max_concurrency: int, stage: str = "load") -> Iterator[Target
     """An Emulator in its own process (spawned, not forked: the parent has threads)."""
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    options = {"stage": stage, "schedules": False, "max_concurrency": max_concurrency,
-               "stack_name": f"load{uuid.uuid4().hex[:6]}"}
+    options = {
+        "stage": stage,
+        "schedules": False,
+        "max_concurrency": max_concurrency,
+        "stack_name": f"load{uuid.uuid4().hex[:6]}",
+    }
     process = context.Process(target=_serve_emulator, args=(child, options), daemon=True)
     process.start()
     try:
@@ -298,9 +306,14 @@ class Client:
         """Connect and say hello; False (and an error counted) when that fails."""
         run = self.run
         try:
-            ws = await connect(f"{run.target.websocket_url}?token={self.token}",
-                               open_timeout=60, ping_interval=None, compression=None,
-                               close_timeout=10, max_queue=None)
+            ws = await connect(
+                f"{run.target.websocket_url}?token={self.token}",
+                open_timeout=60,
+                ping_interval=None,
+                compression=None,
+                close_timeout=10,
+                max_queue=None,
+            )
         except Exception as exc:  # noqa: BLE001 - every failure is a counted error
             run.error(f"{self.user_id}: handshake failed: {exc!r}")
             return False
@@ -356,8 +369,10 @@ class Client:
         run.sent[cmid] = sent
         run.messages_sent += 1
         try:
-            reply = await self.request("message:send", {
-                "chatId": self.chat_id, "body": f"load {cmid}", "clientMessageId": cmid})
+            reply = await self.request(
+                "message:send",
+                {"chatId": self.chat_id, "body": f"load {cmid}", "clientMessageId": cmid},
+            )
         except Exception as exc:  # noqa: BLE001
             run.error(f"{self.user_id}: send {cmid} not acked: {exc!r}")
             return
@@ -475,11 +490,13 @@ class LoadRun:
                 if await client.open():
                     await client.sync()
 
-        await asyncio.gather(*(cycle(c, i % 2 == 0, self.random.uniform(0.05, 1.0))
-                               for i, c in enumerate(victims)))
+        await asyncio.gather(
+            *(cycle(c, i % 2 == 0, self.random.uniform(0.05, 1.0)) for i, c in enumerate(victims))
+        )
 
-    async def storms(self, count: int, fraction: float, start: float, until: float,
-                     concurrency: int) -> None:
+    async def storms(
+        self, count: int, fraction: float, start: float, until: float, concurrency: int
+    ) -> None:
         if count <= 0 or fraction <= 0:
             return
         span = until - start
@@ -504,8 +521,11 @@ class LoadRun:
                     continue
                 assert sent.t_ack is not None
                 for session in client.sessions:
-                    if session.opened <= sent.t_send and session.graceful and (
-                            session.closing is None or session.closing >= sent.t_ack):
+                    if (
+                        session.opened <= sent.t_send
+                        and session.graceful
+                        and (session.closing is None or session.closing >= sent.t_ack)
+                    ):
                         yield client, session, sent
 
     async def settle(self, timeout: float) -> None:
@@ -526,28 +546,35 @@ class LoadRun:
                 received += 1
             else:
                 lost_live += 1
-                samples.append(f"{sent.cmid} ({sent.message_id}, {sent.request_id}) not "
-                               f"delivered live to {client.user_id} {self._timeline(client, sent)}")
+                samples.append(
+                    f"{sent.cmid} ({sent.message_id}, {sent.request_id}) not "
+                    f"delivered live to {client.user_id} {self._timeline(client, sent)}"
+                )
         lost_after_sync = cursor_race = 0
         for client in self.clients:
             if client.first_open is None:
                 continue
             for sent in self.sent.values():
-                if (sent.chat_id == client.chat_id and sent.sender != client.user_id
-                        and sent.t_ack is not None and sent.t_send >= client.first_open
-                        and sent.cmid not in client.have):
+                if (
+                    sent.chat_id == client.chat_id
+                    and sent.sender != client.user_id
+                    and sent.t_ack is not None
+                    and sent.t_send >= client.first_open
+                    and sent.cmid not in client.have
+                ):
                     assert sent.message_id is not None
                     skipped = [c for c in client.sync_cursors if c and c > sent.message_id]
                     if skipped:
                         cursor_race += 1
                     else:
                         lost_after_sync += 1
-                    samples.append(f"{sent.cmid} ({sent.message_id}) never reached "
-                                   f"{client.user_id} (neither live nor by sync; sync cursors "
-                                   f"{client.sync_cursors}) {self._timeline(client, sent)}")
+                    samples.append(
+                        f"{sent.cmid} ({sent.message_id}) never reached "
+                        f"{client.user_id} (neither live nor by sync; sync cursors "
+                        f"{client.sync_cursors}) {self._timeline(client, sent)}"
+                    )
         report.deliveries_expected = expected
-        report.deliveries_received = sum(len(s.received) for c in self.clients
-                                         for s in c.sessions)
+        report.deliveries_received = sum(len(s.received) for c in self.clients for s in c.sessions)
         report.lost_live = lost_live
         report.lost_after_sync = lost_after_sync
         report.lost_cursor_race = cursor_race
@@ -558,22 +585,30 @@ class LoadRun:
         """Sessions of the client relative to the send (s): [opened, closing) graceful?"""
         t0 = sent.t_send
         ack = (sent.t_ack or t0) - t0
-        spans = [f"[{s.opened - t0:+.3f},"
-                 f"{'open' if s.closing is None else f'{s.closing - t0:+.3f}'}"
-                 f"{'' if s.graceful else ' drop'}]" for s in client.sessions]
+        spans = [
+            f"[{s.opened - t0:+.3f},"
+            f"{'open' if s.closing is None else f'{s.closing - t0:+.3f}'}"
+            f"{'' if s.graceful else ' drop'}]"
+            for s in client.sessions
+        ]
         return f"(ack {ack:+.3f}; sessions {' '.join(spans)})"
 
     def check_leaks(self, timeout: float) -> None:
-        dynamodb = boto3.client("dynamodb", endpoint_url=self.target.dynamodb_endpoint,
-                                region_name=REGION, aws_access_key_id="local",
-                                aws_secret_access_key="local")
+        dynamodb = boto3.client(
+            "dynamodb",
+            endpoint_url=self.target.dynamodb_endpoint,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
         store = redis.Redis.from_url(self.target.redis_url, decode_responses=True)
 
         def count() -> dict[str, int]:
             found: dict[str, int] = {}
             for lid in ("ConnectionsTable", "RoomsTable"):
                 pages = dynamodb.get_paginator("scan").paginate(
-                    TableName=self.target.tables[lid], Select="COUNT")
+                    TableName=self.target.tables[lid], Select="COUNT"
+                )
                 found[lid] = sum(page["Count"] for page in pages)
             found["sb:sess:*"] = sum(1 for _ in store.scan_iter("sb:sess:*", count=1000))
             found["sb:sessions"] = int(store.zcard("sb:sessions"))
@@ -589,9 +624,20 @@ class LoadRun:
         store.close()
 
 
-async def _run(target: Target, report: LoadReport, *, connections: int, chat_size: int,
-               duration_s: float, storm_fraction: float, storms: int, rate: float,
-               ramp_concurrency: int, max_inflight: int, seed: int) -> LoadRun:
+async def _run(
+    target: Target,
+    report: LoadReport,
+    *,
+    connections: int,
+    chat_size: int,
+    duration_s: float,
+    storm_fraction: float,
+    storms: int,
+    rate: float,
+    ramp_concurrency: int,
+    max_inflight: int,
+    seed: int,
+) -> LoadRun:
     run = LoadRun(target, report, seed)
     await run.create_chats(connections, chat_size, f"load{uuid.uuid4().hex[:6]}")
     started = time.monotonic()
@@ -617,10 +663,21 @@ async def _run(target: Target, report: LoadReport, *, connections: int, chat_siz
     return run
 
 
-def run(connections: int = 60, chat_size: int = 5, duration_s: float = 5.0,
-        storm_fraction: float = 0.2, *, storms: int | None = None, rate: float | None = None,
-        max_concurrency: int = 4, ramp_concurrency: int = 16, max_inflight: int = 64,
-        emulator: Any = None, leak_timeout: float = 60.0, seed: int = 1) -> LoadReport:
+def run(
+    connections: int = 60,
+    chat_size: int = 5,
+    duration_s: float = 5.0,
+    storm_fraction: float = 0.2,
+    *,
+    storms: int | None = None,
+    rate: float | None = None,
+    max_concurrency: int = 4,
+    ramp_concurrency: int = 16,
+    max_inflight: int = 64,
+    emulator: Any = None,
+    leak_timeout: float = 60.0,
+    seed: int = 1,
+) -> LoadReport:
     """Run the load test; starts its own emulator (in a child process) unless given one.
 
     ``rate``: messages per second (default: one per 50 connections a second, at least 5);
@@ -631,18 +688,32 @@ def run(connections: int = 60, chat_size: int = 5, duration_s: float = 5.0,
     started = time.monotonic()
     rate = rate or max(5.0, connections / 50)
     storms = storms if storms is not None else max(1, round(duration_s / 5))
-    report = LoadReport(connections=connections, chat_size=chat_size,
-                        max_concurrency=getattr(emulator, "max_concurrency", max_concurrency),
-                        target_rate=rate)
+    report = LoadReport(
+        connections=connections,
+        chat_size=chat_size,
+        max_concurrency=getattr(emulator, "max_concurrency", max_concurrency),
+        target_rate=rate,
+    )
     with contextlib.ExitStack() as stack:
         if emulator is None:
             target = stack.enter_context(child_emulator(max_concurrency))
         else:
             target = Target.of(emulator)
-        load = asyncio.run(_run(target, report, connections=connections, chat_size=chat_size,
-                                duration_s=duration_s, storm_fraction=storm_fraction,
-                                storms=storms, rate=rate, ramp_concurrency=ramp_concurrency,
-                                max_inflight=max_inflight, seed=seed))
+        load = asyncio.run(
+            _run(
+                target,
+                report,
+                connections=connections,
+                chat_size=chat_size,
+                duration_s=duration_s,
+                storm_fraction=storm_fraction,
+                storms=storms,
+                rate=rate,
+                ramp_concurrency=ramp_concurrency,
+                max_inflight=max_inflight,
+                seed=seed,
+            )
+        )
         load.check_leaks(leak_timeout)
     report.messages_sent = load.messages_sent
     report.messages_acked = load.messages_acked
@@ -664,28 +735,50 @@ def run(connections: int = 60, chat_size: int = 5, duration_s: float = 5.0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.load",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--chat-size", type=int, default=10)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of sending")
     parser.add_argument("--storm-fraction", type=float, default=0.2)
     parser.add_argument("--storms", type=int, default=None, help="default: one per 5 s")
-    parser.add_argument("--rate", type=float, default=None,
-                        help="messages per second (default: connections / 50, at least 5)")
-    parser.add_argument("--max-concurrency", type=int, default=4,
-                        help="Lambda workers per function in the emulator")
-    parser.add_argument("--ramp-concurrency", type=int, default=16,
-                        help="handshakes in flight at once")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="messages per second (default: connections / 50, at least 5)",
+    )
+    parser.add_argument(
+        "--max-concurrency", type=int, default=4, help="Lambda workers per function in the emulator"
+    )
+    parser.add_argument(
+        "--ramp-concurrency", type=int, default=16, help="handshakes in flight at once"
+    )
     parser.add_argument("--max-inflight", type=int, default=64, help="unacked sends at once")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--leak-timeout", type=float, default=60.0,
-                        help="seconds to wait for the $disconnect backlog before checking leaks")
+    parser.add_argument(
+        "--leak-timeout",
+        type=float,
+        default=60.0,
+        help="seconds to wait for the $disconnect backlog before checking leaks",
+    )
     args = parser.parse_args(argv)
-    report = run(args.connections, args.chat_size, args.duration, args.storm_fraction,
-                 storms=args.storms, rate=args.rate, max_concurrency=args.max_concurrency,
-                 ramp_concurrency=args.ramp_concurrency, max_inflight=args.max_inflight,
-                 seed=args.seed, leak_timeout=args.leak_timeout)
+    report = run(
+        args.connections,
+        args.chat_size,
+        args.duration,
+        args.storm_fraction,
+        storms=args.storms,
+        rate=args.rate,
+        max_concurrency=args.max_concurrency,
+        ramp_concurrency=args.ramp_concurrency,
+        max_inflight=args.max_inflight,
+        seed=args.seed,
+        leak_timeout=args.leak_timeout,
+    )
     print(report.summary())
     return 0 if report.ok else 1
 

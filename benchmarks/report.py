@@ -51,8 +51,7 @@ class Row:
 
     def cells(self) -> list[str]:
         verdict = "-" if self.met is None else ("yes" if self.met else "NO")
-        return [self.item, self.measure, self.ours, self.baseline, self.ratio, self.target,
-                verdict]
+        return [self.item, self.measure, self.ours, self.baseline, self.ratio, self.target, verdict]
 
 
 def _section(title: str, run: Callable[[], T]) -> T:
@@ -68,47 +67,76 @@ def _calls_rows(counts: Any, comparison: Any) -> list[Row]:
     dynamodb = {k: v for k, v in (send.calls or {}).items() if k.startswith("dynamodb.")}
     minimum = {"dynamodb.Query": 1, "dynamodb.PutItem": 1}
     rows = [
-        Row("1", "message:send, chat of 10: DynamoDB calls + posts",
-            f"{sum(dynamodb.values())} + {send.posts}", "minimum 1 Query + 1 Put + N", "-",
-            "= minimum", dynamodb == minimum and send.posts == 10),
+        Row(
+            "1",
+            "message:send, chat of 10: DynamoDB calls + posts",
+            f"{sum(dynamodb.values())} + {send.posts}",
+            "minimum 1 Query + 1 Put + N",
+            "-",
+            "= minimum",
+            dynamodb == minimum and send.posts == 10,
+        ),
     ]
     ours = next((r for r in comparison.rows if r.pattern.startswith("Switchboard")), None)
     for size in sorted({r.connections for r in comparison.rows}):
-        found = [r for r in comparison.rows
-                 if r.connections == size and r.pattern.startswith("aws-doc-sdk-examples")]
+        found = [
+            r
+            for r in comparison.rows
+            if r.connections == size and r.pattern.startswith("aws-doc-sdk-examples")
+        ]
         if ours is None or not found:
             continue
         # Every connection reached (paginated) where one Scan page does not hold them all.
         sample = next((r for r in found if "paginated" in r.pattern), found[0])
-        rows.append(Row(
-            "1", f"calls / read units / posts per message, {size:,} users",
-            f"{ours.dynamodb_calls} / {ours.read_units:g} / {ours.posts:,}",
-            f"{sample.dynamodb_calls} / {sample.read_units:g} / {sample.posts:,} (AWS sample)",
-            f"{ours.read_units / sample.read_units:.3g}x RRU" if sample.read_units else "-",
-            "-", None,
-        ))
+        rows.append(
+            Row(
+                "1",
+                f"calls / read units / posts per message, {size:,} users",
+                f"{ours.dynamodb_calls} / {ours.read_units:g} / {ours.posts:,}",
+                f"{sample.dynamodb_calls} / {sample.read_units:g} / {sample.posts:,} (AWS sample)",
+                f"{ours.read_units / sample.read_units:.3g}x RRU" if sample.read_units else "-",
+                "-",
+                None,
+            )
+        )
     return rows
 
 
 def _fanout_rows(figures: Any) -> list[Row]:
     ours, base = figures.cpu_us[figures.fanout], figures.cpu_us[figures.baseline]
     return [
-        Row("2", "fan-out CPU per recipient (µs)", f"{ours:.0f}", f"{base:.0f} (boto3 loop)",
-            f"{ours / base:.2f}x", f"<= {FANOUT_CPU_TARGET:.2f}x",
-            ours / base <= FANOUT_CPU_TARGET),
-        Row("3", "1,000 recipients, 20 ms stub (s)", f"{figures.fanout_wall_s:.2f}",
+        Row(
+            "2",
+            "fan-out CPU per recipient (µs)",
+            f"{ours:.0f}",
+            f"{base:.0f} (boto3 loop)",
+            f"{ours / base:.2f}x",
+            f"<= {FANOUT_CPU_TARGET:.2f}x",
+            ours / base <= FANOUT_CPU_TARGET,
+        ),
+        Row(
+            "3",
+            "1,000 recipients, 20 ms stub (s)",
+            f"{figures.fanout_wall_s:.2f}",
             f"{figures.serial_wall_s:.1f} (serial, est.)",
             f"{figures.fanout_wall_s / figures.serial_wall_s:.3f}x",
-            f"< {FANOUT_WALL_TARGET_S} s", figures.fanout_wall_s < FANOUT_WALL_TARGET_S),
+            f"< {FANOUT_WALL_TARGET_S} s",
+            figures.fanout_wall_s < FANOUT_WALL_TARGET_S,
+        ),
     ]
 
 
 def _cold_start_rows(results: list[Any]) -> list[Row]:
     return [
-        Row("4", f"import time, {r.function} (ms; +1st call)",
+        Row(
+            "4",
+            f"import time, {r.function} (ms; +1st call)",
             f"{r.ms:.0f}" + (f" (+{r.first_call_ms:.0f})" if r.first_call_ms else ""),
-            "import boto3", f"{r.ratio:.2f}x ({r.first_call_ratio:.2f}x)",
-            f"<= {COLD_START_TARGET}x", r.ratio <= COLD_START_TARGET)
+            "import boto3",
+            f"{r.ratio:.2f}x ({r.first_call_ratio:.2f}x)",
+            f"<= {COLD_START_TARGET}x",
+            r.ratio <= COLD_START_TARGET,
+        )
         for r in results
     ]
 
@@ -121,20 +149,30 @@ def _latency_rows(ours: list[dict[str, Any]], baseline: list[dict[str, Any]] | N
 
     best = highest_held(ours, P99_BOUND_MS)
     best_base = highest_held(baseline, P99_BOUND_MS) if baseline is not None else None
-    rows = [Row(
-        "5", f"highest msg/s with p99 < {P99_BOUND_MS:g} ms", f"{best or 0:g}",
-        "-" if baseline is None else f"{best_base or 0:g} (socketio)",
-        f"{best / best_base:.2f}x" if best and best_base else "-", "held at some rate",
-        best is not None,
-    )]
+    rows = [
+        Row(
+            "5",
+            f"highest msg/s with p99 < {P99_BOUND_MS:g} ms",
+            f"{best or 0:g}",
+            "-" if baseline is None else f"{best_base or 0:g} (socketio)",
+            f"{best / best_base:.2f}x" if best and best_base else "-",
+            "held at some rate",
+            best is not None,
+        )
+    ]
     for rate in sorted({r["rate"] for r in ours}):
         a, b = p(ours, rate, "p99_ms"), p(baseline or [], rate, "p99_ms")
-        rows.append(Row(
-            "5", f"p50 / p99 ms at {rate:g} msg/s",
-            f"{p(ours, rate, 'p50_ms'):.0f} / {a:.0f}",
-            "-" if math.isnan(b) else f"{p(baseline or [], rate, 'p50_ms'):.0f} / {b:.0f}",
-            f"{a / b:.1f}x" if b and math.isfinite(a) and math.isfinite(b) else "-", "-", None,
-        ))
+        rows.append(
+            Row(
+                "5",
+                f"p50 / p99 ms at {rate:g} msg/s",
+                f"{p(ours, rate, 'p50_ms'):.0f} / {a:.0f}",
+                "-" if math.isnan(b) else f"{p(baseline or [], rate, 'p50_ms'):.0f} / {b:.0f}",
+                f"{a / b:.1f}x" if b and math.isfinite(a) and math.isfinite(b) else "-",
+                "-",
+                None,
+            )
+        )
     return rows
 
 
@@ -142,11 +180,17 @@ def _cost_rows(table: list[Any]) -> list[Row]:
     rows = []
     for r in table:
         target = r.recipients == 10
-        rows.append(Row(
-            "6", f"$ per million messages, fan-out {r.recipients}", f"{r.own:.2f} (own)",
-            f"{r.apigw_unavoidable:.2f} (API Gateway)", f"{r.ratio:.1%}",
-            f"< {COST_TARGET:.0%}" if target else "-", r.ratio < COST_TARGET if target else None,
-        ))
+        rows.append(
+            Row(
+                "6",
+                f"$ per million messages, fan-out {r.recipients}",
+                f"{r.own:.2f} (own)",
+                f"{r.apigw_unavoidable:.2f} (API Gateway)",
+                f"{r.ratio:.1%}",
+                f"< {COST_TARGET:.0%}" if target else "-",
+                r.ratio < COST_TARGET if target else None,
+            )
+        )
     return rows
 
 
@@ -154,16 +198,19 @@ def _print_summary(rows: list[Row]) -> None:
     header = ["#", "measure", "Switchboard", "baseline", "ratio", "target", "met"]
     table = [header, *(row.cells() for row in rows)]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    print(f"\n{'=' * 8} Summary ({platform.python_implementation()} {platform.python_version()}, "
-          f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M')})")
+    print(
+        f"\n{'=' * 8} Summary ({platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M')})"
+    )
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="latency at 100 connections, two short phases")
+    parser.add_argument(
+        "--quick", action="store_true", help="latency at 100 connections, two short phases"
+    )
     parser.add_argument("--sample-sizes", type=int, nargs="*", default=list(SAMPLE_SIZES))
     parser.add_argument("--no-latency", action="store_true")
     args = parser.parse_args(argv)
@@ -199,13 +246,13 @@ def main(argv: list[str] | None = None) -> None:
         from benchmarks.workload import Options, format_comparison
 
         options = (
-            Options(connections=100, rates=[2, 5], phase_seconds=5)
-            if args.quick
-            else Options()
+            Options(connections=100, rates=[2, 5], phase_seconds=5) if args.quick else Options()
         )
         ours = _section("5a. Latency through the emulator", lambda: latency.measure(options))
-        base = _section("5b. The same against python-socketio + Redis manager",
-                        lambda: socketio_baseline.measure(options))
+        base = _section(
+            "5b. The same against python-socketio + Redis manager",
+            lambda: socketio_baseline.measure(options),
+        )
         print(format_comparison(ours, base, options.bound_ms))
         rows += _latency_rows(ours, base)
 

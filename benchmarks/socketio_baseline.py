@@ -50,8 +50,11 @@ def build_server(redis_url: str) -> Any:
     """The ASGI app: an AsyncServer with the Redis manager, and its two handlers."""
     import socketio
 
-    sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=[],
-                               client_manager=socketio.AsyncRedisManager(redis_url))
+    sio = socketio.AsyncServer(
+        async_mode="asgi",
+        cors_allowed_origins=[],
+        client_manager=socketio.AsyncRedisManager(redis_url),
+    )
     ids = itertools.count(1)
 
     @sio.event
@@ -67,8 +70,12 @@ def build_server(redis_url: str) -> Any:
         chat = data.get("chatId")
         if chat not in sio.rooms(sid):
             return {"error": "forbidden"}
-        message = {"id": f"{next(ids):012d}", "chatId": chat, "body": data.get("body"),
-                   "clientMessageId": data.get("clientMessageId")}
+        message = {
+            "id": f"{next(ids):012d}",
+            "chatId": chat,
+            "body": data.get("body"),
+            "clientMessageId": data.get("clientMessageId"),
+        }
         await sio.emit("message:new", message, room=chat, skip_sid=sid)
         return message
 
@@ -84,9 +91,16 @@ def _serve(conn: Any, redis_url: str) -> None:
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)
     sock.setblocking(False)
-    server = uvicorn.Server(uvicorn.Config(
-        build_server(redis_url), log_config=None, log_level="warning", lifespan="off",
-        timeout_graceful_shutdown=1, access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build_server(redis_url),
+            log_config=None,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            access_log=False,
+        )
+    )
 
     def watch() -> None:
         deadline = time.monotonic() + 60
@@ -140,8 +154,9 @@ class Member:
         self.index = index
         self.chat_id = chat_id
         self.tracker = tracker
-        self.client = socketio.AsyncClient(reconnection=False, http_session=http,
-                                           handle_sigint=False)
+        self.client = socketio.AsyncClient(
+            reconnection=False, http_session=http, handle_sigint=False
+        )
         self.client.on("message:new", self._on_message)
 
     async def _on_message(self, data: dict[str, Any]) -> None:
@@ -155,16 +170,20 @@ class Member:
 
     async def open(self, url: str, timeout: float) -> bool:
         try:
-            await self.client.connect(url, auth={"chat": self.chat_id}, transports=["websocket"],
-                                      wait_timeout=timeout)
+            await self.client.connect(
+                url, auth={"chat": self.chat_id}, transports=["websocket"], wait_timeout=timeout
+            )
         except Exception as exc:  # noqa: BLE001 - every failure is counted
             self.tracker.error(f"client {self.index}: connect failed: {exc!r}")
             return False
         return True
 
     async def send(self, key: str) -> None:
-        await self.client.emit("send", {"chatId": self.chat_id, "body": f"latency {key}",
-                                        "clientMessageId": key}, callback=self._on_ack)
+        await self.client.emit(
+            "send",
+            {"chatId": self.chat_id, "body": f"latency {key}", "clientMessageId": key},
+            callback=self._on_ack,
+        )
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -187,10 +206,18 @@ async def _measure(url: str, pids: list[int], options: Options) -> list[dict[str
         ready = await open_all(members, url, tracker, options.connect_concurrency)
         try:
             if len(ready) < len(members):
-                raise RuntimeError(f"only {len(ready)} of {len(members)} connections opened: "
-                                   f"{tracker.error_samples}")
-            results = await run_phases(tracker, ready, lambda i: size[i] - 1,
-                                       lambda i, key: members[i].send(key), options, pids)
+                raise RuntimeError(
+                    f"only {len(ready)} of {len(members)} connections opened: "
+                    f"{tracker.error_samples}"
+                )
+            results = await run_phases(
+                tracker,
+                ready,
+                lambda i: size[i] - 1,
+                lambda i, key: members[i].send(key),
+                options,
+                pids,
+            )
             if tracker.errors:
                 print(f"  {tracker.errors} errors, e.g. {tracker.error_samples[:3]}")
             return results
@@ -211,15 +238,19 @@ def measure(options: Options) -> list[dict[str, Any]]:
 
 
 def title(options: Options) -> str:
-    return (f"python-socketio (AsyncServer + AsyncRedisManager, one uvicorn process): "
-            f"{options.connections} connections, chats of {options.chat_size}, "
-            f"{options.phase_seconds:g} s phases")
+    return (
+        f"python-socketio (AsyncServer + AsyncRedisManager, one uvicorn process): "
+        f"{options.connections} connections, chats of {options.chat_size}, "
+        f"{options.phase_seconds:g} s phases"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.socketio_baseline",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.socketio_baseline",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_arguments(parser)
     options = Options.from_args(parser.parse_args(argv))
     print(title(options))

@@ -40,15 +40,19 @@ def percentile(values: Sequence[float], q: float) -> float:
 def chat_groups(connections: int, chat_size: int, prefix: str) -> list[list[str]]:
     """User ids in groups of ``chat_size``; a last group of one joins the one before."""
     users = [f"{prefix}-u{i:05d}" for i in range(connections)]
-    groups = [users[i:i + chat_size] for i in range(0, len(users), chat_size)]
+    groups = [users[i : i + chat_size] for i in range(0, len(users), chat_size)]
     if len(groups) > 1 and len(groups[-1]) < 2:  # no chat of one
         groups[-2].extend(groups.pop())
     return groups
 
 
-async def create_chats(rest_url: str, token: Callable[[str], str],
-                       groups: list[list[str]], concurrency: int = 8,
-                       attempts: int = 1) -> list[str]:
+async def create_chats(
+    rest_url: str,
+    token: Callable[[str], str],
+    groups: list[list[str]],
+    concurrency: int = 8,
+    attempts: int = 1,
+) -> list[str]:
     """Create one chat per group over Switchboard's REST API (the first user creates it,
     the others are its members); returns the chat ids in the order of ``groups``.
 
@@ -60,8 +64,10 @@ async def create_chats(rest_url: str, token: Callable[[str], str],
         for attempt in range(attempts):
             async with limit:
                 response = await http.post(
-                    "/chats", json={"members": group[1:], "name": "load"},
-                    headers={"authorization": f"Bearer {token(group[0])}"})
+                    "/chats",
+                    json={"members": group[1:], "name": "load"},
+                    headers={"authorization": f"Bearer {token(group[0])}"},
+                )
             if response.status_code < 500 or attempt + 1 == attempts:
                 break
         if response.status_code != 201:
@@ -79,8 +85,9 @@ class Options:
 
     connections: int = 1000
     chat_size: int = 10
-    rates: list[float] = field(default_factory=lambda: [
-        2, 5, 10, 20, 30, 40, 60, 80, 120, 160, 240, 320])
+    rates: list[float] = field(
+        default_factory=lambda: [2, 5, 10, 20, 30, 40, 60, 80, 120, 160, 240, 320]
+    )
     phase_seconds: float = 10.0
     warmup_seconds: float = 3.0
     warmup_burst: int = 16  # sends at once before the warm-up: every worker gets started
@@ -92,12 +99,19 @@ class Options:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Options:
-        return cls(connections=args.connections, chat_size=args.chat_size,
-                   rates=args.rates, phase_seconds=args.phase_seconds,
-                   warmup_seconds=args.warmup_seconds, warmup_burst=args.warmup_burst,
-                   drain_seconds=args.drain_seconds,
-                   connect_concurrency=args.connect_concurrency, bound_ms=args.bound_ms,
-                   stop_factor=args.stop_factor, seed=args.seed)
+        return cls(
+            connections=args.connections,
+            chat_size=args.chat_size,
+            rates=args.rates,
+            phase_seconds=args.phase_seconds,
+            warmup_seconds=args.warmup_seconds,
+            warmup_burst=args.warmup_burst,
+            drain_seconds=args.drain_seconds,
+            connect_concurrency=args.connect_concurrency,
+            bound_ms=args.bound_ms,
+            stop_factor=args.stop_factor,
+            seed=args.seed,
+        )
 
 
 def _rates(text: str) -> list[float]:
@@ -112,23 +126,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     default = Options()
     parser.add_argument("--connections", type=int, default=default.connections)
     parser.add_argument("--chat-size", type=int, default=default.chat_size)
-    parser.add_argument("--rates", type=_rates, default=default.rates,
-                        help="messages per second of each phase, comma-separated "
-                             "(default: %(default)s)")
+    parser.add_argument(
+        "--rates",
+        type=_rates,
+        default=default.rates,
+        help="messages per second of each phase, comma-separated (default: %(default)s)",
+    )
     parser.add_argument("--phase-seconds", type=float, default=default.phase_seconds)
-    parser.add_argument("--warmup-seconds", type=float, default=default.warmup_seconds,
-                        help="sending at the first rate before the first phase (not counted)")
-    parser.add_argument("--warmup-burst", type=int, default=default.warmup_burst,
-                        help="messages sent at once before the warm-up, twice, so that "
-                             "every server worker has started (none counted)")
-    parser.add_argument("--drain-seconds", type=float, default=default.drain_seconds,
-                        help="after a phase, how long to wait for its last deliveries")
-    parser.add_argument("--connect-concurrency", type=int,
-                        default=default.connect_concurrency, help="handshakes in flight")
-    parser.add_argument("--bound-ms", type=float, default=default.bound_ms,
-                        help="the p99 a rate must stay under to count as held")
-    parser.add_argument("--stop-factor", type=float, default=default.stop_factor,
-                        help="stop stepping once p99 exceeds this many times the bound")
+    parser.add_argument(
+        "--warmup-seconds",
+        type=float,
+        default=default.warmup_seconds,
+        help="sending at the first rate before the first phase (not counted)",
+    )
+    parser.add_argument(
+        "--warmup-burst",
+        type=int,
+        default=default.warmup_burst,
+        help="messages sent at once before the warm-up, twice, so that "
+        "every server worker has started (none counted)",
+    )
+    parser.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=default.drain_seconds,
+        help="after a phase, how long to wait for its last deliveries",
+    )
+    parser.add_argument(
+        "--connect-concurrency",
+        type=int,
+        default=default.connect_concurrency,
+        help="handshakes in flight",
+    )
+    parser.add_argument(
+        "--bound-ms",
+        type=float,
+        default=default.bound_ms,
+        help="the p99 a rate must stay under to count as held",
+    )
+    parser.add_argument(
+        "--stop-factor",
+        type=float,
+        default=default.stop_factor,
+        help="stop stepping once p99 exceeds this many times the bound",
+    )
     parser.add_argument("--seed", type=int, default=default.seed)
 
 
@@ -252,8 +293,9 @@ class CpuMeter:
         return time.monotonic(), clock.user + clock.system, server
 
 
-def phase_result(phase: Phase, seconds: float, cpu: tuple[float, float],
-                 client_gc_ms: float = 0.0) -> dict[str, Any]:
+def phase_result(
+    phase: Phase, seconds: float, cpu: tuple[float, float], client_gc_ms: float = 0.0
+) -> dict[str, Any]:
     """One phase as a plain dict; a delivery that never came counts as infinite latency."""
     missing = max(0, phase.expected - phase.received)
     latencies = phase.latencies + [math.inf] * missing
@@ -302,8 +344,13 @@ def held_through(results: list[dict[str, Any]], bound_ms: float) -> float | None
 SendFn = Callable[[int, str], Awaitable[None]]
 
 
-async def _steady(rate: float, seconds: float, order: list[int], cursor: itertools.count,
-                  start: Callable[[int], Awaitable[None]]) -> None:
+async def _steady(
+    rate: float,
+    seconds: float,
+    order: list[int],
+    cursor: itertools.count,
+    start: Callable[[int], Awaitable[None]],
+) -> None:
     """Open loop: one send every 1/rate s from the next sender in ``order``."""
     interval = 1.0 / rate
     began = next_at = time.monotonic()
@@ -316,8 +363,9 @@ async def _steady(rate: float, seconds: float, order: list[int], cursor: itertoo
         next_at += interval
 
 
-async def open_all(members: Sequence[Any], target: str, tracker: Tracker,
-                   concurrency: int) -> list[int]:
+async def open_all(
+    members: Sequence[Any], target: str, tracker: Tracker, concurrency: int
+) -> list[int]:
     """Open every member's connection (``member.open(target, timeout)``), ``concurrency``
     handshakes in flight; the indexes of those that opened, after a line saying how long."""
     ramp = time.monotonic()
@@ -329,14 +377,22 @@ async def open_all(members: Sequence[Any], target: str, tracker: Tracker,
 
     opened = await asyncio.gather(*(open_one(m) for m in members))
     ready = [m.index for m, ok in zip(members, opened, strict=True) if ok]
-    print(f"  {len(ready)}/{len(members)} connections ready in {time.monotonic() - ramp:.1f} s"
-          f" ({tracker.errors} errors)")
+    print(
+        f"  {len(ready)}/{len(members)} connections ready in {time.monotonic() - ramp:.1f} s"
+        f" ({tracker.errors} errors)"
+    )
     return ready
 
 
-async def run_phases(tracker: Tracker, members: list[int], recipients: Callable[[int], int],
-                     send: SendFn, options: Options, server_pids: Sequence[int],
-                     log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+async def run_phases(
+    tracker: Tracker,
+    members: list[int],
+    recipients: Callable[[int], int],
+    send: SendFn,
+    options: Options,
+    server_pids: Sequence[int],
+    log: Callable[[str], None] = print,
+) -> list[dict[str, Any]]:
     """Warm up, then one steady phase per rate, each drained before the next starts.
 
     ``members``: indexes of the connected clients that may send; ``recipients(i)``: how
@@ -349,13 +405,21 @@ async def run_phases(tracker: Tracker, members: list[int], recipients: Callable[
     gc.collect()
     gc.freeze()
     with GcPauses() as pauses:
-        return await _run_phases(tracker, members, recipients, send, options, server_pids,
-                                 log, pauses)
+        return await _run_phases(
+            tracker, members, recipients, send, options, server_pids, log, pauses
+        )
 
 
-async def _run_phases(tracker: Tracker, members: list[int], recipients: Callable[[int], int],
-                      send: SendFn, options: Options, server_pids: Sequence[int],
-                      log: Callable[[str], None], pauses: GcPauses) -> list[dict[str, Any]]:
+async def _run_phases(
+    tracker: Tracker,
+    members: list[int],
+    recipients: Callable[[int], int],
+    send: SendFn,
+    options: Options,
+    server_pids: Sequence[int],
+    log: Callable[[str], None],
+    pauses: GcPauses,
+) -> list[dict[str, Any]]:
     order = list(members)
     random.Random(options.seed).shuffle(order)
     cursor = itertools.count()
@@ -371,6 +435,7 @@ async def _run_phases(tracker: Tracker, members: list[int], recipients: Callable
                 await send(index, key)
             except Exception as exc:  # noqa: BLE001 - a failed send is counted, not fatal
                 tracker.error(f"send {key} from {index}: {exc!r}")
+
         return start
 
     async def drain(phase: Phase) -> None:
@@ -381,8 +446,9 @@ async def _run_phases(tracker: Tracker, members: list[int], recipients: Callable
     warm = Phase(options.rates[0])
     for _ in range(2 if options.warmup_burst > 0 else 0):
         start = starter(warm)
-        await asyncio.gather(*(start(order[next(cursor) % len(order)])
-                               for _ in range(options.warmup_burst)))
+        await asyncio.gather(
+            *(start(order[next(cursor) % len(order)]) for _ in range(options.warmup_burst))
+        )
         await drain(warm)
     if options.warmup_seconds > 0:
         await _steady(options.rates[0], options.warmup_seconds, order, cursor, starter(warm))
@@ -403,8 +469,10 @@ async def _run_phases(tracker: Tracker, members: list[int], recipients: Callable
         result = phase_result(phase, options.phase_seconds, cpu, pauses.take())
         results.append(result)
         log(f"  {rate:g}/s: {format_row(result)}")
-        if (result["p99_ms"] > options.stop_factor * options.bound_ms
-                or result["received"] < result["expected"]):
+        if (
+            result["p99_ms"] > options.stop_factor * options.bound_ms
+            or result["received"] < result["expected"]
+        ):
             break
     return results
 
@@ -414,27 +482,35 @@ def _ms(value: float) -> str:
     return "lost" if math.isinf(value) else f"{value:.0f}"
 
 
-HEADER = (f"{'rate/s':>7} {'sent':>6} {'achieved':>8} {'expected':>8} {'received':>8} "
-          f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'ack p99':>7} {'cpu cl':>6} "
-          f"{'cpu srv':>7} {'gc cl':>5}")
+HEADER = (
+    f"{'rate/s':>7} {'sent':>6} {'achieved':>8} {'expected':>8} {'received':>8} "
+    f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'ack p99':>7} {'cpu cl':>6} "
+    f"{'cpu srv':>7} {'gc cl':>5}"
+)
 
 
 def format_row(r: dict[str, Any]) -> str:
-    return (f"{r['rate']:>7g} {r['sent']:>6} {r['achieved_rate']:>8.1f} {r['expected']:>8} "
-            f"{r['received']:>8} {_ms(r['p50_ms']):>7} {_ms(r['p99_ms']):>7} "
-            f"{_ms(r['max_ms']):>7} {_ms(r['ack_p99_ms']):>7} {r['client_cpu']:>6.2f} "
-            f"{r['server_cpu']:>7.2f} {r.get('client_gc_max_ms', 0):>5.0f}")
+    return (
+        f"{r['rate']:>7g} {r['sent']:>6} {r['achieved_rate']:>8.1f} {r['expected']:>8} "
+        f"{r['received']:>8} {_ms(r['p50_ms']):>7} {_ms(r['p99_ms']):>7} "
+        f"{_ms(r['max_ms']):>7} {_ms(r['ack_p99_ms']):>7} {r['client_cpu']:>6.2f} "
+        f"{r['server_cpu']:>7.2f} {r.get('client_gc_max_ms', 0):>5.0f}"
+    )
 
 
 def format_table(title: str, results: list[dict[str, Any]], bound_ms: float = BOUND_MS) -> str:
     best, through = highest_held(results, bound_ms), held_through(results, bound_ms)
-    lines = [title, HEADER, *(format_row(r) for r in results),
-             f"highest rate held with p99 < {bound_ms:g} ms: "
-             f"{'none' if best is None else f'{best:g} msg/s'} (every rate held up to "
-             f"{'none' if through is None else f'{through:g} msg/s'})",
-             "(cpu: CPU seconds per wall second, client process / server process tree; "
-             "gc cl: the longest GC pause in the client process, ms; a lost delivery "
-             "counts as infinite latency)"]
+    lines = [
+        title,
+        HEADER,
+        *(format_row(r) for r in results),
+        f"highest rate held with p99 < {bound_ms:g} ms: "
+        f"{'none' if best is None else f'{best:g} msg/s'} (every rate held up to "
+        f"{'none' if through is None else f'{through:g} msg/s'})",
+        "(cpu: CPU seconds per wall second, client process / server process tree; "
+        "gc cl: the longest GC pause in the client process, ms; a lost delivery "
+        "counts as infinite latency)",
+    ]
     return "\n".join(lines)
 
 
@@ -444,15 +520,20 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.1f}x"
 
 
-def format_comparison(ours: list[dict[str, Any]], baseline: list[dict[str, Any]],
-                      bound_ms: float = BOUND_MS, names: tuple[str, str] = (
-                          "Switchboard", "socketio")) -> str:
+def format_comparison(
+    ours: list[dict[str, Any]],
+    baseline: list[dict[str, Any]],
+    bound_ms: float = BOUND_MS,
+    names: tuple[str, str] = ("Switchboard", "socketio"),
+) -> str:
     """Both systems phase by phase, with Switchboard/socketio ratios of each latency."""
     a_name, b_name = names
     by_rate = {r["rate"]: r for r in baseline}
-    lines = [f"{'rate/s':>7} | {a_name + ' p50/p99/max ms':>26} | "
-             f"{b_name + ' p50/p99/max ms':>26} | {'ratio p50':>9} {'ratio p99':>9} "
-             f"{'ratio max':>9} | delivered {a_name}, {b_name}"]
+    lines = [
+        f"{'rate/s':>7} | {a_name + ' p50/p99/max ms':>26} | "
+        f"{b_name + ' p50/p99/max ms':>26} | {'ratio p50':>9} {'ratio p99':>9} "
+        f"{'ratio max':>9} | delivered {a_name}, {b_name}"
+    ]
     rates = sorted({r["rate"] for r in ours} | set(by_rate))
     ours_by_rate = {r["rate"]: r for r in ours}
     for rate in rates:
@@ -463,12 +544,18 @@ def format_comparison(ours: list[dict[str, Any]], baseline: list[dict[str, Any]]
                 return f"{'(not run)':>26}"
             return f"{_ms(r['p50_ms']) + ' / ' + _ms(r['p99_ms']) + ' / ' + _ms(r['max_ms']):>26}"
 
-        ratios = ("-", "-", "-") if a is None or b is None else tuple(
-            _ratio(a[k], b[k]) for k in ("p50_ms", "p99_ms", "max_ms"))
-        delivered = ", ".join("-" if r is None else f"{r['received']}/{r['expected']}"
-                              for r in (a, b))
-        lines.append(f"{rate:>7g} | {cell(a)} | {cell(b)} | {ratios[0]:>9} {ratios[1]:>9} "
-                     f"{ratios[2]:>9} | {delivered}")
+        ratios = (
+            ("-", "-", "-")
+            if a is None or b is None
+            else tuple(_ratio(a[k], b[k]) for k in ("p50_ms", "p99_ms", "max_ms"))
+        )
+        delivered = ", ".join(
+            "-" if r is None else f"{r['received']}/{r['expected']}" for r in (a, b)
+        )
+        lines.append(
+            f"{rate:>7g} | {cell(a)} | {cell(b)} | {ratios[0]:>9} {ratios[1]:>9} "
+            f"{ratios[2]:>9} | {delivered}"
+        )
     best_a, best_b = highest_held(ours, bound_ms), highest_held(baseline, bound_ms)
 
     def show(best: float | None, results: list[dict[str, Any]]) -> str:
@@ -477,11 +564,15 @@ def format_comparison(ours: list[dict[str, Any]], baseline: list[dict[str, Any]]
         suffix = " (the highest rate run)" if best == max(r["rate"] for r in results) else ""
         return f"{best:g} msg/s{suffix}"
 
-    lines.append(f"highest rate held with p99 < {bound_ms:g} ms: {a_name} "
-                 f"{show(best_a, ours)}, {b_name} {show(best_b, baseline)}"
-                 + (f"; ratio {best_a / best_b:.2f}" if best_a and best_b else ""))
+    lines.append(
+        f"highest rate held with p99 < {bound_ms:g} ms: {a_name} "
+        f"{show(best_a, ours)}, {b_name} {show(best_b, baseline)}"
+        + (f"; ratio {best_a / best_b:.2f}" if best_a and best_b else "")
+    )
     through_a, through_b = held_through(ours, bound_ms), held_through(baseline, bound_ms)
-    lines.append(f"every rate held up to: {a_name} {through_a or 0:g} msg/s, {b_name} "
-                 f"{through_b or 0:g} msg/s"
-                 + (f"; ratio {through_a / through_b:.2f}" if through_a and through_b else ""))
+    lines.append(
+        f"every rate held up to: {a_name} {through_a or 0:g} msg/s, {b_name} "
+        f"{through_b or 0:g} msg/s"
+        + (f"; ratio {through_a / through_b:.2f}" if through_a and through_b else "")
+    )
     return "\n".join(lines)

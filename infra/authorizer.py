@@ -24,10 +24,10 @@ def missing_identity(sources: list[str], info: WebSocketConnectionInfo) -> bool:
     for source in sources:
         source = source.strip()
         for prefix in ("route.request.querystring.", "$request.querystring."):
-            if source.startswith(prefix) and not query.get(source[len(prefix):]):
+            if source.startswith(prefix) and not query.get(source[len(prefix) :]):
                 return True
         for prefix in ("route.request.header.", "$request.header."):
-            if source.startswith(prefix) and not headers.get(source[len(prefix):].lower()):
+            if source.startswith(prefix) and not headers.get(source[len(prefix) :].lower()):
                 return True
     return False
 

@@ -26,8 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     local = commands.add_parser("local", help="run API Gateway + Lambda + DynamoDB + Redis locally")
     local.add_argument("--port", type=int, default=3001)
-    local.add_argument("--tls-port", type=int, default=0,
-                       help="port of the TLS Management API (default: a free port)")
+    local.add_argument(
+        "--tls-port",
+        type=int,
+        default=0,
+        help="port of the TLS Management API (default: a free port)",
+    )
     local.add_argument("--host", default="127.0.0.1")
     local.add_argument("--stage", default="local")
     local.add_argument("--template", default="template.yaml")
@@ -35,13 +39,25 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--idle-timeout", type=float, default=600.0)
     local.add_argument("--max-connection-duration", type=float, default=7200.0)
     local.add_argument("--max-concurrency", type=int, default=4)
-    local.add_argument("--no-schedules", dest="schedules", action="store_false",
-                       help="do not run the template's EventBridge schedules")
-    local.add_argument("--schedule-interval", type=float, default=None, metavar="SECONDS",
-                       help="run every schedule every SECONDS instead of at its own rate")
+    local.add_argument(
+        "--no-schedules",
+        dest="schedules",
+        action="store_false",
+        help="do not run the template's EventBridge schedules",
+    )
+    local.add_argument(
+        "--schedule-interval",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="run every schedule every SECONDS instead of at its own rate",
+    )
     local.add_argument("--quiet", action="store_true", help="do not relay function logs")
-    local.add_argument("--jwt-secret", default=DEV_JWT_SECRET,
-                       help="HS256 secret of the local tokens (kept in the local Secrets Manager)")
+    local.add_argument(
+        "--jwt-secret",
+        default=DEV_JWT_SECRET,
+        help="HS256 secret of the local tokens (kept in the local Secrets Manager)",
+    )
     token = commands.add_parser("token", help="print a JWT for USER (local development secret)")
     token.add_argument("user")
     token.add_argument("--expires-in", type=int, default=24 * 3600)
@@ -79,22 +95,27 @@ def _schedules_line(emulator: Emulator) -> str:
         return "none"
     if not emulator.schedules:
         return f"{len(schedules)} (timers off: --no-schedules)"
-    line = ", ".join(f"{s.function_id} {s.expression}" + ("" if s.enabled else " (disabled)")
-                     for s in schedules)
+    line = ", ".join(
+        f"{s.function_id} {s.expression}" + ("" if s.enabled else " (disabled)") for s in schedules
+    )
     if emulator.schedule_interval is not None:
         line += f"   (all every {emulator.schedule_interval:g}s: --schedule-interval)"
     return line
 
 
 def _run_local(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(name)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
     emulator = emulator_from_args(args)
     # `kill` (SIGTERM) stops it as cleanly as Ctrl-C: workers, redis-server, moto.
     signal.signal(signal.SIGTERM, _interrupt)
     emulator.start()
     try:
-        print(f"""
+        print(
+            f"""
 Switchboard local emulator ({emulator.template_path})
   WebSocket:        {emulator.websocket_url}?token=<JWT>
   REST API:         {emulator.rest_url}
@@ -106,7 +127,9 @@ Switchboard local emulator ({emulator.template_path})
   Schedules:        {_schedules_line(emulator)}
   Mint a token:     switchboard token USER   (secret: {emulator.jwt_secret})
 Press Ctrl-C to stop.
-""", flush=True)
+""",
+            flush=True,
+        )
         threading.Event().wait()
     except KeyboardInterrupt:
         print("stopping...", file=sys.stderr)

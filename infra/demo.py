@@ -40,8 +40,9 @@ NO_STORE = {"cache-control": "no-store"}
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
-                        headers=NO_STORE)
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=NO_STORE
+    )
 
 
 def _jwt_environment(template: Template) -> dict[str, str]:
@@ -84,9 +85,11 @@ class DevTokens:
                 return self._cached[1]
         extra = self.runtime.settings.extra_environment or {}
         client: Any = boto3.client(
-            "secretsmanager", region_name=self.runtime.settings.region,
+            "secretsmanager",
+            region_name=self.runtime.settings.region,
             endpoint_url=extra.get("AWS_ENDPOINT_URL_SECRETS_MANAGER") or None,
-            **LOCAL_CREDENTIALS)
+            **LOCAL_CREDENTIALS,
+        )
         secret = str(client.get_secret_value(SecretId=self.env["JWT_SECRET_ARN"])["SecretString"])
         with self._lock:
             self._cached = (time.monotonic(), secret)
@@ -95,9 +98,13 @@ class DevTokens:
     def mint(self, user_id: str) -> str:
         from shared.auth import issue_token
 
-        return issue_token(user_id, self._secret(), expires_in=TOKEN_SECONDS,
-                           issuer=self.env.get("JWT_ISSUER") or None,
-                           audience=self.env.get("JWT_AUDIENCE") or None)
+        return issue_token(
+            user_id,
+            self._secret(),
+            expires_in=TOKEN_SECONDS,
+            issuer=self.env.get("JWT_ISSUER") or None,
+            audience=self.env.get("JWT_AUDIENCE") or None,
+        )
 
 
 def demo_routes(template: Template, runtime: LambdaRuntime, stage: str) -> list[BaseRoute]:
@@ -113,12 +120,15 @@ def demo_routes(template: Template, runtime: LambdaRuntime, stage: str) -> list[
     async def config(request: Request) -> JSONResponse:
         host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
         secure = request.url.scheme in ("https", "wss")
-        return JSONResponse({
-            "websocketUrl": f"{'wss' if secure else 'ws'}://{host}/{stage}",
-            "restUrl": f"{'https' if secure else 'http'}://{host}/api",
-            "stage": stage,
-            "devTokens": tokens.unavailable() is None,
-        }, headers=NO_STORE)
+        return JSONResponse(
+            {
+                "websocketUrl": f"{'wss' if secure else 'ws'}://{host}/{stage}",
+                "restUrl": f"{'https' if secure else 'http'}://{host}/api",
+                "stage": stage,
+                "devTokens": tokens.unavailable() is None,
+            },
+            headers=NO_STORE,
+        )
 
     async def token(request: Request) -> JSONResponse:
         from shared.protocol import is_id
@@ -132,11 +142,13 @@ def demo_routes(template: Template, runtime: LambdaRuntime, stage: str) -> list[
             body = None
         user_id = body.get("userId") if isinstance(body, dict) else None
         if not isinstance(user_id, str) or not is_id(user_id):
-            return _error(400, "bad_request",
-                          "userId: 1-128 characters of A-Z a-z 0-9 _ . : @ | + = -")
+            return _error(
+                400, "bad_request", "userId: 1-128 characters of A-Z a-z 0-9 _ . : @ | + = -"
+            )
         minted = await run_in_threadpool(tokens.mint, user_id)
-        return JSONResponse({"userId": user_id, "token": minted, "expiresIn": TOKEN_SECONDS},
-                            headers=NO_STORE)
+        return JSONResponse(
+            {"userId": user_id, "token": minted, "expiresIn": TOKEN_SECONDS}, headers=NO_STORE
+        )
 
     return [
         Route("/", index, methods=["GET", "HEAD"]),

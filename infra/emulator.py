@@ -146,8 +146,9 @@ class Emulator:
             self._redis.start()
             self.redis_url = self._redis.url
         if self.dynamodb_faults:
-            self._dynamodb_proxy = DynamoDBFaultProxy(self.dynamodb_endpoint, self.faults,
-                                                      self.host).start()
+            self._dynamodb_proxy = DynamoDBFaultProxy(
+                self.dynamodb_endpoint, self.faults, self.host
+            ).start()
 
     @property
     def functions_dynamodb_endpoint(self) -> str:
@@ -158,12 +159,17 @@ class Emulator:
     def _load(self) -> Template:
         # The emulator fills the parameters a deployment would: the stage, the
         # Redis URL and the JWT signing secret (kept in moto's Secrets Manager).
-        overrides = {"Stage": self.stage, "RedisUrl": self.redis_url,
-                     "JwtSecretArn": local_jwt_secret(self.aws_endpoint, REGION,
-                                                      self.stack_name, self.jwt_secret),
-                     **self.parameter_overrides}
-        template = load_template(self.template_path, overrides, stack_name=self.stack_name,
-                                 region=REGION)
+        overrides = {
+            "Stage": self.stage,
+            "RedisUrl": self.redis_url,
+            "JwtSecretArn": local_jwt_secret(
+                self.aws_endpoint, REGION, self.stack_name, self.jwt_secret
+            ),
+            **self.parameter_overrides,
+        }
+        template = load_template(
+            self.template_path, overrides, stack_name=self.stack_name, region=REGION
+        )
         if template.websocket_api is not None:
             aws_host = f"{template.websocket_api.api_id}.execute-api.{REGION}.{URL_SUFFIX}"
             template.rewrite_environment(aws_host, f"127.0.0.1:{self.tls_port}")
@@ -189,34 +195,57 @@ class Emulator:
         self._start_services()
         self.template = self._load()
         create_tables(self.dynamodb_endpoint, REGION, self.template.tables.values())
-        self.runtime = LambdaRuntime(self.template.functions, RuntimeSettings(
-            region=REGION,
-            account_id=self.template.account_id,
-            dynamodb_endpoint=self.functions_dynamodb_endpoint,
-            ca_bundle=self.ca_bundle,
-            max_concurrency=self.max_concurrency,
-            extra_environment={"AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws_endpoint},
-        ))
-        app = build_app(self.template, self.runtime, StageSettings(
-            stage=self.stage,
-            region=REGION,
-            account_id=self.template.account_id,
-            domain_name=f"127.0.0.1:{self.tls_port}",
-            idle_timeout=self.idle_timeout,
-            max_connection_duration=self.max_connection_duration,
-        ), self.registry, self.faults)
+        self.runtime = LambdaRuntime(
+            self.template.functions,
+            RuntimeSettings(
+                region=REGION,
+                account_id=self.template.account_id,
+                dynamodb_endpoint=self.functions_dynamodb_endpoint,
+                ca_bundle=self.ca_bundle,
+                max_concurrency=self.max_concurrency,
+                extra_environment={"AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws_endpoint},
+            ),
+        )
+        app = build_app(
+            self.template,
+            self.runtime,
+            StageSettings(
+                stage=self.stage,
+                region=REGION,
+                account_id=self.template.account_id,
+                domain_name=f"127.0.0.1:{self.tls_port}",
+                idle_timeout=self.idle_timeout,
+                max_connection_duration=self.max_connection_duration,
+            ),
+            self.registry,
+            self.faults,
+        )
         scheduler = self.scheduler = Scheduler(
-            self.runtime, self.template.schedules, region=REGION,
-            account_id=self.template.account_id, interval=self.schedule_interval)
-        common: dict[str, Any] = {"log_config": None, "log_level": "warning", "lifespan": "off",
-                                  "timeout_graceful_shutdown": 1, "access_log": False}
+            self.runtime,
+            self.template.schedules,
+            region=REGION,
+            account_id=self.template.account_id,
+            interval=self.schedule_interval,
+        )
+        common: dict[str, Any] = {
+            "log_config": None,
+            "log_level": "warning",
+            "lifespan": "off",
+            "timeout_graceful_shutdown": 1,
+            "access_log": False,
+        }
         self._servers = [
             uvicorn.Server(uvicorn.Config(app, **common)),
-            uvicorn.Server(uvicorn.Config(app, ssl_certfile=str(cert), ssl_keyfile=str(key),
-                                          **common)),
+            uvicorn.Server(
+                uvicorn.Config(app, ssl_certfile=str(cert), ssl_keyfile=str(key), **common)
+            ),
         ]
-        self._thread = threading.Thread(target=self._serve, args=([plain_sock], [tls_sock]),
-                                        name=f"switchboard-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve,
+            args=([plain_sock], [tls_sock]),
+            name=f"switchboard-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         deadline = time.monotonic() + 30
         while not all(server.started for server in self._servers):
@@ -238,8 +267,9 @@ class Emulator:
         asyncio.set_event_loop(loop)
         plain_server, tls_server = self._servers
         try:
-            loop.run_until_complete(asyncio.gather(plain_server.serve(sockets=plain),
-                                                   tls_server.serve(sockets=tls)))
+            loop.run_until_complete(
+                asyncio.gather(plain_server.serve(sockets=plain), tls_server.serve(sockets=tls))
+            )
         except BaseException as exc:  # surfaced by start()
             self._error = exc
         finally:
@@ -276,8 +306,12 @@ class Emulator:
     def __enter__(self) -> Emulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # ---------------------------------------------------------------- helpers
@@ -338,7 +372,8 @@ class Emulator:
             if self._redis_arg:
                 raise RuntimeError(
                     f"this emulator uses an external Redis ({self._redis_arg}); stop_redis() "
-                    "and start_redis() only control the redis-server the emulator spawns")
+                    "and start_redis() only control the redis-server the emulator spawns"
+                )
             raise RuntimeError("the emulator is not started")
         return self._redis
 

@@ -68,8 +68,9 @@ class WebSocketConnectionInfo:
     authorizer: dict[str, Any] | None = None
 
 
-def websocket_request_context(info: WebSocketConnectionInfo, route_key: str, event_type: str,
-                              **extra: Any) -> dict[str, Any]:
+def websocket_request_context(
+    info: WebSocketConnectionInfo, route_key: str, event_type: str, **extra: Any
+) -> dict[str, Any]:
     epoch = now_ms()
     context: dict[str, Any] = {
         "routeKey": route_key,
@@ -113,31 +114,44 @@ def connect_event(info: WebSocketConnectionInfo) -> dict[str, Any]:
 
 def message_event(info: WebSocketConnectionInfo, route_key: str, body: str) -> dict[str, Any]:
     return {
-        "requestContext": websocket_request_context(info, route_key, "MESSAGE",
-                                                    messageId=gateway_id()),
+        "requestContext": websocket_request_context(
+            info, route_key, "MESSAGE", messageId=gateway_id()
+        ),
         "body": body,
         "isBase64Encoded": False,
     }
 
 
-def disconnect_event(info: WebSocketConnectionInfo, status_code: int,
-                     reason: str) -> dict[str, Any]:
+def disconnect_event(
+    info: WebSocketConnectionInfo, status_code: int, reason: str
+) -> dict[str, Any]:
     return {
-        "headers": {"Host": info.domain_name, "x-api-key": "",
-                    "X-Forwarded-For": "", "x-restapi": ""},
-        "multiValueHeaders": {"Host": [info.domain_name], "x-api-key": [""],
-                              "X-Forwarded-For": [""], "x-restapi": [""]},
+        "headers": {
+            "Host": info.domain_name,
+            "x-api-key": "",
+            "X-Forwarded-For": "",
+            "x-restapi": "",
+        },
+        "multiValueHeaders": {
+            "Host": [info.domain_name],
+            "x-api-key": [""],
+            "X-Forwarded-For": [""],
+            "x-restapi": [""],
+        },
         "requestContext": websocket_request_context(
-            info, "$disconnect", "DISCONNECT",
-            disconnectStatusCode=status_code, disconnectReason=reason),
+            info,
+            "$disconnect",
+            "DISCONNECT",
+            disconnectStatusCode=status_code,
+            disconnectReason=reason,
+        ),
         "isBase64Encoded": False,
     }
 
 
 def authorizer_event(info: WebSocketConnectionInfo, region: str, account_id: str) -> dict[str, Any]:
     """A REQUEST authorizer event for $connect (WebSocket flavour)."""
-    method_arn = (f"arn:aws:execute-api:{region}:{account_id}:{info.api_id}/"
-                  f"{info.stage}/$connect")
+    method_arn = f"arn:aws:execute-api:{region}:{account_id}:{info.api_id}/{info.stage}/$connect"
     event: dict[str, Any] = {
         "type": "REQUEST",
         "methodArn": method_arn,
@@ -172,7 +186,8 @@ def http_api_event(
     epoch = now_ms()
     content_type = plain_headers.get("content-type", "")
     textual = content_type.startswith("text/") or any(
-        t in content_type for t in ("json", "xml", "javascript", "x-www-form-urlencoded"))
+        t in content_type for t in ("json", "xml", "javascript", "x-www-form-urlencoded")
+    )
     try:
         text_body = body.decode() if (textual or not content_type) else None
     except UnicodeDecodeError:
@@ -222,8 +237,9 @@ def schedule_rule_arn(region: str, account_id: str, rule_name: str) -> str:
     return f"arn:aws:events:{region}:{account_id}:rule/{rule_name}"
 
 
-def scheduled_event(region: str, account_id: str, rule_name: str,
-                    epoch_ms: int | None = None) -> dict[str, Any]:
+def scheduled_event(
+    region: str, account_id: str, rule_name: str, epoch_ms: int | None = None
+) -> dict[str, Any]:
     """An EventBridge "Scheduled Event", as a schedule rule delivers it to Lambda."""
     epoch = now_ms() if epoch_ms is None else epoch_ms
     return {

@@ -29,8 +29,13 @@ class AnyPathConvertor(PathConvertor):
 register_url_convertor("anypath", AnyPathConvertor())
 
 
-def build_app(template: Template, runtime: LambdaRuntime, settings: StageSettings,
-              registry: Registry | None = None, faults: FaultPlan | None = None) -> Starlette:
+def build_app(
+    template: Template,
+    runtime: LambdaRuntime,
+    settings: StageSettings,
+    registry: Registry | None = None,
+    faults: FaultPlan | None = None,
+) -> Starlette:
     registry = registry or Registry()
     stage = settings.stage
     routes: list[BaseRoute] = []
@@ -42,8 +47,13 @@ def build_app(template: Template, runtime: LambdaRuntime, settings: StageSetting
 
         routes.append(WebSocketRoute(f"/{stage}", websocket_endpoint))
     management = ManagementApi(registry, faults).handle
-    routes.append(Route(f"/{stage}/@connections/{{connection_id}}", management,
-                        methods=["GET", "POST", "DELETE"]))
+    routes.append(
+        Route(
+            f"/{stage}/@connections/{{connection_id}}",
+            management,
+            methods=["GET", "POST", "DELETE"],
+        )
+    )
     if template.http_routes:
         proxy = HttpApiProxy(template.http_routes, runtime).handle
         routes.append(Route(PREFIX, proxy, methods=METHODS))

@@ -110,7 +110,7 @@ class Resolver:
         """Return a plain-Python copy of `node` with every intrinsic resolved."""
         if isinstance(node, dict):
             if len(node) == 1:
-                (key, value), = node.items()
+                ((key, value),) = node.items()
                 handler = _FUNCTIONS.get(key)
                 if handler is not None:
                     return handler(self, value)
@@ -122,8 +122,11 @@ class Resolver:
             return out
         if isinstance(node, list):
             items = [self.resolve(item) for item in node]
-            return [item for item, raw in zip(items, node, strict=True)
-                    if item is not None or raw is None]
+            return [
+                item
+                for item, raw in zip(items, node, strict=True)
+                if item is not None or raw is None
+            ]
         if isinstance(node, bool):
             return bool(node)
         if isinstance(node, int):

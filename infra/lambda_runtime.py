@@ -72,23 +72,25 @@ def lambda_environment(function: Function, settings: RuntimeSettings) -> dict[st
         env.setdefault("AWS_ENDPOINT_URL_DYNAMODB", settings.dynamodb_endpoint)
     if settings.ca_bundle:
         env.setdefault("AWS_CA_BUNDLE", settings.ca_bundle)
-    env.update({
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-        "AWS_REGION": settings.region,
-        "AWS_DEFAULT_REGION": settings.region,
-        "AWS_ACCESS_KEY_ID": "ASIALOCALEMULATOR000",
-        "AWS_SECRET_ACCESS_KEY": "local-emulator-secret-access-key",
-        "AWS_SESSION_TOKEN": "local-emulator-session-token",
-        "AWS_LAMBDA_FUNCTION_NAME": function.name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
-        "LAMBDA_TASK_ROOT": code,
-        "PYTHONPATH": os.pathsep.join([code, *map(str, function.layer_dirs)]),
-    })
+    env.update(
+        {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "AWS_REGION": settings.region,
+            "AWS_DEFAULT_REGION": settings.region,
+            "AWS_ACCESS_KEY_ID": "ASIALOCALEMULATOR000",
+            "AWS_SECRET_ACCESS_KEY": "local-emulator-secret-access-key",
+            "AWS_SESSION_TOKEN": "local-emulator-session-token",
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
+            "LAMBDA_TASK_ROOT": code,
+            "PYTHONPATH": os.pathsep.join([code, *map(str, function.layer_dirs)]),
+        }
+    )
     return env
 
 
@@ -119,10 +121,10 @@ class Worker:
         )
         self.results: queue.Queue[Any] = queue.Queue()
         assert self.process.stdout and self.process.stderr
-        threading.Thread(target=self._read_results, args=(self.process.stdout,),
-                         daemon=True).start()
-        threading.Thread(target=self._relay_logs, args=(self.process.stderr,),
-                         daemon=True).start()
+        threading.Thread(
+            target=self._read_results, args=(self.process.stdout,), daemon=True
+        ).start()
+        threading.Thread(target=self._relay_logs, args=(self.process.stderr,), daemon=True).start()
         self.invocations = 0
 
     def _read_results(self, stream: IO[str]) -> None:
@@ -155,13 +157,18 @@ class Worker:
         self.kill()
         if isinstance(message, dict):
             return message.get("error") or {"errorMessage": "init failed"}
-        return self._exit_error() if message is _EOF else {
-            "errorMessage": "Init timed out", "errorType": "Sandbox.Timedout"}
+        return (
+            self._exit_error()
+            if message is _EOF
+            else {"errorMessage": "Init timed out", "errorType": "Sandbox.Timedout"}
+        )
 
     def _exit_error(self) -> dict[str, Any]:
         code = self.process.wait(timeout=5)
-        return {"errorMessage": f"Runtime exited with error: exit status {code}",
-                "errorType": "Runtime.ExitError"}
+        return {
+            "errorMessage": f"Runtime exited with error: exit status {code}",
+            "errorType": "Runtime.ExitError",
+        }
 
     def run(self, event: Any, request_id: str) -> InvokeResult:
         timeout = self.function.timeout
@@ -169,9 +176,10 @@ class Worker:
         started = time.monotonic()
         assert self.process.stdin
         try:
-            self.process.stdin.write(json.dumps({"request_id": request_id,
-                                                 "deadline_ms": deadline_ms,
-                                                 "event": event}) + "\n")
+            self.process.stdin.write(
+                json.dumps({"request_id": request_id, "deadline_ms": deadline_ms, "event": event})
+                + "\n"
+            )
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             self.kill()
@@ -182,8 +190,10 @@ class Worker:
         if message is None:
             self.kill()
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            error = {"errorMessage": f"{stamp} {request_id} Task timed out after "
-                                     f"{timeout:.2f} seconds", "errorType": "Sandbox.Timedout"}
+            error = {
+                "errorMessage": f"{stamp} {request_id} Task timed out after {timeout:.2f} seconds",
+                "errorType": "Sandbox.Timedout",
+            }
             return InvokeResult(request_id, error=error, duration_ms=elapsed)
         if message is _EOF:
             return InvokeResult(request_id, error=self._exit_error(), duration_ms=elapsed)
@@ -284,16 +294,22 @@ class LambdaRuntime:
         self.functions = functions
         self.settings = settings
         self.pools = {lid: FunctionPool(f, settings) for lid, f in functions.items()}
-        self.executor = ThreadPoolExecutor(max_workers=max(16, 8 * settings.max_concurrency),
-                                           thread_name_prefix="lambda-invoke")
+        self.executor = ThreadPoolExecutor(
+            max_workers=max(16, 8 * settings.max_concurrency), thread_name_prefix="lambda-invoke"
+        )
 
     def invoke(self, function_id: str, event: Any) -> InvokeResult:
         if function_id not in self.pools:
             raise KeyError(f"no function {function_id} in the template")
         result = self.pools[function_id].invoke(event)
         if result.error:
-            log.warning("[%s] invocation %s failed: %s: %s", function_id, result.request_id,
-                        result.error.get("errorType"), result.error.get("errorMessage"))
+            log.warning(
+                "[%s] invocation %s failed: %s: %s",
+                function_id,
+                result.request_id,
+                result.error.get("errorType"),
+                result.error.get("errorMessage"),
+            )
         return result
 
     async def invoke_async(self, function_id: str, event: Any) -> InvokeResult:

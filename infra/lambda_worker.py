@@ -117,8 +117,11 @@ def main() -> None:
         sys.stderr.flush()
         elapsed = (time.monotonic() - started) * 1000
         print(f"END RequestId: {request_id}", file=sys.stderr)
-        print(f"REPORT RequestId: {request_id}\tDuration: {elapsed:.2f} ms", file=sys.stderr,
-              flush=True)
+        print(
+            f"REPORT RequestId: {request_id}\tDuration: {elapsed:.2f} ms",
+            file=sys.stderr,
+            flush=True,
+        )
         _send(channel, reply)
 
 

@@ -19,8 +19,12 @@ from infra.websocket_api import MAX_MESSAGE_BYTES
 
 
 def _error(status: int, error_type: str, message: str | None) -> Response:
-    return Response(json.dumps({"message": message}), status_code=status,
-                    media_type="application/json", headers={"x-amzn-ErrorType": error_type})
+    return Response(
+        json.dumps({"message": message}),
+        status_code=status,
+        media_type="application/json",
+        headers={"x-amzn-ErrorType": error_type},
+    )
 
 
 def gone() -> Response:
@@ -53,8 +57,11 @@ class ManagementApi:
             if injected is not None:
                 return injected
             if len(body) > MAX_MESSAGE_BYTES:
-                return _error(413, "PayloadTooLargeException",
-                              f"Request entity too large: max {MAX_MESSAGE_BYTES} bytes")
+                return _error(
+                    413,
+                    "PayloadTooLargeException",
+                    f"Request entity too large: max {MAX_MESSAGE_BYTES} bytes",
+                )
             connection = self.registry.live(connection_id)
             if connection is None:
                 return gone()
@@ -67,11 +74,13 @@ class ManagementApi:
             return gone()
         if method == "GET":
             info = connection.info
-            return JSONResponse({
-                "connectedAt": iso8601(info.connected_at),
-                "identity": {"sourceIp": info.source_ip, "userAgent": info.user_agent},
-                "lastActiveAt": iso8601(connection.last_active_at),
-            })
+            return JSONResponse(
+                {
+                    "connectedAt": iso8601(info.connected_at),
+                    "identity": {"sourceIp": info.source_ip, "userAgent": info.user_agent},
+                    "lastActiveAt": iso8601(connection.last_active_at),
+                }
+            )
         if method == "DELETE":
             await connection.close(1000, "")
             return Response(status_code=204)

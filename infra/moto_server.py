@@ -68,7 +68,8 @@ def patch_query(table_class: Any) -> bool:
         return False
     signature = inspect.signature(query)
     if list(signature.parameters)[:2] != ["self", "hash_key"] or (
-            "index_name" not in signature.parameters):
+        "index_name" not in signature.parameters
+    ):
         return False
 
     @functools.wraps(all_items)
@@ -79,8 +80,11 @@ def patch_query(table_class: Any) -> bool:
         hash_key = _query_scope.hash_key
         if hash_key is not None:
             return _items_of(self, hash_key)
-        return [item for value in self.items.values()
-                for item in (value.values() if self.range_key_attr else [value])]
+        return [
+            item
+            for value in self.items.values()
+            for item in (value.values() if self.range_key_attr else [value])
+        ]
 
     @functools.wraps(query)
     def scoped_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
@@ -137,11 +141,17 @@ def warm_up(host: str, port: int, timeout: float = 30.0) -> None:
         while time.monotonic() < deadline:
             try:
                 connection = http.client.HTTPConnection(host, port, timeout=5)
-                connection.request("POST", "/", body=b'{"TableName": "warm-up"}', headers={
-                    "Content-Type": "application/x-amz-json-1.0",
-                    "X-Amz-Target": f"DynamoDB_20120810.{action}",
-                    "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/"
-                                     "dynamodb/aws4_request, SignedHeaders=host, Signature=0"})
+                connection.request(
+                    "POST",
+                    "/",
+                    body=b'{"TableName": "warm-up"}',
+                    headers={
+                        "Content-Type": "application/x-amz-json-1.0",
+                        "X-Amz-Target": f"DynamoDB_20120810.{action}",
+                        "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/"
+                        "dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+                    },
+                )
                 connection.getresponse().read()
                 connection.close()
                 break
@@ -164,8 +174,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-p", "--port", type=int, default=5000)
     address, _ = parser.parse_known_args(argv)
     freeze_after_full_collections()
-    threading.Thread(target=warm_up, args=(address.host, address.port), name="warm-up",
-                     daemon=True).start()
+    threading.Thread(
+        target=warm_up, args=(address.host, address.port), name="warm-up", daemon=True
+    ).start()
     moto_main(argv)
 
 

@@ -33,12 +33,18 @@ def _path_regex(template: str) -> re.Pattern[str]:
     return re.compile(pattern, re.DOTALL)
 
 
-def match_route(routes: list[HttpRoute], method: str,
-                path: str) -> tuple[HttpRoute, dict[str, str]] | None:
+def match_route(
+    routes: list[HttpRoute], method: str, path: str
+) -> tuple[HttpRoute, dict[str, str]] | None:
     """Most specific first: literal paths, then parameters, then greedy, then $default."""
+
     def rank(route: HttpRoute) -> tuple[bool, bool, int, bool]:
-        return (route.path == "$default", "+}" in route.path, route.path.count("{"),
-                route.method == "ANY")
+        return (
+            route.path == "$default",
+            "+}" in route.path,
+            route.path.count("{"),
+            route.method == "ANY",
+        )
 
     for route in sorted(routes, key=rank):
         if route.method not in ("ANY", method):
@@ -56,8 +62,9 @@ def _response(payload: Any) -> Response:
         body = payload if isinstance(payload, str) else json.dumps(payload)
         return Response(body, status_code=200, media_type="application/json")
     raw_body = payload.get("body") or ""
-    content = (base64.b64decode(raw_body) if payload.get("isBase64Encoded")
-               else str(raw_body).encode())
+    content = (
+        base64.b64decode(raw_body) if payload.get("isBase64Encoded") else str(raw_body).encode()
+    )
     response = Response(content, status_code=int(payload["statusCode"]))
     for key, value in (payload.get("headers") or {}).items():
         response.headers[str(key)] = str(value)
@@ -77,11 +84,12 @@ class HttpApiProxy:
     async def handle(self, request: Request) -> Response:
         # scope["path"], not request.url.path: building a URL drops tabs and newlines
         # (urlsplit), and the function must see the path it was sent to refuse it.
-        path = request.scope["path"][len(PREFIX):] or "/"
+        path = request.scope["path"][len(PREFIX) :] or "/"
         matched = match_route(self.routes, request.method, path)
         if matched is None:
-            return Response(json.dumps({"message": "Not Found"}), status_code=404,
-                            media_type="application/json")
+            return Response(
+                json.dumps({"message": "Not Found"}), status_code=404, media_type="application/json"
+            )
         route, path_parameters = matched
         raw_query = request.scope.get("query_string", b"").decode("latin-1")
         client = request.client
@@ -103,10 +111,16 @@ class HttpApiProxy:
         except Exception:
             result = None
         if result is None or result.error is not None:
-            return Response(json.dumps({"message": "Internal Server Error"}), status_code=500,
-                            media_type="application/json")
+            return Response(
+                json.dumps({"message": "Internal Server Error"}),
+                status_code=500,
+                media_type="application/json",
+            )
         try:
             return _response(result.payload)
         except (TypeError, ValueError):
-            return Response(json.dumps({"message": "Internal Server Error"}), status_code=500,
-                            media_type="application/json")
+            return Response(
+                json.dumps({"message": "Internal Server Error"}),
+                status_code=500,
+                media_type="application/json",
+            )

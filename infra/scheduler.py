@@ -63,16 +63,24 @@ def period_of(expression: str) -> float:
     period = _cron_period(cron.group(1).split()) if cron else None
     if period is not None:
         return period
-    log.warning("schedule expression %r is not supported locally; running it once a minute",
-                expression)
+    log.warning(
+        "schedule expression %r is not supported locally; running it once a minute", expression
+    )
     return DEFAULT_PERIOD
 
 
 class Scheduler:
     """Invokes scheduled functions periodically (`start`) or on demand (`run`)."""
 
-    def __init__(self, runtime: LambdaRuntime, schedules: list[Schedule], *, region: str,
-                 account_id: str, interval: float | None = None) -> None:
+    def __init__(
+        self,
+        runtime: LambdaRuntime,
+        schedules: list[Schedule],
+        *,
+        region: str,
+        account_id: str,
+        interval: float | None = None,
+    ) -> None:
         self.runtime = runtime
         self.schedules = list(schedules)
         self.region = region
@@ -84,11 +92,11 @@ class Scheduler:
 
     def find(self, function_id: str, event_name: str | None = None) -> Schedule:
         for schedule in self.schedules:
-            if schedule.function_id == function_id and event_name in (None,
-                                                                      schedule.event_name):
+            if schedule.function_id == function_id and event_name in (None, schedule.event_name):
                 return schedule
-        raise KeyError(f"{function_id} has no schedule"
-                       + (f" named {event_name}" if event_name else ""))
+        raise KeyError(
+            f"{function_id} has no schedule" + (f" named {event_name}" if event_name else "")
+        )
 
     def event(self, schedule: Schedule) -> Any:
         if schedule.input is not None:
@@ -111,14 +119,16 @@ class Scheduler:
             if not schedule.enabled:
                 log.info("schedule %s is disabled", schedule.rule_name)
                 continue
-            period = self.interval if self.interval is not None else period_of(
-                schedule.expression)
-            thread = threading.Thread(target=self._tick_forever, args=(schedule, period),
-                                      name=f"schedule-{schedule.rule_name}", daemon=True)
+            period = self.interval if self.interval is not None else period_of(schedule.expression)
+            thread = threading.Thread(
+                target=self._tick_forever,
+                args=(schedule, period),
+                name=f"schedule-{schedule.rule_name}",
+                daemon=True,
+            )
             self._threads.append(thread)
             thread.start()
-            log.info("schedule %s: %s every %gs", schedule.rule_name, schedule.function_id,
-                     period)
+            log.info("schedule %s: %s every %gs", schedule.rule_name, schedule.function_id, period)
 
     def _tick_forever(self, schedule: Schedule, period: float) -> None:
         period = max(period, 0.01)
@@ -133,12 +143,15 @@ class Scheduler:
     def _tick(self, schedule: Schedule) -> None:
         try:
             if self.run(schedule, wait=False) is None:
-                log.info("schedule %s: previous invocation still running; tick skipped",
-                         schedule.rule_name)
+                log.info(
+                    "schedule %s: previous invocation still running; tick skipped",
+                    schedule.rule_name,
+                )
         except Exception:
             if not self._stopping.is_set():
-                log.exception("schedule %s: invocation of %s failed", schedule.rule_name,
-                              schedule.function_id)
+                log.exception(
+                    "schedule %s: invocation of %s failed", schedule.rule_name, schedule.function_id
+                )
 
     def cancel(self) -> None:
         """No further ticks; a running invocation finishes (or dies with the runtime)."""

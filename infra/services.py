@@ -87,8 +87,9 @@ class MotoDynamoDB:
 def local_jwt_secret(endpoint: str, region: str, stack_name: str, secret: str) -> str:
     """Keep the development JWT secret in moto's Secrets Manager, as a deployment keeps
     the real one in AWS's; returns its ARN (for the JwtSecretArn parameter)."""
-    client = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=region,
-                          **LOCAL_CREDENTIALS)
+    client = boto3.client(
+        "secretsmanager", endpoint_url=endpoint, region_name=region, **LOCAL_CREDENTIALS
+    )
     name = f"{stack_name}-local-jwt-secret"
     try:
         arn = client.create_secret(Name=name, SecretString=secret)["ARN"]
@@ -101,8 +102,13 @@ def local_jwt_secret(endpoint: str, region: str, stack_name: str, secret: str) -
 
 
 def dynamodb_client(endpoint: str, region: str) -> object:
-    return boto3.client("dynamodb", endpoint_url=endpoint, region_name=region,
-                        config=Config(retries={"max_attempts": 2}), **LOCAL_CREDENTIALS)
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=region,
+        config=Config(retries={"max_attempts": 2}),
+        **LOCAL_CREDENTIALS,
+    )
 
 
 def create_tables(endpoint: str, region: str, tables: Iterable[Table]) -> None:
@@ -115,13 +121,14 @@ def create_tables(endpoint: str, region: str, tables: Iterable[Table]) -> None:
             with contextlib.suppress(client.exceptions.ResourceInUseException):  # type: ignore[attr-defined]
                 client.create_table(**table.create_kwargs)  # type: ignore[attr-defined]
             client.get_waiter("table_exists").wait(  # type: ignore[attr-defined]
-                TableName=table.name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
+                TableName=table.name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100}
+            )
         if table.ttl_attribute:
             with contextlib.suppress(Exception):
                 client.update_time_to_live(  # type: ignore[attr-defined]
                     TableName=table.name,
-                    TimeToLiveSpecification={"Enabled": True,
-                                             "AttributeName": table.ttl_attribute})
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+                )
         log.info("table %s ready", table.name)
 
 
@@ -164,8 +171,21 @@ class LocalRedis:
         if self.running:
             return
         self.process = subprocess.Popen(
-            [redis_executable(), "--port", str(self.port), "--bind", self.host,
-             "--save", "", "--appendonly", "no", "--dir", "/tmp", "--loglevel", "warning"],
+            [
+                redis_executable(),
+                "--port",
+                str(self.port),
+                "--bind",
+                self.host,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                "/tmp",
+                "--loglevel",
+                "warning",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,

@@ -126,8 +126,9 @@ def _parameters(raw: dict[str, Any], overrides: dict[str, str]) -> dict[str, str
             values[name] = overrides[name]
         elif "Default" in (spec or {}):
             default = spec["Default"]
-            values[name] = (",".join(map(str, default)) if isinstance(default, list)
-                            else str(default))
+            values[name] = (
+                ",".join(map(str, default)) if isinstance(default, list) else str(default)
+            )
         else:
             raise TemplateError(f"parameter {name} has no default; pass it as an override")
     return values
@@ -169,17 +170,21 @@ def _schedules(function_id: str, events: dict[str, Any], stack_name: str) -> lis
         expression = props.get("Schedule", props.get("ScheduleExpression"))
         if not expression:
             raise TemplateError(f"{function_id}.{event_name}: a schedule without an expression")
-        enabled = (_enabled(props.get("Enabled", True))
-                   and str(props.get("State", "ENABLED")).upper() != "DISABLED")
+        enabled = (
+            _enabled(props.get("Enabled", True))
+            and str(props.get("State", "ENABLED")).upper() != "DISABLED"
+        )
         payload = props.get("Input")
-        out.append(Schedule(
-            function_id=function_id,
-            event_name=str(event_name),
-            expression=str(expression),
-            rule_name=str(props.get("Name") or f"{stack_name}-{function_id}-{event_name}"),
-            enabled=enabled,
-            input=None if payload is None else str(payload),
-        ))
+        out.append(
+            Schedule(
+                function_id=function_id,
+                event_name=str(event_name),
+                expression=str(expression),
+                rule_name=str(props.get("Name") or f"{stack_name}-{function_id}-{event_name}"),
+                enabled=enabled,
+                input=None if payload is None else str(payload),
+            )
+        )
     return out
 
 
@@ -197,8 +202,12 @@ class _Builder:
         self.resources: dict[str, Any] = raw.get("Resources") or {}
 
     def of_type(self, *types: str) -> dict[str, dict[str, Any]]:
-        return {lid: res for lid, res in self.resources.items() if res.get("Type") in types
-                and ("Condition" not in res or self.r.condition(str(res["Condition"])))}
+        return {
+            lid: res
+            for lid, res in self.resources.items()
+            if res.get("Type") in types
+            and ("Condition" not in res or self.r.condition(str(res["Condition"])))
+        }
 
     def functions(self) -> dict[str, Function]:
         globals_ = self.r.resolve((self.raw.get("Globals") or {}).get("Function") or {})
@@ -246,8 +255,11 @@ class _Builder:
         return None
 
     def websocket_api(self, functions: dict[str, Function]) -> WebSocketApi | None:
-        apis = {lid: res for lid, res in self.of_type("AWS::ApiGatewayV2::Api").items()
-                if (res.get("Properties") or {}).get("ProtocolType") == "WEBSOCKET"}
+        apis = {
+            lid: res
+            for lid, res in self.of_type("AWS::ApiGatewayV2::Api").items()
+            if (res.get("Properties") or {}).get("ProtocolType") == "WEBSOCKET"
+        }
         if not apis:
             return None
         api_lid = next(iter(apis))
@@ -256,7 +268,8 @@ class _Builder:
             logical_id=api_lid,
             api_id=self.r.physical_id(api_lid),
             route_selection_expression=str(
-                api_props.get("RouteSelectionExpression", "$request.body.action")),
+                api_props.get("RouteSelectionExpression", "$request.body.action")
+            ),
         )
 
         def belongs(props: dict[str, Any]) -> bool:
@@ -266,16 +279,20 @@ class _Builder:
         for lid, res in self.of_type("AWS::ApiGatewayV2::Integration").items():
             props = self.r.resolve(res.get("Properties") or {})
             if belongs(props):
-                integrations[lid] = self.function_for_uri(str(props.get("IntegrationUri", "")),
-                                                          functions)
+                integrations[lid] = self.function_for_uri(
+                    str(props.get("IntegrationUri", "")), functions
+                )
         authorizers: dict[str, Authorizer] = {}
         for lid, res in self.of_type("AWS::ApiGatewayV2::Authorizer").items():
             props = self.r.resolve(res.get("Properties") or {})
             function_id = self.function_for_uri(str(props.get("AuthorizerUri", "")), functions)
             if belongs(props) and function_id:
-                authorizers[lid] = Authorizer(lid, function_id,
-                                              list(props.get("IdentitySource") or []),
-                                              str(props.get("AuthorizerType", "REQUEST")))
+                authorizers[lid] = Authorizer(
+                    lid,
+                    function_id,
+                    list(props.get("IdentitySource") or []),
+                    str(props.get("AuthorizerType", "REQUEST")),
+                )
         responded = {
             str(self.r.resolve((res.get("Properties") or {}).get("RouteId")))
             for res in self.of_type("AWS::ApiGatewayV2::RouteResponse").values()
@@ -317,8 +334,7 @@ class _Builder:
         for lid, res in self.of_type("AWS::DynamoDB::Table").items():
             props = self.r.resolve(res.get("Properties") or {})
             name = self.r.physical_id(lid)
-            out[lid] = Table(lid, name, table_create_kwargs(name, props),
-                             _ttl_attribute(props))
+            out[lid] = Table(lid, name, table_create_kwargs(name, props), _ttl_attribute(props))
         return out
 
 
@@ -331,11 +347,16 @@ def table_create_kwargs(name: str, props: dict[str, Any]) -> dict[str, Any]:
     """AWS::DynamoDB::Table properties -> boto3 `create_table` keyword arguments."""
     provisioned = props.get("BillingMode", "PROVISIONED") == "PROVISIONED"
     throughput = props.get("ProvisionedThroughput") or {
-        "ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        "ReadCapacityUnits": 5,
+        "WriteCapacityUnits": 5,
+    }
 
     def index(spec: dict[str, Any], with_throughput: bool) -> dict[str, Any]:
-        out = {"IndexName": spec["IndexName"], "KeySchema": spec["KeySchema"],
-               "Projection": spec.get("Projection") or {"ProjectionType": "ALL"}}
+        out = {
+            "IndexName": spec["IndexName"],
+            "KeySchema": spec["KeySchema"],
+            "Projection": spec.get("Projection") or {"ProjectionType": "ALL"},
+        }
         if with_throughput:
             out["ProvisionedThroughput"] = spec.get("ProvisionedThroughput") or throughput
         return out
@@ -349,14 +370,17 @@ def table_create_kwargs(name: str, props: dict[str, Any]) -> dict[str, Any]:
     if provisioned:
         kwargs["ProvisionedThroughput"] = throughput
     if props.get("GlobalSecondaryIndexes"):
-        kwargs["GlobalSecondaryIndexes"] = [index(g, provisioned)
-                                            for g in props["GlobalSecondaryIndexes"]]
+        kwargs["GlobalSecondaryIndexes"] = [
+            index(g, provisioned) for g in props["GlobalSecondaryIndexes"]
+        ]
     if props.get("LocalSecondaryIndexes"):
         kwargs["LocalSecondaryIndexes"] = [index(i, False) for i in props["LocalSecondaryIndexes"]]
     stream = props.get("StreamSpecification")
     if stream:
-        kwargs["StreamSpecification"] = {"StreamEnabled": True,
-                                         "StreamViewType": stream["StreamViewType"]}
+        kwargs["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": stream["StreamViewType"],
+        }
     return kwargs
 
 

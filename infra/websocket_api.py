@@ -58,7 +58,7 @@ def select_route_key(expression: str, body: str, routes: dict[str, Route]) -> st
             value: Any = json.loads(body)
         except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             value = None
-        for part in expression[len(prefix):].split("."):
+        for part in expression[len(prefix) :].split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if isinstance(value, str) and value in routes and not value.startswith("$"):
             return value
@@ -100,8 +100,9 @@ def _route_response_body(payload: Any) -> str | None:
 class WebSocketGateway:
     """Serves the WebSocket API of one template on one stage."""
 
-    def __init__(self, api: WebSocketApi, runtime: LambdaRuntime, registry: Registry,
-                 settings: StageSettings) -> None:
+    def __init__(
+        self, api: WebSocketApi, runtime: LambdaRuntime, registry: Registry, settings: StageSettings
+    ) -> None:
         self.api = api
         self.runtime = runtime
         self.registry = registry
@@ -113,12 +114,18 @@ class WebSocketGateway:
         source_ip = client.host if client else "127.0.0.1"
         port = websocket.url.port or 80
         headers = [(_canonical_header(k), v) for k, v in websocket.headers.items()]
-        headers += [("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-"
-                                        f"{events.gateway_id()[:12].lower()}"),
-                    ("X-Forwarded-For", source_ip), ("X-Forwarded-Port", str(port)),
-                    ("X-Forwarded-Proto", "https")]
-        query = parse_qsl(websocket.scope.get("query_string", b"").decode("latin-1"),
-                          keep_blank_values=True)
+        headers += [
+            (
+                "X-Amzn-Trace-Id",
+                f"Root=1-{int(time.time()):08x}-{events.gateway_id()[:12].lower()}",
+            ),
+            ("X-Forwarded-For", source_ip),
+            ("X-Forwarded-Port", str(port)),
+            ("X-Forwarded-Proto", "https"),
+        ]
+        query = parse_qsl(
+            websocket.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+        )
         return events.WebSocketConnectionInfo(
             connection_id=events.gateway_id(),
             api_id=self.api.api_id,
@@ -158,10 +165,16 @@ class WebSocketGateway:
 
     async def _deny(self, websocket: WebSocket, status: int, body: str = "") -> None:
         if not body:
-            body = json.dumps({"message": {401: "Unauthorized", 403: "Forbidden"}.get(
-                status, "Internal server error" if status >= 500 else "Forbidden")})
+            body = json.dumps(
+                {
+                    "message": {401: "Unauthorized", 403: "Forbidden"}.get(
+                        status, "Internal server error" if status >= 500 else "Forbidden"
+                    )
+                }
+            )
         await websocket.send_denial_response(
-            Response(body, status_code=status, media_type="application/json"))
+            Response(body, status_code=status, media_type="application/json")
+        )
 
     # ---------------------------------------------------------------- lifecycle
     async def serve(self, websocket: WebSocket) -> None:
@@ -178,8 +191,7 @@ class WebSocketGateway:
         try:
             subprotocol = None
             if connect_route is not None and connect_route.function_id:
-                result = await self._invoke(connect_route.function_id,
-                                            events.connect_event(info))
+                result = await self._invoke(connect_route.function_id, events.connect_event(info))
                 status = _status_of(result)
                 if not 200 <= status < 300:
                     body = result.payload.get("body") if isinstance(result.payload, dict) else ""
@@ -236,9 +248,15 @@ class WebSocketGateway:
         route_key = select_route_key(self.api.route_selection_expression, text, routes)
         route = routes.get(route_key) if route_key else None
         if route is None:
-            await connection.send_text(json.dumps({
-                "message": "Forbidden", "connectionId": connection.id,
-                "requestId": events.gateway_id()}))
+            await connection.send_text(
+                json.dumps(
+                    {
+                        "message": "Forbidden",
+                        "connectionId": connection.id,
+                        "requestId": events.gateway_id(),
+                    }
+                )
+            )
             return
         event = events.message_event(connection.info, route.route_key, text)
         if not route.function_id:
@@ -246,9 +264,15 @@ class WebSocketGateway:
             return
         result = await self._invoke(route.function_id, event)
         if result.error is not None:
-            await connection.send_text(json.dumps({
-                "message": "Internal server error", "connectionId": connection.id,
-                "requestId": event["requestContext"]["requestId"]}))
+            await connection.send_text(
+                json.dumps(
+                    {
+                        "message": "Internal server error",
+                        "connectionId": connection.id,
+                        "requestId": event["requestContext"]["requestId"],
+                    }
+                )
+            )
             return
         if route.has_route_response:
             body = _route_response_body(result.payload)

@@ -147,8 +147,13 @@ class ManagementApi:
                 if reused:
                     continue
                 return 0
-            except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError,
-                    asyncio.LimitOverrunError):
+            except (
+                OSError,
+                TimeoutError,
+                ValueError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+            ):
                 _close(stream)
                 return 0
             if keep and len(self._idle) < CONCURRENCY:
@@ -167,7 +172,9 @@ class ManagementApi:
 
     async def _open(self) -> Stream:
         return await asyncio.open_connection(
-            self._host, self._port, ssl=self._ssl,
+            self._host,
+            self._port,
+            ssl=self._ssl,
             server_hostname=self._host if self._ssl is not None else None,
         )
 

@@ -39,7 +39,6 @@ def to_wire(message: Message) -> dict[str, Any]:
     }
 
 
-
 def store(
     chat_id: str, sender_id: str, body: str, client_message_id: str | None
 ) -> tuple[Message, bool]:

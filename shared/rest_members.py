@@ -84,9 +84,9 @@ async def user_presence(request: Request) -> JSONResponse:
     user_id = caller_id(request)
     target = request.path_params["user_id"]
     if target != user_id:
-        shared_chat = protocol.is_id(target) and set(
-            connections.user_chat_ids(user_id)
-        ) & set(connections.user_chat_ids(target))
+        shared_chat = protocol.is_id(target) and set(connections.user_chat_ids(user_id)) & set(
+            connections.user_chat_ids(target)
+        )
         if not shared_chat:
             raise ApiError(404, ErrorCode.NOT_FOUND, "no such user")
     return JSONResponse(manager.user_status(target))

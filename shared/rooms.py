@@ -19,7 +19,7 @@ def chat_room(chat_id: str) -> str:
 def chat_ids_of(room_names: list[str]) -> list[str]:
     """The chat ids among room names (``chat:{id}``; ``user:`` rooms left out)."""
     prefix = chat_room("")
-    return [name[len(prefix):] for name in room_names if name.startswith(prefix)]
+    return [name[len(prefix) :] for name in room_names if name.startswith(prefix)]
 
 
 def entry(room: str, connection_id: str, user_id: str, expires_at: int | None = None) -> RoomEntry:

@@ -53,20 +53,23 @@ class SwitchboardClient(ClientCore):
         says hello by itself on every connection; this asks again.)"""
         return cast(ConnectionSuccess, await self.request(Action.HELLO, timeout=timeout))
 
-    async def sync(self, chats: Mapping[str, str | None], *,
-                   timeout: float | None = None) -> SyncResult:
+    async def sync(
+        self, chats: Mapping[str, str | None], *, timeout: float | None = None
+    ) -> SyncResult:
         """``sync`` as is: per chat, the messages after the given id (and the 30 s before
         it). The client syncs by itself after every reconnect and delivers the result as
         events; this raw call delivers nothing and changes no cursor."""
-        return cast(SyncResult, await self.request(
-            Action.SYNC, {"chats": dict(chats)}, timeout=timeout))
+        return cast(
+            SyncResult, await self.request(Action.SYNC, {"chats": dict(chats)}, timeout=timeout)
+        )
 
     async def heartbeat(self, *, timeout: float | None = None) -> HeartbeatAck:
         """``presence:heartbeat`` now (the timer sends them by itself)."""
         return cast(HeartbeatAck, await self.request(Action.PRESENCE_HEARTBEAT, timeout=timeout))
 
-    async def set_presence(self, status: str, text: str | None = None, *,
-                           timeout: float | None = None) -> UserStatus:
+    async def set_presence(
+        self, status: str, text: str | None = None, *, timeout: float | None = None
+    ) -> UserStatus:
         """``presence:set``: ``online``, ``away`` or ``busy``, with an optional text."""
         data: dict[str, Any] = {"status": status}
         if text is not None:
@@ -74,77 +77,96 @@ class SwitchboardClient(ClientCore):
         return cast(UserStatus, await self.request(Action.PRESENCE_SET, data, timeout=timeout))
 
     # ---------------------------------------------------------------- messages
-    async def send_message(self, chat_id: str, body: str, *,
-                           client_message_id: str | None = None,
-                           timeout: float | None = None) -> Message:
+    async def send_message(
+        self,
+        chat_id: str,
+        body: str,
+        *,
+        client_message_id: str | None = None,
+        timeout: float | None = None,
+    ) -> Message:
         """``message:send``. Idempotent: a ``clientMessageId`` is made if not given, and a
         send interrupted by a drop is sent again with it, so it is stored once. The
         message is taken as delivered (no ``message:new`` for it on this client)."""
-        data = {"chatId": chat_id, "body": body,
-                "clientMessageId": client_message_id or new_client_message_id()}
+        data = {
+            "chatId": chat_id,
+            "body": body,
+            "clientMessageId": client_message_id or new_client_message_id(),
+        }
         message = cast(Message, await self.request(Action.MESSAGE_SEND, data, timeout=timeout))
         self._resume.record(message)
         return message
 
-    async def edit_message(self, chat_id: str, message_id: str, body: str, *,
-                           timeout: float | None = None) -> Message:
+    async def edit_message(
+        self, chat_id: str, message_id: str, body: str, *, timeout: float | None = None
+    ) -> Message:
         """``message:edit`` (author only). Not resent after a drop: ``ConnectionLost``."""
         data = {"chatId": chat_id, "messageId": message_id, "body": body}
         message = cast(Message, await self.request(Action.MESSAGE_EDIT, data, timeout=timeout))
         self._resume.accept_update(chat_id, message_id, message.get("version"))
         return message
 
-    async def delete_message(self, chat_id: str, message_id: str, *,
-                             timeout: float | None = None) -> MessageDeleted:
+    async def delete_message(
+        self, chat_id: str, message_id: str, *, timeout: float | None = None
+    ) -> MessageDeleted:
         """``message:delete`` (author or admin). Not resent after a drop: ``ConnectionLost``."""
         data = {"chatId": chat_id, "messageId": message_id}
-        deleted = cast(MessageDeleted, await self.request(
-            Action.MESSAGE_DELETE, data, timeout=timeout))
+        deleted = cast(
+            MessageDeleted, await self.request(Action.MESSAGE_DELETE, data, timeout=timeout)
+        )
         self._resume.accept_update(chat_id, message_id, deleted.get("version"))
         return deleted
 
-    async def react(self, chat_id: str, message_id: str, emoji: str, *,
-                    timeout: float | None = None) -> ReactionChange:
+    async def react(
+        self, chat_id: str, message_id: str, emoji: str, *, timeout: float | None = None
+    ) -> ReactionChange:
         """``message:react`` (idempotent)."""
         return await self._reaction(Action.MESSAGE_REACT, chat_id, message_id, emoji, timeout)
 
-    async def unreact(self, chat_id: str, message_id: str, emoji: str, *,
-                      timeout: float | None = None) -> ReactionChange:
+    async def unreact(
+        self, chat_id: str, message_id: str, emoji: str, *, timeout: float | None = None
+    ) -> ReactionChange:
         """``message:unreact`` (idempotent)."""
         return await self._reaction(Action.MESSAGE_UNREACT, chat_id, message_id, emoji, timeout)
 
-    async def _reaction(self, action: Action, chat_id: str, message_id: str, emoji: str,
-                        timeout: float | None) -> ReactionChange:
+    async def _reaction(
+        self, action: Action, chat_id: str, message_id: str, emoji: str, timeout: float | None
+    ) -> ReactionChange:
         data = {"chatId": chat_id, "messageId": message_id, "emoji": emoji}
         change = cast(ReactionChange, await self.request(action, data, timeout=timeout))
         self._resume.accept_update(chat_id, message_id, change.get("version"))
         return change
 
     # ---------------------------------------------------------------- read receipts
-    async def mark_read(self, chat_id: str, message_id: str, *,
-                        timeout: float | None = None) -> ReadPosition:
+    async def mark_read(
+        self, chat_id: str, message_id: str, *, timeout: float | None = None
+    ) -> ReadPosition:
         """``message:read``: read up to ``message_id`` (the position only moves forward)."""
         data = {"chatId": chat_id, "messageId": message_id}
         return cast(ReadPosition, await self.request(Action.MESSAGE_READ, data, timeout=timeout))
 
-    async def mark_chat_read(self, chat_id: str, *,
-                             timeout: float | None = None) -> ReadPosition:
+    async def mark_chat_read(self, chat_id: str, *, timeout: float | None = None) -> ReadPosition:
         """``chat:read-all``: read up to the chat's newest message."""
-        return cast(ReadPosition, await self.request(
-            Action.CHAT_READ_ALL, {"chatId": chat_id}, timeout=timeout))
+        return cast(
+            ReadPosition,
+            await self.request(Action.CHAT_READ_ALL, {"chatId": chat_id}, timeout=timeout),
+        )
 
     # ---------------------------------------------------------------- typing
     async def start_typing(self, chat_id: str, *, timeout: float | None = None) -> Typing:
         """``typing:start`` (lasts 3 s: renew every 2 s while the user types)."""
-        return cast(Typing, await self.request(
-            Action.TYPING_START, {"chatId": chat_id}, timeout=timeout))
+        return cast(
+            Typing, await self.request(Action.TYPING_START, {"chatId": chat_id}, timeout=timeout)
+        )
 
     async def stop_typing(self, chat_id: str, *, timeout: float | None = None) -> Typing:
         """``typing:stop``."""
-        return cast(Typing, await self.request(
-            Action.TYPING_STOP, {"chatId": chat_id}, timeout=timeout))
+        return cast(
+            Typing, await self.request(Action.TYPING_STOP, {"chatId": chat_id}, timeout=timeout)
+        )
 
     async def list_typing(self, chat_id: str, *, timeout: float | None = None) -> TypingList:
         """``typing:list``: who is typing in the chat now."""
-        return cast(TypingList, await self.request(
-            Action.TYPING_LIST, {"chatId": chat_id}, timeout=timeout))
+        return cast(
+            TypingList, await self.request(Action.TYPING_LIST, {"chatId": chat_id}, timeout=timeout)
+        )

@@ -138,10 +138,14 @@ class ClientCore:
         self._random = random
         self._sleep = sleep
         self._clock = clock
-        options = TransportOptions(open_timeout=connect_timeout, ping_interval=ping_interval,
-                                   extra=dict(websocket_options or {}))
+        options = TransportOptions(
+            open_timeout=connect_timeout,
+            ping_interval=ping_interval,
+            extra=dict(websocket_options or {}),
+        )
         self._open: OpenTransport = open_transport or (
-            lambda target, tok: Transport.open(target, tok, options))
+            lambda target, tok: Transport.open(target, tok, options)
+        )
         self.events = EventBus()
         self._resume = ResumeState(dedupe_window)
         self._pending = PendingRequests()
@@ -207,7 +211,8 @@ class ClientCore:
         self.events.start()
         session = await self._establish(resume=False)
         self._supervisor = asyncio.get_running_loop().create_task(
-            self._supervise(session), name="switchboard-client")
+            self._supervise(session), name="switchboard-client"
+        )
         assert self.hello_data is not None
         return self.hello_data
 
@@ -216,8 +221,11 @@ class ClientCore:
         ``ClientClosed``, deliver the events already received, end subscriptions."""
         self._closing = True
         supervisor = self._supervisor
-        if supervisor is not None and not supervisor.done() \
-                and supervisor is not asyncio.current_task():
+        if (
+            supervisor is not None
+            and not supervisor.done()
+            and supervisor is not asyncio.current_task()
+        ):
             supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await supervisor
@@ -237,8 +245,12 @@ class ClientCore:
         await self.connect()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.close()
 
     async def _shutdown(self, error: BaseException | None) -> None:
@@ -298,7 +310,8 @@ class ClientCore:
             if report is not None:
                 self.events.emit(ClientEvent.RESUMED, report)
             interval = self.heartbeat_interval or float(
-                hello.get("heartbeatSeconds") or DEFAULT_HEARTBEAT_SECONDS)
+                hello.get("heartbeatSeconds") or DEFAULT_HEARTBEAT_SECONDS
+            )
             session.heartbeat = Heartbeat(interval, lambda: self._beat(session))
             session.heartbeat.start()
             return session
@@ -338,11 +351,14 @@ class ClientCore:
         self._pending.fail(session.generation, ConnectionLost("the connection ended"))
         if session.announced:
             session.announced = False
-            self.events.emit(ClientEvent.DISCONNECTED, {
-                "code": session.transport.close_code,
-                "reason": session.transport.close_reason,
-                "connectionNumber": session.generation,
-            })
+            self.events.emit(
+                ClientEvent.DISCONNECTED,
+                {
+                    "code": session.transport.close_code,
+                    "reason": session.transport.close_reason,
+                    "connectionNumber": session.generation,
+                },
+            )
 
     def _mark_dead(self, session: _Session) -> None:
         session.alive = False
@@ -424,20 +440,28 @@ class ClientCore:
                 if self._own_in_flight(data) or not resume.accept_live(data):
                     return
             elif event == Event.MESSAGE_EDITED:
-                if not resume.accept_update(data.get("chatId"), data.get("id"),
-                                            data.get("version")):
+                if not resume.accept_update(
+                    data.get("chatId"), data.get("id"), data.get("version")
+                ):
                     return
             elif event in (Event.MESSAGE_DELETED, Event.MESSAGE_REACTION):
-                if not resume.accept_update(data.get("chatId"), data.get("messageId"),
-                                            data.get("version")):
+                if not resume.accept_update(
+                    data.get("chatId"), data.get("messageId"), data.get("version")
+                ):
                     return
             elif event == Event.CHAT_CREATED and isinstance(data.get("id"), str):
                 resume.add_chats([data["id"]])
-            elif event == Event.CHAT_MEMBER_ADDED and data.get("userId") == self.user_id \
-                    and isinstance(data.get("chatId"), str):
+            elif (
+                event == Event.CHAT_MEMBER_ADDED
+                and data.get("userId") == self.user_id
+                and isinstance(data.get("chatId"), str)
+            ):
                 resume.add_chats([data["chatId"]])
-            elif event == Event.CHAT_MEMBER_REMOVED and data.get("userId") == self.user_id \
-                    and isinstance(data.get("chatId"), str):
+            elif (
+                event == Event.CHAT_MEMBER_REMOVED
+                and data.get("userId") == self.user_id
+                and isinstance(data.get("chatId"), str)
+            ):
                 resume.remove_chat(data["chatId"])
         self.events.emit(event, data)
 
@@ -448,7 +472,7 @@ class ClientCore:
         delivered: dict[str, int] = {}
         unknown: list[str] = []
         for start in range(0, len(wanted), MAX_SYNC_CHATS):
-            chunk = dict(wanted[start:start + MAX_SYNC_CHATS])
+            chunk = dict(wanted[start : start + MAX_SYNC_CHATS])
             reply = await self._call(session, Action.SYNC, {"chats": chunk})
             if not isinstance(reply, dict):
                 continue
@@ -472,8 +496,8 @@ class ClientCore:
             try:
                 while cursor is not None:
                     page, next_cursor = await fetch_after(
-                        self.rest_url, session.token, chat_id, cursor,
-                        timeout=self.request_timeout)
+                        self.rest_url, session.token, chat_id, cursor, timeout=self.request_timeout
+                    )
                     count += self._deliver_synced(page)
                     after, cursor = _newest(page) or after, next_cursor
             except HistoryError as exc:
@@ -490,14 +514,19 @@ class ClientCore:
                 return count
             newest = _newest(messages)
             if newest is None or (after is not None and newest <= after):
-                self._gap(chat_id, after, "sync makes no progress (a dense burst): "
-                                          "give the client a rest_url to page through it")
+                self._gap(
+                    chat_id,
+                    after,
+                    "sync makes no progress (a dense burst): "
+                    "give the client a rest_url to page through it",
+                )
                 return count
             after = newest
 
     def _gap(self, chat_id: str, after: str | None, reason: str) -> None:
-        log.warning("chat %s: messages after %s could not all be fetched: %s",
-                    chat_id, after, reason)
+        log.warning(
+            "chat %s: messages after %s could not all be fetched: %s", chat_id, after, reason
+        )
         self.events.emit(ClientEvent.GAP, {"chatId": chat_id, "after": after, "reason": reason})
 
     def _deliver_synced(self, messages: Iterable[Any]) -> int:
@@ -518,8 +547,10 @@ class ClientCore:
     def _own_in_flight(self, message: dict[str, Any]) -> bool:
         """A message of one of our sends still awaiting its ack (stored, ack lost in a drop):
         taken as delivered, not emitted; its caller gets it as the ack of the resend."""
-        if message.get("senderId") != self.user_id or \
-                message.get("clientMessageId") not in self._sending:
+        if (
+            message.get("senderId") != self.user_id
+            or message.get("clientMessageId") not in self._sending
+        ):
             return False
         self._resume.record(message)
         return True
@@ -528,8 +559,9 @@ class ClientCore:
         try:
             ack = await self._call(session, Action.PRESENCE_HEARTBEAT)
         except RequestTimeout:
-            log.warning("heartbeat not acked in %.0f s: dropping the connection",
-                        self.request_timeout)
+            log.warning(
+                "heartbeat not acked in %.0f s: dropping the connection", self.request_timeout
+            )
             session.transport.abort()
             return
         except (ConnectionLost, ServerError) as exc:
@@ -538,8 +570,14 @@ class ClientCore:
         self.events.emit(ClientEvent.HEARTBEAT, ack)
 
     # ---------------------------------------------------------------- requests
-    async def request(self, action: str, data: Mapping[str, Any] | None = None, *,
-                      timeout: float | None = None, resend: bool | None = None) -> Any:
+    async def request(
+        self,
+        action: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        resend: bool | None = None,
+    ) -> Any:
         """Send an action and return its reply's data, or raise its error.
 
         Waits for a connection if there is none (within ``timeout``, which covers the
@@ -554,8 +592,11 @@ class ClientCore:
         if self._supervisor is None and not self._stopped.is_set():
             raise ClientClosed("not connected: await connect() first")
         resendable = is_resendable(action, data) if resend is None else resend
-        client_message_id = data.get("clientMessageId") if data is not None \
-            and action == Action.MESSAGE_SEND else None
+        client_message_id = (
+            data.get("clientMessageId")
+            if data is not None and action == Action.MESSAGE_SEND
+            else None
+        )
         if not isinstance(client_message_id, str):
             return await self._request(action, data, timeout, resendable)
         self._sending[client_message_id] = self._sending.get(client_message_id, 0) + 1
@@ -566,8 +607,9 @@ class ClientCore:
             if not self._sending[client_message_id]:
                 del self._sending[client_message_id]
 
-    async def _request(self, action: str, data: Mapping[str, Any] | None,
-                       timeout: float | None, resendable: bool) -> Any:
+    async def _request(
+        self, action: str, data: Mapping[str, Any] | None, timeout: float | None, resendable: bool
+    ) -> Any:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.request_timeout if timeout is None else timeout)
         refusals = 0
@@ -587,8 +629,9 @@ class ClientCore:
                 if not self._may_retry(action, exc, refusals, deadline):
                     raise
 
-    async def _call(self, session: _Session, action: str,
-                    data: Mapping[str, Any] | None = None) -> Any:
+    async def _call(
+        self, session: _Session, action: str, data: Mapping[str, Any] | None = None
+    ) -> Any:
         """A request on one given connection (hello, sync, heartbeat): not resent."""
         deadline = asyncio.get_running_loop().time() + self.request_timeout
         refusals = 0
@@ -601,18 +644,19 @@ class ClientCore:
                 if not self._may_retry(action, exc, refusals, deadline):
                     raise
 
-    def _may_retry(self, action: str, error: RateLimited, refusals: int,
-                   deadline: float) -> bool:
+    def _may_retry(self, action: str, error: RateLimited, refusals: int, deadline: float) -> bool:
         """Hold the action's bucket for the advised delay (plus jitter); True when the
         refused request may be sent again (retries left and the wait fits the timeout)."""
         resume_at = asyncio.get_running_loop().time() + error.retry_after * (
-            1 + RATE_LIMIT_JITTER * self._random())
+            1 + RATE_LIMIT_JITTER * self._random()
+        )
         self._pacer.hold(action, resume_at)
         limit = self.rate_limit_retries
         return (limit is None or refusals <= limit) and resume_at < deadline
 
-    async def _paced_exchange(self, session: _Session, action: str,
-                              data: Mapping[str, Any] | None, deadline: float) -> Frame:
+    async def _paced_exchange(
+        self, session: _Session, action: str, data: Mapping[str, Any] | None, deadline: float
+    ) -> Frame:
         async with self._pacer.turn(action, deadline, self._sleep):
             return await self._exchange(session, action, data, deadline)
 
@@ -623,8 +667,10 @@ class ClientCore:
             session = self._session
             if session is not None and session.alive and self._ready.is_set():
                 return session
-            waiters = {asyncio.ensure_future(self._ready.wait()),
-                       asyncio.ensure_future(self._stopped.wait())}
+            waiters = {
+                asyncio.ensure_future(self._ready.wait()),
+                asyncio.ensure_future(self._stopped.wait()),
+            }
             try:
                 async with asyncio.timeout_at(deadline):
                     await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
@@ -634,8 +680,9 @@ class ClientCore:
                 for waiter in waiters:
                     waiter.cancel()
 
-    async def _exchange(self, session: _Session, action: str, data: Mapping[str, Any] | None,
-                        deadline: float) -> Frame:
+    async def _exchange(
+        self, session: _Session, action: str, data: Mapping[str, Any] | None, deadline: float
+    ) -> Frame:
         """Send one frame on ``session`` and wait for the frame answering it."""
         if not session.alive:
             raise ConnectionLost("the connection ended")

@@ -21,8 +21,14 @@ class ServerError(SwitchboardError):
     code: ClassVar[str] = "error"
     _by_code: ClassVar[dict[str, type[ServerError]]] = {}
 
-    def __init__(self, message: str, *, code: str | None = None, action: str | None = None,
-                 data: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        action: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(f"{code or self.code}: {message}" + (f" ({action})" if action else ""))
         if code is not None:
             self.code = code  # type: ignore[misc]  # an unknown code keeps its own name

@@ -16,8 +16,12 @@ log = logging.getLogger("switchboard_client.heartbeat")
 
 
 class Heartbeat:
-    def __init__(self, interval: float, beat: Callable[[], Awaitable[None]],
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        interval: float,
+        beat: Callable[[], Awaitable[None]],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if interval <= 0:
             raise ValueError("the heartbeat interval must be positive")
         self.interval = interval

@@ -34,8 +34,9 @@ def messages_after_url(rest_url: str, chat_id: str, after: str, limit: int = PAG
 
 
 def _get_json(url: str, token: str, timeout: float) -> Any:
-    request = Request(url, headers={"Authorization": f"Bearer {token}",
-                                    "Accept": "application/json"})
+    request = Request(
+        url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    )
     try:
         with urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) URL of the API
             return json.loads(response.read().decode("utf-8"))
@@ -45,9 +46,15 @@ def _get_json(url: str, token: str, timeout: float) -> Any:
         raise HistoryError(f"GET {url}: {exc!r}") from exc
 
 
-async def fetch_after(rest_url: str, token: str, chat_id: str, after: str, *,
-                      limit: int = PAGE_LIMIT, timeout: float = 15.0
-                      ) -> tuple[list[Message], str | None]:
+async def fetch_after(
+    rest_url: str,
+    token: str,
+    chat_id: str,
+    after: str,
+    *,
+    limit: int = PAGE_LIMIT,
+    timeout: float = 15.0,
+) -> tuple[list[Message], str | None]:
     """One page of the messages newer than ``after`` (oldest first) and the next cursor."""
     url = messages_after_url(rest_url, chat_id, after, limit)
     body = await asyncio.to_thread(_get_json, url, token, timeout)

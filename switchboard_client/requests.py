@@ -23,11 +23,19 @@ from switchboard_client.wire import Action, Event, Frame
 # read-only. Not in here: message:edit (each edit is applied, with a version of its own),
 # message:delete (a second delete is not_found), typing:start (stale after a reconnect)
 # and presence:heartbeat (it keeps one connection alive: the new one sends its own).
-RESENDABLE: frozenset[str] = frozenset({
-    Action.HELLO, Action.SYNC, Action.MESSAGE_REACT, Action.MESSAGE_UNREACT,
-    Action.MESSAGE_READ, Action.CHAT_READ_ALL, Action.PRESENCE_SET, Action.TYPING_STOP,
-    Action.TYPING_LIST,
-})
+RESENDABLE: frozenset[str] = frozenset(
+    {
+        Action.HELLO,
+        Action.SYNC,
+        Action.MESSAGE_REACT,
+        Action.MESSAGE_UNREACT,
+        Action.MESSAGE_READ,
+        Action.CHAT_READ_ALL,
+        Action.PRESENCE_SET,
+        Action.TYPING_STOP,
+        Action.TYPING_LIST,
+    }
+)
 
 
 def is_resendable(action: str, data: Mapping[str, Any] | None) -> bool:
@@ -95,9 +103,12 @@ class PendingRequests:
 
 # The server's rate-limit buckets (docs/protocol.md, "Rate limits").
 _BUCKETS: dict[str, str] = {
-    Action.MESSAGE_SEND: "message", Action.MESSAGE_EDIT: "message",
-    Action.MESSAGE_DELETE: "message", Action.TYPING_START: "typing",
-    Action.TYPING_STOP: "typing", Action.PRESENCE_HEARTBEAT: "heartbeat",
+    Action.MESSAGE_SEND: "message",
+    Action.MESSAGE_EDIT: "message",
+    Action.MESSAGE_DELETE: "message",
+    Action.TYPING_START: "typing",
+    Action.TYPING_STOP: "typing",
+    Action.PRESENCE_HEARTBEAT: "heartbeat",
 }
 
 
@@ -121,8 +132,9 @@ class Pacer:
         self._not_before[bucket] = max(self._not_before.get(bucket, 0.0), until)
 
     @contextlib.asynccontextmanager
-    async def turn(self, action: str, deadline: float,
-                   sleep: Callable[[float], Awaitable[None]]) -> AsyncIterator[None]:
+    async def turn(
+        self, action: str, deadline: float, sleep: Callable[[float], Awaitable[None]]
+    ) -> AsyncIterator[None]:
         """Wait for the turn of a request of ``action`` (at once when not limited);
         ``RequestTimeout`` if it would come after ``deadline`` (loop time)."""
         bucket = bucket_of(action)

@@ -91,7 +91,7 @@ class ChatLog:
         if cursor_ms is not None:
             self._raise_floor(lowest_id(cursor_ms - self._window_ms))
         if len(self._versions) > self._max_entries:
-            keep = sorted(self._versions)[-self._max_entries:]
+            keep = sorted(self._versions)[-self._max_entries :]
             self._raise_floor(keep[0])
         self._next_prune = max(_PRUNE_AT_LEAST, 2 * len(self._versions))
 

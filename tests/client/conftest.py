@@ -67,8 +67,11 @@ class Recorder:
 
     async def wait_ids(self, ids: list[str], timeout: float = WAIT) -> None:
         wanted = set(ids)
-        await self.wait(lambda: wanted <= set(self.message_ids()),
-                        f"messages {sorted(wanted - set(self.message_ids()))}", timeout)
+        await self.wait(
+            lambda: wanted <= set(self.message_ids()),
+            f"messages {sorted(wanted - set(self.message_ids()))}",
+            timeout,
+        )
 
 
 @dataclass
@@ -86,8 +89,9 @@ async def device(emulator: Any) -> AsyncIterator[OpenDevice]:
     recorder (the recorder is attached before connecting, so it sees everything)."""
     opened: list[SwitchboardClient] = []
 
-    async def open_device(user_id: str, *, url: str | None = None, emu: Any = None,
-                          **options: Any) -> Device:
+    async def open_device(
+        user_id: str, *, url: str | None = None, emu: Any = None, **options: Any
+    ) -> Device:
         emu = emu or emulator
         options.setdefault("backoff", FAST)
         options.setdefault("request_timeout", 30.0)

@@ -19,8 +19,13 @@ def ack(frame: dict[str, Any], data: Any, event: str = "ack") -> str:
 
 
 def error(frame: dict[str, Any], code: str, message: str = "no", **extra: Any) -> str:
-    return json.dumps({"event": "error", "requestId": frame.get("requestId"),
-                       "data": {"code": code, "message": message, **extra}})
+    return json.dumps(
+        {
+            "event": "error",
+            "requestId": frame.get("requestId"),
+            "data": {"code": code, "message": message, **extra},
+        }
+    )
 
 
 class FakeServer:
@@ -35,8 +40,9 @@ class FakeServer:
         self.url = ""
 
     async def start(self) -> FakeServer:
-        self._server = await serve(self._serve, "127.0.0.1", 0,
-                                   process_request=self._process_request)
+        self._server = await serve(
+            self._serve, "127.0.0.1", 0, process_request=self._process_request
+        )
         port = next(iter(self._server.sockets)).getsockname()[1]
         self.url = f"ws://127.0.0.1:{port}/fake"
         return self
@@ -72,17 +78,33 @@ class FakeServer:
     async def default(self, frame: dict[str, Any], connection: ServerConnection) -> None:
         action = frame.get("action")
         if action == "hello":
-            await connection.send(ack(frame, {"connectionId": f"c{len(self.connections)}",
-                                              "userId": "fake", "chats": [],
-                                              "heartbeatSeconds": 65}, "connection:success"))
+            await connection.send(
+                ack(
+                    frame,
+                    {
+                        "connectionId": f"c{len(self.connections)}",
+                        "userId": "fake",
+                        "chats": [],
+                        "heartbeatSeconds": 65,
+                    },
+                    "connection:success",
+                )
+            )
         elif action == "sync":
             chats = frame["data"]["chats"]
-            await connection.send(ack(frame, {
-                "chats": {c: {"messages": [], "hasMore": False} for c in chats},
-                "unknown": []}))
+            await connection.send(
+                ack(
+                    frame,
+                    {
+                        "chats": {c: {"messages": [], "hasMore": False} for c in chats},
+                        "unknown": [],
+                    },
+                )
+            )
         elif action == "presence:heartbeat":
             if self.answer_heartbeats:
-                await connection.send(ack(frame, {"ttlSeconds": 130, "heartbeatSeconds": 65,
-                                                  "presence": "ok"}))
+                await connection.send(
+                    ack(frame, {"ttlSeconds": 130, "heartbeatSeconds": 65, "presence": "ok"})
+                )
         else:
             await connection.send(ack(frame, {"echo": frame.get("data")}))

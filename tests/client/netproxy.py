@@ -96,16 +96,23 @@ class TcpProxy:
         self._pipes.add(pipe)
         self.accepted += 1
         try:
-            await asyncio.gather(self._pump(reader, up_writer, self._requests, pipe),
-                                 self._pump(up_reader, writer, self._replies, pipe))
+            await asyncio.gather(
+                self._pump(reader, up_writer, self._requests, pipe),
+                self._pump(up_reader, writer, self._replies, pipe),
+            )
         finally:
             self._pipes.discard(pipe)
             if not pipe.severed:
                 for side in (writer, up_writer):
                     side.close()
 
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    gate: asyncio.Event, pipe: _Pipe) -> None:
+    async def _pump(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        gate: asyncio.Event,
+        pipe: _Pipe,
+    ) -> None:
         try:
             while not pipe.severed:
                 data = await reader.read(65536)

@@ -14,8 +14,9 @@ from tests.client.conftest import OpenDevice
 pytestmark = pytest.mark.anyio
 
 
-async def test_hello_and_raw_sync(device: OpenDevice, create_chat: Callable[..., str],
-                                  user: Any) -> None:
+async def test_hello_and_raw_sync(
+    device: OpenDevice, create_chat: Callable[..., str], user: Any
+) -> None:
     alice = user("alice")
     chat_id = create_chat(alice)
     a = await device(alice)
@@ -31,8 +32,9 @@ async def test_hello_and_raw_sync(device: OpenDevice, create_chat: Callable[...,
     assert a.inbox.messages() == []  # a raw sync delivers nothing
 
 
-async def test_send_edit_react_unreact_delete(device: OpenDevice, create_chat: Callable[..., str],
-                                              user: Any) -> None:
+async def test_send_edit_react_unreact_delete(
+    device: OpenDevice, create_chat: Callable[..., str], user: Any
+) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
     a, b = await device(alice), await device(bob)
@@ -65,8 +67,9 @@ async def test_send_edit_react_unreact_delete(device: OpenDevice, create_chat: C
     assert a.inbox.messages() == []  # own sends are not echoed to the sending client
 
 
-async def test_read_receipts(device: OpenDevice, create_chat: Callable[..., str],
-                             user: Any) -> None:
+async def test_read_receipts(
+    device: OpenDevice, create_chat: Callable[..., str], user: Any
+) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
     a, b = await device(alice), await device(bob)
@@ -81,8 +84,9 @@ async def test_read_receipts(device: OpenDevice, create_chat: Callable[..., str]
     assert [r["messageId"] for r in receipts] == [first["id"], second["id"]]
 
 
-async def test_presence_and_typing(device: OpenDevice, create_chat: Callable[..., str],
-                                   user: Any) -> None:
+async def test_presence_and_typing(
+    device: OpenDevice, create_chat: Callable[..., str], user: Any
+) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
     a, b = await device(alice), await device(bob)
@@ -90,8 +94,9 @@ async def test_presence_and_typing(device: OpenDevice, create_chat: Callable[...
     assert ack["heartbeatSeconds"] == 65 and ack["presence"] in ("ok", "degraded")
     status = await a.client.set_presence("away", "lunch")
     assert status["userId"] == alice and status["status"] == "away" and status["text"] == "lunch"
-    await b.inbox.wait(lambda: any(s["status"] == "away" for s in b.inbox.named("user:status")),
-                       "alice away")
+    await b.inbox.wait(
+        lambda: any(s["status"] == "away" for s in b.inbox.named("user:status")), "alice away"
+    )
     started = await a.client.start_typing(chat_id)
     assert started["isTyping"] is True and started["expiresAt"]
     listed = await b.client.list_typing(chat_id)
@@ -103,9 +108,9 @@ async def test_presence_and_typing(device: OpenDevice, create_chat: Callable[...
     assert (await b.client.list_typing(chat_id))["typing"] == []
 
 
-async def test_errors_are_raised_with_their_code(device: OpenDevice,
-                                                 create_chat: Callable[..., str],
-                                                 user: Any) -> None:
+async def test_errors_are_raised_with_their_code(
+    device: OpenDevice, create_chat: Callable[..., str], user: Any
+) -> None:
     alice = user("alice")
     chat_id = create_chat(alice)
     someone_elses = create_chat(user("carol"))
@@ -128,9 +133,9 @@ async def test_errors_are_raised_with_their_code(device: OpenDevice,
     assert (await a.client.send_message(chat_id, "still fine"))["body"] == "still fine"
 
 
-async def test_a_subscription_iterates_one_event_name(device: OpenDevice,
-                                                      create_chat: Callable[..., str],
-                                                      user: Any) -> None:
+async def test_a_subscription_iterates_one_event_name(
+    device: OpenDevice, create_chat: Callable[..., str], user: Any
+) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
     a, b = await device(alice), await device(bob)
@@ -141,9 +146,9 @@ async def test_a_subscription_iterates_one_event_name(device: OpenDevice,
     assert got == [m["id"] for m in sent]
 
 
-async def test_the_senders_other_devices_get_its_messages(device: OpenDevice,
-                                                          create_chat: Callable[..., str],
-                                                          user: Any) -> None:
+async def test_the_senders_other_devices_get_its_messages(
+    device: OpenDevice, create_chat: Callable[..., str], user: Any
+) -> None:
     alice = user("alice")
     chat_id = create_chat(alice)
     phone, laptop = await device(alice), await device(alice)

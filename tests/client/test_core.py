@@ -69,8 +69,11 @@ def history(api: Callable[..., httpx.Response], user_id: str, chat_id: str) -> l
 
 # ------------------------------------------------------------------ a network drop
 async def test_messages_sent_during_a_network_drop_are_delivered_once_in_order(
-    device: OpenDevice, proxy: TcpProxy, emulator: Any,
-    create_chat: Callable[..., str], user: Any,
+    device: OpenDevice,
+    proxy: TcpProxy,
+    emulator: Any,
+    create_chat: Callable[..., str],
+    user: Any,
 ) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
@@ -97,7 +100,10 @@ async def test_messages_sent_during_a_network_drop_are_delivered_once_in_order(
 
 
 async def test_a_server_side_drop_while_messages_flow_loses_nothing(
-    device: OpenDevice, emulator: Any, create_chat: Callable[..., str], user: Any,
+    device: OpenDevice,
+    emulator: Any,
+    create_chat: Callable[..., str],
+    user: Any,
 ) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
@@ -114,8 +120,12 @@ async def test_a_server_side_drop_while_messages_flow_loses_nothing(
 
 
 async def test_a_chat_with_nothing_received_yet_is_caught_up_from_the_connection_start(
-    device: OpenDevice, proxy: TcpProxy, emulator: Any, api: Callable[..., httpx.Response],
-    create_chat: Callable[..., str], user: Any,
+    device: OpenDevice,
+    proxy: TcpProxy,
+    emulator: Any,
+    api: Callable[..., httpx.Response],
+    create_chat: Callable[..., str],
+    user: Any,
 ) -> None:
     alice, bob = user("alice"), user("bob")
     quiet = create_chat(alice, bob)
@@ -142,8 +152,11 @@ async def test_a_chat_with_nothing_received_yet_is_caught_up_from_the_connection
 
 
 async def test_an_edit_made_during_the_drop_is_delivered_as_message_edited(
-    device: OpenDevice, proxy: TcpProxy, emulator: Any,
-    create_chat: Callable[..., str], user: Any,
+    device: OpenDevice,
+    proxy: TcpProxy,
+    emulator: Any,
+    create_chat: Callable[..., str],
+    user: Any,
 ) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
@@ -164,8 +177,11 @@ async def test_an_edit_made_during_the_drop_is_delivered_as_message_edited(
 
 
 async def test_a_long_gap_is_paged_through_rest(
-    device: OpenDevice, proxy: TcpProxy, emulator: Any,
-    create_chat: Callable[..., str], user: Any,
+    device: OpenDevice,
+    proxy: TcpProxy,
+    emulator: Any,
+    create_chat: Callable[..., str],
+    user: Any,
 ) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
@@ -185,8 +201,11 @@ async def test_a_long_gap_is_paged_through_rest(
 
 
 async def test_without_rest_a_dense_gap_is_reported_not_hidden(
-    device: OpenDevice, proxy: TcpProxy, emulator: Any,
-    create_chat: Callable[..., str], user: Any,
+    device: OpenDevice,
+    proxy: TcpProxy,
+    emulator: Any,
+    create_chat: Callable[..., str],
+    user: Any,
 ) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
@@ -202,13 +221,17 @@ async def test_without_rest_a_dense_gap_is_reported_not_hidden(
     gap = (await b.inbox.wait_count("client:gap", 1))[0]
     assert gap["chatId"] == chat_id
     got = b.inbox.message_ids(chat_id)
-    assert got == expected[:len(got)] and len(got) < len(expected)  # a prefix, never a hole
+    assert got == expected[: len(got)] and len(got) < len(expected)  # a prefix, never a hole
 
 
 # ------------------------------------------------------------------ sends across a drop
 async def test_a_send_whose_ack_was_lost_is_resent_and_stored_once(
-    device: OpenDevice, proxy: TcpProxy, emulator: Any, api: Callable[..., httpx.Response],
-    create_chat: Callable[..., str], user: Any,
+    device: OpenDevice,
+    proxy: TcpProxy,
+    emulator: Any,
+    api: Callable[..., httpx.Response],
+    create_chat: Callable[..., str],
+    user: Any,
 ) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
@@ -232,8 +255,12 @@ async def test_a_send_whose_ack_was_lost_is_resent_and_stored_once(
 
 
 async def test_a_send_whose_request_was_lost_is_sent_after_the_reconnect(
-    device: OpenDevice, proxy: TcpProxy, emulator: Any, api: Callable[..., httpx.Response],
-    create_chat: Callable[..., str], user: Any,
+    device: OpenDevice,
+    proxy: TcpProxy,
+    emulator: Any,
+    api: Callable[..., httpx.Response],
+    create_chat: Callable[..., str],
+    user: Any,
 ) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
@@ -249,8 +276,12 @@ async def test_a_send_whose_request_was_lost_is_sent_after_the_reconnect(
 
 
 async def test_sends_made_while_disconnected_wait_for_the_connection(
-    device: OpenDevice, proxy: TcpProxy, emulator: Any, api: Callable[..., httpx.Response],
-    create_chat: Callable[..., str], user: Any,
+    device: OpenDevice,
+    proxy: TcpProxy,
+    emulator: Any,
+    api: Callable[..., httpx.Response],
+    create_chat: Callable[..., str],
+    user: Any,
 ) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
@@ -258,8 +289,10 @@ async def test_sends_made_while_disconnected_wait_for_the_connection(
     proxy.refuse()
     proxy.sever()
     await b.inbox.wait_count("client:disconnected", 1)
-    outbox = [asyncio.ensure_future(b.client.send_message(chat_id, f"queued {i}", timeout=WAIT))
-              for i in range(5)]
+    outbox = [
+        asyncio.ensure_future(b.client.send_message(chat_id, f"queued {i}", timeout=WAIT))
+        for i in range(5)
+    ]
     await asyncio.sleep(0.2)
     assert not any(f.done() for f in outbox)
     proxy.accept()
@@ -270,8 +303,11 @@ async def test_sends_made_while_disconnected_wait_for_the_connection(
 
 
 async def test_an_edit_in_flight_across_a_drop_raises_connection_lost(
-    device: OpenDevice, proxy: TcpProxy, emulator: Any,
-    create_chat: Callable[..., str], user: Any,
+    device: OpenDevice,
+    proxy: TcpProxy,
+    emulator: Any,
+    create_chat: Callable[..., str],
+    user: Any,
 ) -> None:
     bob = user("bob")
     chat_id = create_chat(bob)
@@ -295,10 +331,15 @@ def short_lived(emulator: Any) -> Iterator[Any]:
     from tests.wsclient import ChatClient
 
     limits = ",".join(f"{b}=100000/10000" for b in ("message", "typing", "heartbeat", "default"))
-    emu = Emulator(TEMPLATE, stage="cut", schedules=False, max_connection_duration=CUT,
-                   dynamodb_endpoint=emulator.dynamodb_endpoint,
-                   aws_endpoint=emulator.aws_endpoint,
-                   parameter_overrides={"RateLimits": limits})
+    emu = Emulator(
+        TEMPLATE,
+        stage="cut",
+        schedules=False,
+        max_connection_duration=CUT,
+        dynamodb_endpoint=emulator.dynamodb_endpoint,
+        aws_endpoint=emulator.aws_endpoint,
+        parameter_overrides={"RateLimits": limits},
+    )
     emu.start()
     try:
         for _ in range(2):  # warm the Lambda workers: cold starts are slow on a busy machine
@@ -315,14 +356,17 @@ CUT = 4.0  # seconds
 
 
 async def test_resume_across_the_maximum_connection_duration(
-    device: OpenDevice, short_lived: Any, user: Any,
+    device: OpenDevice,
+    short_lived: Any,
+    user: Any,
 ) -> None:
     alice, bob = user("alice"), user("bob")
 
     def api(user_id: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"authorization": f"Bearer {short_lived.token(user_id)}"}
-        return httpx.request(method, f"{short_lived.rest_url}{path}", headers=headers,
-                             timeout=30, **kwargs)
+        return httpx.request(
+            method, f"{short_lived.rest_url}{path}", headers=headers, timeout=30, **kwargs
+        )
 
     for _ in range(3):  # a Lambda timing out on a overloaded machine answers 500
         response = api(alice, "POST", "/chats", json={"members": [bob]})
@@ -351,7 +395,10 @@ async def test_resume_across_the_maximum_connection_duration(
 
 # ------------------------------------------------------------------ tokens
 async def test_the_token_callable_is_called_for_every_connection(
-    device: OpenDevice, emulator: Any, proxy: TcpProxy, user: Any,
+    device: OpenDevice,
+    emulator: Any,
+    proxy: TcpProxy,
+    user: Any,
 ) -> None:
     bob = user("bob")
     issued: list[str] = []
@@ -410,11 +457,13 @@ class FlakyNetwork:
 
 
 @contextlib.asynccontextmanager
-async def flaky_client(server: FakeServer, failures: int, **options: Any
-                       ) -> AsyncIterator[tuple[SwitchboardClient, FlakyNetwork, Recorder]]:
+async def flaky_client(
+    server: FakeServer, failures: int, **options: Any
+) -> AsyncIterator[tuple[SwitchboardClient, FlakyNetwork, Recorder]]:
     network = FlakyNetwork(server.url, failures)
-    client = SwitchboardClient(server.url, "t", open_transport=network.open,
-                               sleep=network.sleep, **options)
+    client = SwitchboardClient(
+        server.url, "t", open_transport=network.open, sleep=network.sleep, **options
+    )
     inbox = Recorder(client)
     network.failed = failures  # the first connection succeeds
     await client.connect()
@@ -429,7 +478,10 @@ async def test_reconnect_delays_grow_to_the_cap_and_reset_after_success(
 ) -> None:
     backoff = Backoff(base=1.0, factor=2.0, cap=8.0)
     async with flaky_client(fake_server, 6, backoff=backoff, random=lambda: 0.999) as (
-            client, network, inbox):
+        client,
+        network,
+        inbox,
+    ):
         await client.reconnect()
         await inbox.wait_count("client:resumed", 1)
         first = list(network.waits)
@@ -441,8 +493,9 @@ async def test_reconnect_delays_grow_to_the_cap_and_reset_after_success(
 
 
 async def test_reconnecting_gives_up_after_max_attempts(fake_server: FakeServer) -> None:
-    async with flaky_client(fake_server, 1_000, backoff=Backoff(base=1, cap=4),
-                            max_reconnect_attempts=5) as (client, network, inbox):
+    async with flaky_client(
+        fake_server, 1_000, backoff=Backoff(base=1, cap=4), max_reconnect_attempts=5
+    ) as (client, network, inbox):
         waiting = asyncio.ensure_future(client.list_typing("c", timeout=WAIT))
         await client.reconnect()
         await client.wait_closed()
@@ -476,10 +529,14 @@ async def test_gateway_frames_and_unsolicited_errors_are_events(fake_server: Fak
     async def odd(frame: dict, server: FakeServer, connection: Any) -> bool:
         if frame["action"] != "typing:list":
             return False
-        await connection.send(json.dumps({"message": "Internal server error",
-                                          "connectionId": "c1", "requestId": "gw-1"}))
-        await connection.send(json.dumps({"event": "error",
-                                          "data": {"code": "bad_request", "message": "?"}}))
+        await connection.send(
+            json.dumps(
+                {"message": "Internal server error", "connectionId": "c1", "requestId": "gw-1"}
+            )
+        )
+        await connection.send(
+            json.dumps({"event": "error", "data": {"code": "bad_request", "message": "?"}})
+        )
         return True  # the request itself is never answered (its Lambda failed)
 
     fake_server.handler = odd

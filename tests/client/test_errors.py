@@ -19,11 +19,19 @@ from switchboard_client import (
 from switchboard_client.requests import reply_data
 
 
-@pytest.mark.parametrize(("code", "cls"), [
-    ("bad_request", BadRequest), ("unknown_action", UnknownAction),
-    ("unauthorized", Unauthorized), ("forbidden", Forbidden), ("not_found", NotFound),
-    ("conflict", Conflict), ("rate_limited", RateLimited), ("internal_error", InternalError),
-])
+@pytest.mark.parametrize(
+    ("code", "cls"),
+    [
+        ("bad_request", BadRequest),
+        ("unknown_action", UnknownAction),
+        ("unauthorized", Unauthorized),
+        ("forbidden", Forbidden),
+        ("not_found", NotFound),
+        ("conflict", Conflict),
+        ("rate_limited", RateLimited),
+        ("internal_error", InternalError),
+    ],
+)
 def test_each_error_code_raises_its_class_carrying_the_code(code: str, cls: type) -> None:
     frame = {"event": "error", "requestId": "q1", "data": {"code": code, "message": "why"}}
     with pytest.raises(cls) as info:
@@ -41,8 +49,9 @@ def test_an_unknown_code_is_kept() -> None:
 
 
 def test_rate_limited_carries_the_advised_delay() -> None:
-    error_ = ServerError.from_reply({"code": "rate_limited", "message": "slow down",
-                                     "retryAfterMs": 180})
+    error_ = ServerError.from_reply(
+        {"code": "rate_limited", "message": "slow down", "retryAfterMs": 180}
+    )
     assert isinstance(error_, RateLimited) and error_.retry_after == pytest.approx(0.18)
 
 

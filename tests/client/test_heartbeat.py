@@ -69,8 +69,9 @@ async def test_a_heartbeat_never_acked_drops_the_connection_and_a_new_one_follow
     fake_server: FakeServer,
 ) -> None:
     fake_server.answer_heartbeats = False
-    client = SwitchboardClient(fake_server.url, "t", heartbeat_interval=0.05,
-                               request_timeout=2.0, backoff=FAST)
+    client = SwitchboardClient(
+        fake_server.url, "t", heartbeat_interval=0.05, request_timeout=2.0, backoff=FAST
+    )
     inbox = Recorder(client)
     await client.connect()
     try:

@@ -19,7 +19,10 @@ def test_the_url_escapes_the_chat_id() -> None:
 
 
 async def test_pages_of_messages_after_an_id_oldest_first(
-    emulator: Any, device: OpenDevice, create_chat: Callable[..., str], user: Any,
+    emulator: Any,
+    device: OpenDevice,
+    create_chat: Callable[..., str],
+    user: Any,
 ) -> None:
     alice = user("alice")
     chat_id = create_chat(alice)
@@ -34,7 +37,9 @@ async def test_pages_of_messages_after_an_id_oldest_first(
 
 
 async def test_a_chat_of_someone_else_is_an_error_with_its_status(
-    emulator: Any, create_chat: Callable[..., str], user: Any,
+    emulator: Any,
+    create_chat: Callable[..., str],
+    user: Any,
 ) -> None:
     chat_id = create_chat(user("alice"))
     with pytest.raises(HistoryError) as info:

@@ -25,8 +25,17 @@ pytestmark = pytest.mark.anyio
 def test_which_actions_are_resent_after_a_drop() -> None:
     assert is_resendable("message:send", {"chatId": "c", "body": "b", "clientMessageId": "m"})
     assert not is_resendable("message:send", {"chatId": "c", "body": "b"})
-    for action in ("message:react", "message:unreact", "message:read", "chat:read-all",
-                   "presence:set", "typing:list", "typing:stop", "sync", "hello"):
+    for action in (
+        "message:react",
+        "message:unreact",
+        "message:read",
+        "chat:read-all",
+        "presence:set",
+        "typing:list",
+        "typing:stop",
+        "sync",
+        "hello",
+    ):
         assert is_resendable(action, {}), action
     for action in ("message:edit", "message:delete", "typing:start", "presence:heartbeat"):
         assert not is_resendable(action, {}), action
@@ -80,8 +89,9 @@ async def test_rate_limited_is_retried_after_the_advised_delay(fake_server: Fake
         pauses.append(seconds)
 
     async with fast_client(fake_server, sleep=sleep, random=lambda: 0.5) as client:
-        reply = await client.request("message:send", {"chatId": "c", "body": "b",
-                                                      "clientMessageId": "m1"})
+        reply = await client.request(
+            "message:send", {"chatId": "c", "body": "b", "clientMessageId": "m1"}
+        )
     assert reply == {"echo": {"chatId": "c", "body": "b", "clientMessageId": "m1"}}
     assert len(pauses) == 2  # the advised 40 ms plus 10 % (random 0.5 x 20 %), less the
     assert all(0 < p <= 0.044 for p in pauses)  # time already gone by

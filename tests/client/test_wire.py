@@ -23,9 +23,12 @@ def test_client_events_cannot_be_mistaken_for_server_events() -> None:
 
 
 def test_the_package_imports_nothing_from_the_server() -> None:
-    code = ("import sys, switchboard_client, switchboard_client.api;"
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('shared', 'infra'));"
-            "print(','.join(bad))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, timeout=60)
+    code = (
+        "import sys, switchboard_client, switchboard_client.api;"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('shared', 'infra'));"
+        "print(','.join(bad))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     assert result.stdout.strip() == ""

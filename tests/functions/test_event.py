@@ -103,9 +103,7 @@ def test_a_retried_client_message_id_is_stored_and_delivered_once(
     received = [f for f in bobs.drain(0.5) if f.get("event") == "message:new"]
     assert [f["data"]["id"] for f in received] == [first["id"]]
     # The original comes back in the failed Put's answer: no read, no post.
-    assert aws_calls(retry_id) == {
-        "dynamodb.Query": 1, "dynamodb.PutItem": 1, "redis.RoundTrip": 1
-    }
+    assert aws_calls(retry_id) == {"dynamodb.Query": 1, "dynamodb.PutItem": 1, "redis.RoundTrip": 1}
 
 
 def test_the_same_client_message_id_from_two_senders_is_two_messages(

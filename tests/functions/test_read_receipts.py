@@ -253,9 +253,9 @@ def test_the_members_listing_gives_each_read_position_for_seen_by_after_a_reload
     chat_id = create_chat(alice, bob)
     alices, bobs = connect(alice), connect(bob)
     sent = alices.request("message:send", {"chatId": chat_id, "body": "seen?"})["data"]
-    assert bobs.request("message:read", {"chatId": chat_id, "messageId": sent["id"]})[
-        "event"
-    ] == "ack"
+    assert (
+        bobs.request("message:read", {"chatId": chat_id, "messageId": sent["id"]})["event"] == "ack"
+    )
     members = {
         m["userId"]: m for m in api(alice, "GET", f"/chats/{chat_id}/members").json()["members"]
     }

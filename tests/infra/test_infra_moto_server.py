@@ -27,33 +27,56 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setattr(Table, "query", Table.query)
     monkeypatch.setattr(Table, "all_items", Table.all_items)
     with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION, aws_access_key_id="x",
-                              aws_secret_access_key="x")
+        client = boto3.client(
+            "dynamodb", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+        )
         client.create_table(
             TableName="rooms",
-            KeySchema=[{"AttributeName": "room", "KeyType": "HASH"},
-                       {"AttributeName": "conn", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "room", "AttributeType": "S"},
-                                  {"AttributeName": "conn", "AttributeType": "S"},
-                                  {"AttributeName": "at", "AttributeType": "N"}],
-            GlobalSecondaryIndexes=[{"IndexName": "byConn", "KeySchema": [
-                {"AttributeName": "conn", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"}}],
-            LocalSecondaryIndexes=[{"IndexName": "byAt", "KeySchema": [
+            KeySchema=[
                 {"AttributeName": "room", "KeyType": "HASH"},
-                {"AttributeName": "at", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"}}],
-            BillingMode="PAY_PER_REQUEST")
+                {"AttributeName": "conn", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "room", "AttributeType": "S"},
+                {"AttributeName": "conn", "AttributeType": "S"},
+                {"AttributeName": "at", "AttributeType": "N"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "byConn",
+                    "KeySchema": [{"AttributeName": "conn", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            LocalSecondaryIndexes=[
+                {
+                    "IndexName": "byAt",
+                    "KeySchema": [
+                        {"AttributeName": "room", "KeyType": "HASH"},
+                        {"AttributeName": "at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
         client.create_table(
             TableName="plain",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST")
+            BillingMode="PAY_PER_REQUEST",
+        )
         rng = random.Random(7)
         for i in range(300):
-            client.put_item(TableName="rooms", Item={
-                "room": {"S": f"r{rng.randrange(12)}"}, "conn": {"S": f"c{rng.randrange(40)}"},
-                "at": {"N": str(rng.randrange(1000))}, "n": {"N": str(i)}})
+            client.put_item(
+                TableName="rooms",
+                Item={
+                    "room": {"S": f"r{rng.randrange(12)}"},
+                    "conn": {"S": f"c{rng.randrange(40)}"},
+                    "at": {"N": str(rng.randrange(1000))},
+                    "n": {"N": str(i)},
+                },
+            )
         for i in range(50):
             client.put_item(TableName="plain", Item={"id": {"S": f"p{i}"}, "v": {"N": str(i)}})
         yield client
@@ -71,23 +94,49 @@ def _pages(client: Any, **kwargs: Any) -> list[Any]:
 
 
 QUERIES: list[dict[str, Any]] = [
-    {"TableName": "rooms", "KeyConditionExpression": "room = :r",
-     "ExpressionAttributeValues": {":r": {"S": "r3"}}},
-    {"TableName": "rooms", "KeyConditionExpression": "room = :r AND conn > :c",
-     "ExpressionAttributeValues": {":r": {"S": "r5"}, ":c": {"S": "c2"}},
-     "ScanIndexForward": False},
-    {"TableName": "rooms", "KeyConditionExpression": "room = :r",
-     "ExpressionAttributeValues": {":r": {"S": "r1"}}, "Limit": 3, "ConsistentRead": True},
-    {"TableName": "rooms", "KeyConditionExpression": "room = :r",
-     "ExpressionAttributeValues": {":r": {"S": "nobody"}}},
-    {"TableName": "rooms", "IndexName": "byConn", "KeyConditionExpression": "conn = :c",
-     "ExpressionAttributeValues": {":c": {"S": "c7"}}, "Limit": 2},
-    {"TableName": "rooms", "IndexName": "byAt",
-     "KeyConditionExpression": "room = :r AND at < :a",
-     "ExpressionAttributeValues": {":r": {"S": "r4"}, ":a": {"N": "600"}},
-     "ScanIndexForward": False, "Limit": 4},
-    {"TableName": "plain", "KeyConditionExpression": "id = :i",
-     "ExpressionAttributeValues": {":i": {"S": "p9"}}},
+    {
+        "TableName": "rooms",
+        "KeyConditionExpression": "room = :r",
+        "ExpressionAttributeValues": {":r": {"S": "r3"}},
+    },
+    {
+        "TableName": "rooms",
+        "KeyConditionExpression": "room = :r AND conn > :c",
+        "ExpressionAttributeValues": {":r": {"S": "r5"}, ":c": {"S": "c2"}},
+        "ScanIndexForward": False,
+    },
+    {
+        "TableName": "rooms",
+        "KeyConditionExpression": "room = :r",
+        "ExpressionAttributeValues": {":r": {"S": "r1"}},
+        "Limit": 3,
+        "ConsistentRead": True,
+    },
+    {
+        "TableName": "rooms",
+        "KeyConditionExpression": "room = :r",
+        "ExpressionAttributeValues": {":r": {"S": "nobody"}},
+    },
+    {
+        "TableName": "rooms",
+        "IndexName": "byConn",
+        "KeyConditionExpression": "conn = :c",
+        "ExpressionAttributeValues": {":c": {"S": "c7"}},
+        "Limit": 2,
+    },
+    {
+        "TableName": "rooms",
+        "IndexName": "byAt",
+        "KeyConditionExpression": "room = :r AND at < :a",
+        "ExpressionAttributeValues": {":r": {"S": "r4"}, ":a": {"N": "600"}},
+        "ScanIndexForward": False,
+        "Limit": 4,
+    },
+    {
+        "TableName": "plain",
+        "KeyConditionExpression": "id = :i",
+        "ExpressionAttributeValues": {":i": {"S": "p9"}},
+    },
 ]
 
 
@@ -113,8 +162,11 @@ def test_patched_query_skips_the_other_partitions(dynamodb: Any) -> None:
         return items
 
     Table.all_items = counting  # type: ignore[method-assign]
-    dynamodb.query(TableName="rooms", KeyConditionExpression="room = :r",
-                   ExpressionAttributeValues={":r": {"S": "r3"}})
+    dynamodb.query(
+        TableName="rooms",
+        KeyConditionExpression="room = :r",
+        ExpressionAttributeValues={":r": {"S": "r3"}},
+    )
     assert seen and max(seen) < 100  # one partition of twelve, not the 300 items
 
 

@@ -35,8 +35,12 @@ def test_page_and_files_are_served(site: httpx.Client) -> None:
 def test_config_points_at_the_stage_and_the_rest_api(site: httpx.Client, emulator: Any) -> None:
     config = site.get("/dev/config").json()
     host = f"127.0.0.1:{emulator.port}"
-    assert config == {"websocketUrl": f"ws://{host}/{emulator.stage}",
-                      "restUrl": f"http://{host}/api", "stage": emulator.stage, "devTokens": True}
+    assert config == {
+        "websocketUrl": f"ws://{host}/{emulator.stage}",
+        "restUrl": f"http://{host}/api",
+        "stage": emulator.stage,
+        "devTokens": True,
+    }
 
 
 def test_a_dev_token_opens_the_rest_api_and_the_websocket(
@@ -54,8 +58,18 @@ def test_a_dev_token_opens_the_rest_api_and_the_websocket(
         assert client.request("hello", timeout=30)["data"]["userId"] == alice
 
 
-@pytest.mark.parametrize("body", [{}, {"userId": ""}, {"userId": "a b"}, {"userId": 7},
-                                  {"userId": "x" * 129}, ["alice"], "alice"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"userId": ""},
+        {"userId": "a b"},
+        {"userId": 7},
+        {"userId": "x" * 129},
+        ["alice"],
+        "alice",
+    ],
+)
 def test_a_dev_token_needs_a_valid_user_id(site: httpx.Client, body: Any) -> None:
     answer = site.post("/dev/token", json=body)
     assert answer.status_code == 400
@@ -69,7 +83,9 @@ def test_no_dev_tokens_where_tokens_are_verified_against_a_jwks_url() -> None:
         return DevTokens(template, runtime=None)  # type: ignore[arg-type]
 
     assert tokens({"JWT_SECRET_ARN": "arn:secret", "JWT_ALGORITHMS": "HS256"}).unavailable() is None
-    assert "JWKS" in (tokens({"JWT_JWKS_URL": "https://idp/jwks.json",
-                              "JWT_ALGORITHMS": "RS256"}).unavailable() or "")
+    assert "JWKS" in (
+        tokens({"JWT_JWKS_URL": "https://idp/jwks.json", "JWT_ALGORITHMS": "RS256"}).unavailable()
+        or ""
+    )
     assert tokens({"JWT_SECRET_ARN": "arn:secret", "JWT_ALGORITHMS": "RS256"}).unavailable()
     assert tokens({"JWT_ALGORITHMS": "HS256"}).unavailable()
