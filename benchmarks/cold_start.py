@@ -33,10 +33,10 @@ TOP = 3
 # shared/rest_support.py). The api function verifies tokens itself only where no
 # HTTP API authorizer ran (the emulator), so PyJWT is not on its AWS path.
 LAZY = {
-    "connect": ["redis", "shared.management_api"],
-    "disconnect": ["redis", "shared.management_api"],
-    "event": ["redis", "shared.management_api"],
-    "sweeper": ["redis", "shared.management_api"],
+    "connect": ["redis", "shared.delivery.management_api"],
+    "disconnect": ["redis", "shared.delivery.management_api"],
+    "event": ["redis", "shared.delivery.management_api"],
+    "sweeper": ["redis", "shared.delivery.management_api"],
 }
 
 ENV = {

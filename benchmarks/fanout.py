@@ -111,10 +111,10 @@ def _ids(n: int, prefix: str) -> list[str]:
 def _serial_loop(endpoint: str, shared_client: bool = False) -> Callable[[list[str]], None]:
     import boto3
 
-    from shared import aws
+    from shared.delivery import management_api
 
     if shared_client:  # the fan-out's own client: its Config and call-counting hook
-        client = aws.management(endpoint)
+        client = management_api.client(endpoint)
     else:
         client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
     client.post_to_connection(ConnectionId="warmup=", Data=PAYLOAD)
@@ -127,7 +127,7 @@ def _serial_loop(endpoint: str, shared_client: bool = False) -> Callable[[list[s
 
 
 def _fanout(endpoint: str) -> Callable[[list[str]], None]:
-    from shared import fanout
+    from shared.delivery import fanout
 
     fanout.post_to_connections(_ids(64, "warm"), PAYLOAD, endpoint)  # client + pool threads
 
@@ -164,7 +164,7 @@ class FanoutFigures:
 
 
 def measure() -> FanoutFigures:
-    from shared.management_api import CONCURRENCY
+    from shared.delivery.management_api import CONCURRENCY
 
     variants = [
         ("serial boto3 loop (baseline)", lambda e: _serial_loop(e)),

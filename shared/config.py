@@ -41,6 +41,9 @@ class Settings:
     )
     jwt_issuer: str = field(default_factory=lambda: os.environ.get("JWT_ISSUER", ""))
     jwt_audience: str = field(default_factory=lambda: os.environ.get("JWT_AUDIENCE", ""))
+    dynamodb_endpoint: str = field(
+        default_factory=lambda: os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "")
+    )
     redis_url: str = field(default_factory=lambda: os.environ.get("REDIS_URL", ""))
     management_endpoint: str = field(
         default_factory=lambda: os.environ.get("MANAGEMENT_ENDPOINT", "")

@@ -15,17 +15,20 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, PutError
 
-from shared import aws, batch, connections, ids, presence, redis_client, rooms
+from shared import ids
 from shared.config import settings
-from shared.fanout import (
+from shared.delivery import management_api
+from shared.delivery.fanout import (
     FanoutResult,
     broadcast,
     broadcast_to_chat,
     post_to_connections,
     send_to_user,
 )
-from shared.models import Connection, Member, User
 from shared.protocol import Event, frame
+from shared.state import presence, redis_client
+from shared.store import connections, dynamodb, rooms
+from shared.store.models import Connection, Member, User
 
 log = logging.getLogger(__name__)
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="manager")
@@ -215,7 +218,7 @@ def remove_user_from_chat(
         raise
     live = rooms.resolve(rooms.user_room(user_id))
     room = rooms.chat_room(chat_id)
-    batch.write(deletes=[rooms.entry(room, e.connection_id, user_id) for e in live])
+    dynamodb.write(deletes=[rooms.entry(room, e.connection_id, user_id) for e in live])
     payload = {"chatId": chat_id, "userId": user_id, "removedBy": removed_by}
     targets = [e.connection_id for e in rooms.resolve(room)] + [e.connection_id for e in live]
     post_to_connections(targets, frame(Event.CHAT_MEMBER_REMOVED, payload), endpoint)
@@ -229,7 +232,7 @@ def disconnect_user(user_id: str, endpoint: str | None = None) -> int:
     """Close every session of a user (Management API DELETE); returns how many were closed.
     API Gateway then invokes $disconnect for each."""
     endpoint = endpoint or settings().management_endpoint
-    client = aws.management(endpoint)
+    client = management_api.client(endpoint)
     targets = [e.connection_id for e in rooms.resolve(rooms.user_room(user_id))]
 
     def close(connection_id: str) -> bool:

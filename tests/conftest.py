@@ -27,7 +27,7 @@ def emulator() -> Iterator[Any]:
 
     # Schedules off: tests run the sweeper when they mean to (emulator.run_schedule).
     # Rate limits on (one Redis round trip per action) but out of reach of tests that
-    # send hundreds of frames in a loop; tests/functions/test_rate_limits.py runs tight ones.
+    # send hundreds of frames in a loop; tests/e2e/test_rate_limits.py runs tight ones.
     limits = ",".join(f"{b}=100000/10000" for b in ("message", "typing", "heartbeat", "default"))
     emu = Emulator(
         TEMPLATE, stage="test", schedules=False, parameter_overrides={"RateLimits": limits}

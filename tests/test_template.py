@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode
 
-from shared import models
 from shared.protocol import Action
+from shared.store import models
 
 ROOT = Path(__file__).resolve().parents[1]
 

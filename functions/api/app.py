@@ -7,15 +7,15 @@ from typing import Any
 
 from mangum import Mangum
 
-from shared import aws, log
-from shared.rest import app
+from shared.observability import calls, log
+from shared.rest.app import app
 
 logger = log.setup()
 _asgi = Mangum(app, lifespan="off")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    aws.reset_calls()
+    calls.reset()
     ctx = event.get("requestContext") or {}
     http = ctx.get("http") or {}
     headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
@@ -35,5 +35,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "headers": {"content-type": "application/json"},
             "body": json.dumps({"error": {"code": "internal_error", "message": "internal error"}}),
         }
-    invocation.finish(status=response.get("statusCode"), awsCalls=aws.calls())
+    invocation.finish(status=response.get("statusCode"), awsCalls=calls.counted())
     return response

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import log
 from shared.auth import AuthError, verify_token
+from shared.observability import log
 
 logger = log.setup()
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from shared import aws, log, sessions
-from shared.context import management_endpoint
+from shared.actions.caller import management_endpoint
+from shared.lifecycle import sessions
+from shared.observability import calls, log
 
 logger = log.setup()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    aws.reset_calls()
+    calls.reset()
     ctx = event.get("requestContext") or {}
     connection_id = ctx.get("connectionId")
     user_id = (ctx.get("authorizer") or {}).get("userId")
@@ -42,7 +43,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
     except Exception:
         logger.exception("connect failed")
-        invocation.finish(status=500, awsCalls=aws.calls())
+        invocation.finish(status=500, awsCalls=calls.counted())
         return {"statusCode": 500}
-    invocation.finish(status=200, chats=len(chats), awsCalls=aws.calls())
+    invocation.finish(status=200, chats=len(chats), awsCalls=calls.counted())
     return {"statusCode": 200}

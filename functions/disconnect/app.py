@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import aws, log, sessions
-from shared.context import management_endpoint
+from shared.actions.caller import management_endpoint
+from shared.lifecycle import sessions
+from shared.observability import calls, log
 
 logger = log.setup()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    aws.reset_calls()
+    calls.reset()
     ctx = event.get("requestContext") or {}
     connection_id = ctx.get("connectionId")
     user_id = (ctx.get("authorizer") or {}).get("userId")
@@ -34,7 +35,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             )
     except Exception:
         logger.exception("disconnect cleanup failed")
-        invocation.finish(status=500, reason=reason, awsCalls=aws.calls())
+        invocation.finish(status=500, reason=reason, awsCalls=calls.counted())
         return {"statusCode": 500}
-    invocation.finish(status=200, reason=reason, awsCalls=aws.calls())
+    invocation.finish(status=200, reason=reason, awsCalls=calls.counted())
     return {"statusCode": 200}

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import actions, aws, log, rate_limit
-from shared.context import Caller
+from shared.actions import dispatch as actions
+from shared.actions.caller import Caller
+from shared.observability import calls, log
 from shared.protocol import ErrorCode, ProtocolError, error_frame, parse_request, peek_request_id
+from shared.state import rate_limit
 
 logger = log.setup()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    aws.reset_calls()
+    calls.reset()
     ctx = event.get("requestContext") or {}
     body = event.get("body")
     if event.get("isBase64Encoded"):
@@ -56,5 +58,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.exception("action failed")
         reply = error_frame(ErrorCode.INTERNAL_ERROR, "internal error, retry later", request_id)
         fields["error"] = ErrorCode.INTERNAL_ERROR.value
-    invocation.finish(**fields, fanout=fanout, awsCalls=aws.calls())
+    invocation.finish(**fields, fanout=fanout, awsCalls=calls.counted())
     return {"statusCode": 200, "body": reply}

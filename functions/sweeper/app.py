@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import aws, log, redis_client, sessions
 from shared.config import settings
+from shared.lifecycle import sessions
+from shared.observability import calls, log
+from shared.state import redis_client
 
 logger = log.setup()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    aws.reset_calls()
+    calls.reset()
     invocation = log.begin(context, route="sweeper")
     try:
         result = sessions.sweep(settings().management_endpoint)
@@ -21,5 +23,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.exception("sweep failed")
         result = {"swept": 0, "offline": 0, "error": True}
     failed = "error" in result or "skipped" in result
-    invocation.finish(**result, failed=failed, awsCalls=aws.calls())
+    invocation.finish(**result, failed=failed, awsCalls=calls.counted())
     return result

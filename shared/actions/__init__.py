@@ -1,0 +1,1 @@
+"""The actions layer: what each client action does (the event function's domain)."""

@@ -1,0 +1,109 @@
+"""Message actions: send, edit, delete, react and unreact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared import ids
+from shared.actions.caller import Caller, Outcome, chat_room_as_member, others
+from shared.delivery import fanout
+from shared.delivery.fanout import FanoutResult
+from shared.protocol import Event, Request, frame
+from shared.store import message_updates, messages
+from shared.store.models import RoomEntry
+
+
+def send_message(request: Request, caller: Caller) -> Outcome:
+    """Store once, fan out to the chat but the sender, ack the sender.
+
+    Costs one room Query, one conditional Put and one post per recipient.
+    """
+    chat_id = request.data["chatId"]
+    room = chat_room_as_member(chat_id, caller)
+    message, created = messages.store(
+        chat_id, caller.user_id, request.data["body"], request.data.get("clientMessageId")
+    )
+    wire = messages.to_wire(message)
+    result = None
+    if created:
+        result = fanout.post_to_connections(
+            others(room, caller), frame(Event.MESSAGE_NEW, wire), caller.endpoint
+        )
+    return Outcome(frame(Event.ACK, wire, request.request_id), result)
+
+
+def _fan_out(room: list[RoomEntry], caller: Caller, event: Event, data: Any) -> FanoutResult:
+    return fanout.post_to_connections(others(room, caller), frame(event, data), caller.endpoint)
+
+
+def edit_message(request: Request, caller: Caller) -> Outcome:
+    """The author replaces a message's body: ``message:edited`` to the chat, ack the sender.
+
+    Costs one room Query, one Query (the message), one conditional UpdateItem
+    and one post per recipient.
+    """
+    chat_id = request.data["chatId"]
+    room = chat_room_as_member(chat_id, caller)
+    message = message_updates.edit(
+        chat_id, request.data["messageId"], caller.user_id, request.data["body"]
+    )
+    wire = messages.to_wire(message)
+    result = _fan_out(room, caller, Event.MESSAGE_EDITED, wire)
+    return Outcome(frame(Event.ACK, wire, request.request_id), result)
+
+
+def delete_message(request: Request, caller: Caller) -> Outcome:
+    """The author or a chat admin deletes a message (a tombstone stays in history).
+
+    Costs one room Query, one Query, one conditional UpdateItem (plus a
+    GetItem of the membership when the caller is not the author) and one post
+    per recipient.
+    """
+    chat_id = request.data["chatId"]
+    room = chat_room_as_member(chat_id, caller)
+    message = message_updates.delete(chat_id, request.data["messageId"], caller.user_id)
+    data = {
+        "chatId": chat_id,
+        "messageId": message.id,
+        "deletedBy": message.deleted_by,
+        "deletedAt": ids.iso_from_ms(int(message.deleted_at)),
+        "version": int(message.version),
+    }
+    result = _fan_out(room, caller, Event.MESSAGE_DELETED, data)
+    return Outcome(frame(Event.ACK, data, request.request_id), result)
+
+
+def _reaction(request: Request, caller: Caller, add: bool) -> Outcome:
+    chat_id = request.data["chatId"]
+    emoji = request.data["emoji"]
+    room = chat_room_as_member(chat_id, caller)
+    change = message_updates.react if add else message_updates.unreact
+    message, changed = change(chat_id, request.data["messageId"], caller.user_id, emoji)
+    data = {
+        "chatId": chat_id,
+        "messageId": message.id,
+        "emoji": emoji,
+        "userId": caller.user_id,
+        "added": add,
+        "reactions": messages.reactions_to_wire(message.reactions),
+        "version": int(message.version),
+    }
+    result = _fan_out(room, caller, Event.MESSAGE_REACTION, data) if changed else None
+    return Outcome(frame(Event.ACK, data, request.request_id), result)
+
+
+def react(request: Request, caller: Caller) -> Outcome:
+    """Add the caller's reaction: ``message:reaction`` to the chat unless it was already there.
+
+    Costs one room Query, one Query, one conditional UpdateItem (none when the
+    reaction was already there) and one post per recipient.
+    """
+    return _reaction(request, caller, add=True)
+
+
+def unreact(request: Request, caller: Caller) -> Outcome:
+    """Remove the caller's reaction: ``message:reaction`` (added: false) unless it was not there.
+
+    Costs like react, plus one UpdateItem when the caller was the emoji's last user.
+    """
+    return _reaction(request, caller, add=False)

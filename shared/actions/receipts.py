@@ -1,0 +1,47 @@
+"""Read receipt actions: message:read and chat:read-all."""
+
+from __future__ import annotations
+
+from shared.actions.caller import Caller, Outcome, chat_room_as_member, others
+from shared.delivery import fanout
+from shared.protocol import Event, Request, frame
+from shared.store import receipts
+from shared.store.models import RoomEntry
+from shared.store.receipts import ReadPosition
+
+
+def _answer(
+    request: Request, caller: Caller, room: list[RoomEntry], position: ReadPosition
+) -> Outcome:
+    """Ack the read position; ``message:read`` to the chat only when it moved forward."""
+    data = position.to_wire()
+    result = None
+    if position.moved:
+        result = fanout.post_to_connections(
+            others(room, caller), frame(Event.MESSAGE_READ, data), caller.endpoint
+        )
+    return Outcome(frame(Event.ACK, data, request.request_id), result)
+
+
+def read_message(request: Request, caller: Caller) -> Outcome:
+    """Move the caller's read position forward to a message.
+
+    Costs one room Query, one Query (the message exists), one conditional
+    UpdateItem and, when the position moved, one post per recipient.
+    """
+    chat_id = request.data["chatId"]
+    room = chat_room_as_member(chat_id, caller)
+    position = receipts.mark_read(chat_id, caller.user_id, request.data["messageId"])
+    return _answer(request, caller, room, position)
+
+
+def read_all(request: Request, caller: Caller) -> Outcome:
+    """Move the caller's read position to the chat's newest message.
+
+    Costs one room Query, one Query (the newest message), one conditional
+    UpdateItem and, when the position moved, one post per recipient.
+    """
+    chat_id = request.data["chatId"]
+    room = chat_room_as_member(chat_id, caller)
+    position = receipts.mark_all_read(chat_id, caller.user_id)
+    return _answer(request, caller, room, position)

@@ -1,0 +1,50 @@
+"""Typing actions: start, stop, and who is typing."""
+
+from __future__ import annotations
+
+from shared.actions.caller import Caller, Outcome, chat_room_as_member, other_users
+from shared.delivery import fanout
+from shared.ids import iso_from_ms
+from shared.protocol import Event, Request, frame
+from shared.state import typing_indicators
+
+
+def _announce(request: Request, caller: Caller, is_typing: bool) -> Outcome:
+    """One room Query (membership and targets), one Redis round trip (degrades if Redis
+    is down: the event still goes out) and one post per connection of the other users."""
+    chat_id = request.data["chatId"]
+    room = chat_room_as_member(chat_id, caller)
+    if is_typing:
+        expires_at: int | None = typing_indicators.start(chat_id, caller.user_id)
+    else:
+        typing_indicators.stop(chat_id, caller.user_id)
+        expires_at = None
+    data = {
+        "chatId": chat_id,
+        "userId": caller.user_id,
+        "isTyping": is_typing,
+        "expiresAt": iso_from_ms(expires_at) if expires_at else None,
+    }
+    result = fanout.post_to_connections(
+        other_users(room, caller), frame(Event.TYPING, data), caller.endpoint
+    )
+    return Outcome(frame(Event.ACK, data, request.request_id), result)
+
+
+def start(request: Request, caller: Caller) -> Outcome:
+    return _announce(request, caller, True)
+
+
+def stop(request: Request, caller: Caller) -> Outcome:
+    return _announce(request, caller, False)
+
+
+def who(request: Request, caller: Caller) -> Outcome:
+    """Who is typing in a chat now (members only)."""
+    chat_id = request.data["chatId"]
+    chat_room_as_member(chat_id, caller)
+    typing = [
+        {"userId": user_id, "expiresAt": iso_from_ms(expires_at)}
+        for user_id, expires_at in typing_indicators.who(chat_id)
+    ]
+    return Outcome(frame(Event.ACK, {"chatId": chat_id, "typing": typing}, request.request_id))

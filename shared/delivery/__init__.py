@@ -1,0 +1,1 @@
+"""The delivery layer: posting frames to connections through the Management API."""

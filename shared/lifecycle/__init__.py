@@ -1,0 +1,1 @@
+"""The lifecycle layer: a connection's life (opened, closed, swept) and presence announcements."""

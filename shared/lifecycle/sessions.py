@@ -1,0 +1,77 @@
+"""A connection's life as presence sees it: opened ($connect), closed ($disconnect),
+or swept (its TTL ran out and no $disconnect came)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from shared import manager
+from shared.delivery import management_api
+from shared.state import presence, redis_client
+from shared.store import connections, rooms
+
+log = logging.getLogger(__name__)
+
+
+def opened(
+    connection_id: str,
+    user_id: str,
+    stage: str,
+    connected_at_ms: int,
+    source_ip: str | None,
+    endpoint: str,
+) -> list[str]:
+    """Register the connection (DynamoDB, authoritative), then the session (Redis);
+    the user's first session makes them online for their contacts. Returns the chats."""
+    chat_ids = connections.register(connection_id, user_id, connected_at_ms, source_ip)
+    try:
+        first = presence.touch(stage, user_id, connection_id)
+    except redis_client.RedisUnavailable:
+        return chat_ids  # presence degrades; heartbeats rebuild it
+    if first:
+        try:
+            status = manager.user_status(user_id, online=True)
+            # Never post to the connecting connection: API Gateway answers 410 during $connect.
+            manager.broadcast_user_status(user_id, status, connection_id, chat_ids, endpoint)
+        except Exception:
+            log.exception("online announcement for %s failed", user_id)
+    return chat_ids
+
+
+def closed(connection_id: str, user_id: str | None, stage: str, endpoint: str) -> None:
+    """Remove the connection's records, then its session; the last one leaving makes the
+    user offline (last seen kept durably) for their contacts."""
+    left = connections.unregister(connection_id)
+    if not user_id:
+        return
+    try:
+        last = presence.end(stage, user_id, connection_id)
+    except redis_client.RedisUnavailable:
+        return
+    if last:
+        # The last connection was in every chat of the user: its rooms name the contacts.
+        manager.went_offline(user_id, connection_id, endpoint, rooms.chat_ids_of(left))
+
+
+def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
+    """Close sessions whose TTL ran out without a $disconnect: remove their records,
+    close their sockets if still open (Management API DELETE), announce offline."""
+    swept = offline = 0
+    client = management_api.client(endpoint)
+    for session in presence.expired_sessions(limit):
+        last = presence.end(session.stage, session.user_id, session.connection_id)
+        left = connections.unregister(session.connection_id)
+        try:
+            client.delete_connection(ConnectionId=session.connection_id)
+        except client.exceptions.GoneException:
+            pass
+        except Exception:
+            log.exception("closing swept connection %s failed", session.connection_id)
+        swept += 1
+        if last:
+            manager.went_offline(
+                session.user_id, session.connection_id, endpoint, rooms.chat_ids_of(left)
+            )
+            offline += 1
+    return {"swept": swept, "offline": offline}

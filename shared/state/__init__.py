@@ -1,0 +1,1 @@
+"""The state layer: short-lived state in Redis (presence, typing, rate limits)."""

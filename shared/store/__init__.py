@@ -1,0 +1,1 @@
+"""The store layer: DynamoDB tables (PynamoDB models) and the operations on them."""

@@ -1,0 +1,70 @@
+"""Chats and memberships: create a chat, list a user's chats, check membership."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from shared import ids
+from shared.store import dynamodb, rooms
+from shared.store.connections import join_room
+from shared.store.models import Chat, Member, RoomEntry
+
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="chats")
+
+
+def chat_to_wire(chat: Chat, members: list[str] | None = None) -> dict[str, object]:
+    wire: dict[str, object] = {
+        "id": chat.chat_id,
+        "name": chat.name,
+        "createdBy": chat.created_by,
+        "createdAt": ids.iso_from_ms(int(chat.created_at)),
+    }
+    if members is not None:
+        wire["members"] = members
+    return wire
+
+
+def create_chat(
+    creator_id: str, member_ids: list[str], name: str | None
+) -> tuple[Chat, list[str], dict[str, list[RoomEntry]]]:
+    """Create a chat whose members are the creator (admin) and ``member_ids``.
+
+    The chat and its memberships go out in one BatchWriteItem (up to 24
+    members); then every live connection of every member joins the chat's room
+    at once. Returns the chat, its member ids, and each member's live connections.
+    """
+    members = list(dict.fromkeys([creator_id, *member_ids]))
+    now = ids.now_ms()
+    chat = Chat(ids.new_id(now), name=name, created_by=creator_id, created_at=now)
+    memberships = [
+        Member(chat.chat_id, uid, role="admin" if uid == creator_id else "member", joined_at=now)
+        for uid in members
+    ]
+    dynamodb.write(puts=[chat, *memberships])
+    resolved = _pool.map(lambda uid: rooms.resolve(rooms.user_room(uid)), members)
+    live = dict(zip(members, resolved, strict=True))
+    connections = [entry for entries in live.values() for entry in entries]
+    if connections:
+        join_room(rooms.chat_room(chat.chat_id), connections)
+    return chat, members, live
+
+
+def membership(chat_id: str, user_id: str) -> Member | None:
+    """The user's membership of a chat, or None: one consistent GetItem."""
+    try:
+        return Member.get(chat_id, user_id, consistent_read=True)
+    except Member.DoesNotExist:
+        return None
+
+
+def user_chats(user_id: str) -> list[Chat]:
+    """The user's chats: one index Query plus one BatchGetItem per 100 chats."""
+    chat_ids = [m.chat_id for m in Member.by_user.query(user_id)]
+    if not chat_ids:
+        return []
+    found = {c.chat_id: c for c in Chat.batch_get(chat_ids)}
+    return [found[cid] for cid in chat_ids if cid in found]
+
+
+def member_ids(chat_id: str) -> list[str]:
+    return [m.user_id for m in Member.query(chat_id)]

@@ -1,0 +1,236 @@
+"""PynamoDB models of the six tables declared in template.yaml.
+
+Table names, region and endpoint are read from ``settings()`` when PynamoDB first
+asks for them (not at import): the environment the template sets
+(CONNECTIONS_TABLE, ...; the endpoint from the standard
+AWS_ENDPOINT_URL_DYNAMODB). Every model's botocore client counts its calls
+(shared/observability/calls.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.connection import TableConnection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    KeysOnlyProjection,
+    LocalSecondaryIndex,
+)
+from pynamodb.models import Model
+
+from shared.config import settings
+from shared.observability import calls
+
+
+class _LazyMeta(type):
+    """Meta classes whose table name, region and endpoint come from settings() when read."""
+
+    setting: str
+
+    @property
+    def table_name(cls) -> str:
+        return str(getattr(settings(), cls.setting))
+
+    @property
+    def region(cls) -> str:
+        return settings().region
+
+    @property
+    def host(cls) -> str | None:
+        return settings().dynamodb_endpoint or None
+
+
+class _Meta(metaclass=_LazyMeta):
+    setting = ""
+    # Worst case of one call (3 attempts of 1 s + 2 s, or throttling backoff of
+    # 1 + 2 s) stays inside the 10 s function timeout, so a DynamoDB outage gives
+    # the client a retryable error instead of API Gateway's "Internal server error".
+    max_retry_attempts = 2
+    connect_timeout_seconds = 1
+    read_timeout_seconds = 2
+
+
+class _Table(Model):
+    """A model whose botocore client counts its calls."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        connection = super()._get_connection()
+        calls.instrument(connection.connection.client)
+        return connection
+
+
+def client_of(model: type[Model]) -> Any:
+    """The botocore client PynamoDB made for ``model`` (one connection pool), counted."""
+    return model._get_connection().connection.client
+
+
+def forget_connections() -> None:
+    """Drop the cached connections, so the next call reads settings() again (tests)."""
+    for model in (Connection, RoomEntry, Chat, Member, Message, User):
+        model._connection = None
+
+
+# ---------------------------------------------------------------- connections
+
+
+class ConnectionsByUser(GlobalSecondaryIndex["Connection"]):
+    class Meta:
+        index_name = "byUser"
+        projection = KeysOnlyProjection()
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    connection_id = UnicodeAttribute(range_key=True, attr_name="connectionId")
+
+
+class Connection(_Table):
+    """A live WebSocket connection (one per device/session)."""
+
+    class Meta(_Meta):
+        setting = "connections_table"
+
+    connection_id = UnicodeAttribute(hash_key=True, attr_name="connectionId")
+    user_id = UnicodeAttribute(attr_name="userId")
+    connected_at = NumberAttribute(attr_name="connectedAt")  # epoch ms
+    source_ip = UnicodeAttribute(null=True, attr_name="sourceIp")
+    expires_at = NumberAttribute(attr_name="expiresAt")  # epoch s, DynamoDB TTL
+    by_user = ConnectionsByUser()
+
+
+# ---------------------------------------------------------------- rooms
+
+
+class RoomsByConnection(GlobalSecondaryIndex["RoomEntry"]):
+    class Meta:
+        index_name = "byConnection"
+        projection = KeysOnlyProjection()
+
+    connection_id = UnicodeAttribute(hash_key=True, attr_name="connectionId")
+    room = UnicodeAttribute(range_key=True, attr_name="room")
+
+
+class RoomEntry(_Table):
+    """One connection in one room (``user:{id}`` or ``chat:{id}``)."""
+
+    class Meta(_Meta):
+        setting = "rooms_table"
+
+    room = UnicodeAttribute(hash_key=True, attr_name="room")
+    connection_id = UnicodeAttribute(range_key=True, attr_name="connectionId")
+    user_id = UnicodeAttribute(attr_name="userId")
+    expires_at = NumberAttribute(attr_name="expiresAt")  # epoch s, DynamoDB TTL
+    by_connection = RoomsByConnection()
+
+
+# ---------------------------------------------------------------- chats
+
+
+class Chat(_Table):
+    class Meta(_Meta):
+        setting = "chats_table"
+
+    chat_id = UnicodeAttribute(hash_key=True, attr_name="chatId")
+    name = UnicodeAttribute(null=True, attr_name="name")
+    created_by = UnicodeAttribute(attr_name="createdBy")
+    created_at = NumberAttribute(attr_name="createdAt")  # epoch ms
+
+
+class MembersByUser(GlobalSecondaryIndex["Member"]):
+    class Meta:
+        index_name = "byUser"
+        projection = AllProjection()
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    chat_id = UnicodeAttribute(range_key=True, attr_name="chatId")
+
+
+class Member(_Table):
+    """A user's membership of a chat; the byUser index lists a user's chats."""
+
+    class Meta(_Meta):
+        setting = "members_table"
+
+    chat_id = UnicodeAttribute(hash_key=True, attr_name="chatId")
+    user_id = UnicodeAttribute(range_key=True, attr_name="userId")
+    role = UnicodeAttribute(default="member", attr_name="role")  # "admin" | "member"
+    joined_at = NumberAttribute(attr_name="joinedAt")  # epoch ms
+    last_read_id = UnicodeAttribute(null=True, attr_name="lastReadId")  # read receipts
+    read_at = NumberAttribute(null=True, attr_name="readAt")  # epoch ms
+    by_user = MembersByUser()
+
+
+# ---------------------------------------------------------------- messages
+
+
+REACTION_PREFIX = "reaction:"  # attribute name prefix of a message's per-emoji user sets
+
+
+class MessagesByTime(LocalSecondaryIndex["Message"]):
+    class Meta:
+        index_name = "byTime"
+        projection = AllProjection()
+
+    chat_id = UnicodeAttribute(hash_key=True, attr_name="chatId")
+    id = UnicodeAttribute(range_key=True, attr_name="id")
+
+
+class Message(_Table):
+    """A chat message. The key ``{senderId}#{clientMessageId}`` makes sends idempotent."""
+
+    class Meta(_Meta):
+        setting = "messages_table"
+
+    chat_id = UnicodeAttribute(hash_key=True, attr_name="chatId")
+    dedup_key = UnicodeAttribute(range_key=True, attr_name="dedupKey")
+    id = UnicodeAttribute(attr_name="id")
+    sender_id = UnicodeAttribute(attr_name="senderId")
+    body = UnicodeAttribute(null=True, attr_name="body")  # removed by a delete
+    created_at = NumberAttribute(attr_name="createdAt")  # epoch ms
+    client_message_id = UnicodeAttribute(attr_name="clientMessageId")
+    version = NumberAttribute(default=1, attr_name="version")  # +1 per edit/delete/reaction
+    edited_at = NumberAttribute(null=True, attr_name="editedAt")  # epoch ms
+    deleted_at = NumberAttribute(null=True, attr_name="deletedAt")  # epoch ms
+    deleted_by = UnicodeAttribute(null=True, attr_name="deletedBy")
+    # Reactions: one top-level string set of user ids per emoji, named
+    # REACTION_PREFIX + emoji (ADD/DELETE work atomically on top-level sets
+    # only), and the set of emojis in use, which caps how many there can be.
+    reaction_emojis = UnicodeSetAttribute(null=True, attr_name="reactionEmojis")
+    by_time = MessagesByTime()
+
+    @classmethod
+    def from_raw_data(cls, data: dict[str, Any]) -> Message:
+        """Every read goes through here: keep the per-emoji reaction sets too."""
+        message = super().from_raw_data(data)
+        message._reactions = {
+            name[len(REACTION_PREFIX) :]: set(value["SS"])
+            for name, value in data.items()
+            if name.startswith(REACTION_PREFIX) and "SS" in value
+        }
+        return message
+
+    @property
+    def reactions(self) -> dict[str, set[str]]:
+        """emoji -> the ids of the users who reacted with it (none on a new message)."""
+        return getattr(self, "_reactions", None) or {}
+
+
+# ---------------------------------------------------------------- users
+
+
+class User(_Table):
+    """Durable per-user presence: last seen and the chosen status."""
+
+    class Meta(_Meta):
+        setting = "users_table"
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    last_seen = NumberAttribute(null=True, attr_name="lastSeen")  # epoch ms
+    status = UnicodeAttribute(null=True, attr_name="status")  # "online" | "away" | "busy"
+    status_text = UnicodeAttribute(null=True, attr_name="statusText")
+
+
+def dedup_key(sender_id: str, client_message_id: str) -> str:
+    return f"{sender_id}#{client_message_id}"
