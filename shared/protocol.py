@@ -7,11 +7,14 @@ like ``{"event": "ack", "requestId": "r1", "data": {...}}``.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from shared import errors
 
 # ---------------------------------------------------------------- names
 
@@ -88,13 +91,35 @@ def is_id(value: object) -> bool:
     return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 
 
-class ProtocolError(Exception):
-    """A request the server refuses; becomes an ``error`` event to its sender only."""
+class ProtocolError(errors.Invalid):
+    """A frame that does not parse (bad JSON, unknown action, a mistyped field): an
+    ``Invalid`` that carries its own wire code. Becomes an ``error`` event to its
+    sender only."""
 
     def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
+
+
+# Each kind of domain refusal, as the wire names it: the one mapping, used by the
+# event function (an ``error`` frame) and the REST app (whose statuses follow the code).
+ERROR_CODES: dict[type[errors.DomainError], ErrorCode] = {
+    errors.Invalid: ErrorCode.BAD_REQUEST,
+    errors.Unauthorized: ErrorCode.UNAUTHORIZED,
+    errors.Forbidden: ErrorCode.FORBIDDEN,
+    errors.NotFound: ErrorCode.NOT_FOUND,
+    errors.Conflict: ErrorCode.CONFLICT,
+}
+
+
+def error_code(error: errors.DomainError) -> ErrorCode:
+    """The wire code of a domain refusal: its own if it carries one, else its kind's."""
+    if isinstance(error, ProtocolError):
+        return error.code
+    for kind in type(error).__mro__:
+        if kind in ERROR_CODES:
+            return ERROR_CODES[kind]  # type: ignore[index]  # kind is a DomainError subclass
+    return ErrorCode.BAD_REQUEST
 
 
 # ---------------------------------------------------------------- schemas
@@ -171,13 +196,31 @@ def _check_request_id(value: Any) -> str | int | None:
     )
 
 
-def peek_request_id(body: str | None) -> str | int | None:
-    """The requestId of a frame if it has a valid one: errors echo it when they can."""
+@dataclass(frozen=True)
+class Peek:
+    """What can be read off a frame that may not parse: its action (when it names
+    a known one) for logs and metrics, and its requestId (when valid) for errors."""
+
+    action: str | None = None
+    request_id: str | int | None = None
+
+
+@functools.lru_cache(maxsize=8)
+def peek(body: str | None) -> Peek:
+    """The action and requestId of a frame, as far as they are valid (parsed once)."""
     try:
         frame = json.loads(body or "")
-        return _check_request_id(frame.get("requestId")) if isinstance(frame, dict) else None
-    except (ValueError, ProtocolError, RecursionError):
-        return None
+    except (ValueError, RecursionError):
+        return Peek()
+    if not isinstance(frame, dict):
+        return Peek()
+    action = frame.get("action")
+    try:
+        request_id = _check_request_id(frame.get("requestId"))
+    except ProtocolError:
+        request_id = None
+    known = action if isinstance(action, str) and action in Action._value2member_map_ else None
+    return Peek(known, request_id)
 
 
 def _validate_id_map(name: str, value: Any) -> dict[str, str | None]:

@@ -29,24 +29,27 @@ def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
 
 
-def test_every_action_has_a_route_and_every_route_an_action(template: dict[str, Any]) -> None:
-    keys = {
+def test_the_websocket_api_routes_every_action_through_default(template: dict[str, Any]) -> None:
+    """One route for all actions: adding an action never touches the template."""
+    routes = resources(template, "AWS::ApiGatewayV2::Route")
+    websocket = {
         r["Properties"]["RouteKey"]
-        for r in resources(template, "AWS::ApiGatewayV2::Route").values()
+        for r in routes.values()
+        if r["Properties"]["ApiId"] == {"Ref": "WebSocketApi"}
     }
-    assert keys - {"$connect", "$disconnect", "$default"} == {a.value for a in Action}
+    assert websocket == {"$connect", "$disconnect", "$default"}
+    assert not websocket & {a.value for a in Action}
 
 
-def test_every_action_route_answers_through_a_route_response(template: dict[str, Any]) -> None:
+def test_default_answers_through_a_route_response(template: dict[str, Any]) -> None:
     routes = resources(template, "AWS::ApiGatewayV2::Route")
     answered = {
         r["Properties"]["RouteId"]["Ref"]
         for r in resources(template, "AWS::ApiGatewayV2::RouteResponse").values()
     }
-    for logical_id, route in routes.items():
-        if route["Properties"]["RouteKey"] not in ("$connect", "$disconnect"):
-            assert logical_id in answered, logical_id
-            assert route["Properties"]["RouteResponseSelectionExpression"] == "$default"
+    (default,) = [lid for lid, r in routes.items() if r["Properties"]["RouteKey"] == "$default"]
+    assert default in answered
+    assert routes[default]["Properties"]["RouteResponseSelectionExpression"] == "$default"
 
 
 MODEL_ENV = {
@@ -331,13 +334,14 @@ def test_the_authorizer_is_outside_the_vpc_and_reads_only_the_jwt_secret(
     assert [s["Action"] for s in granted] == ["secretsmanager:GetSecretValue"] * len(granted)
 
 
-def test_every_action_is_documented_and_routed_by_the_emulator() -> None:
+def test_every_action_is_documented_and_reaches_the_event_function_in_the_emulator() -> None:
     from infra.template import load_template
 
     loaded = load_template(ROOT / "template.yaml", {"JwtSecretArn": "arn:local"})
     assert loaded.websocket_api is not None
-    routed = set(loaded.websocket_api.routes)
-    assert routed == {a.value for a in Action} | {"$connect", "$disconnect", "$default"}
+    routes = loaded.websocket_api.routes
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    assert routes["$default"].function_id == "EventFunction"
     headings = re.findall(r"^#{3,4} (.+)$", (ROOT / "docs/protocol.md").read_text(), re.M)
     documented = {name for heading in headings for name in re.findall(r"`([^`]+)`", heading)}
     assert {a.value for a in Action} <= documented

@@ -13,9 +13,11 @@ The token is never logged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from shared.auth import AuthError, verify_token
+from shared.invocation import GatewayEvent, lambda_handler
 from shared.observability import log
 
 logger = log.setup()
@@ -31,11 +33,11 @@ def _policy(principal: str, effect: str, resource: str) -> dict[str, Any]:
     }
 
 
-def _is_http_api(event: dict[str, Any]) -> bool:
+def _is_http_api(event: Mapping[str, Any]) -> bool:
     return event.get("version") == "2.0" and "routeArn" in event
 
 
-def _token(event: dict[str, Any]) -> str | None:
+def _token(event: Mapping[str, Any]) -> str | None:
     if _is_http_api(event):
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         scheme, _, token = str(headers.get("authorization", "")).partition(" ")
@@ -43,7 +45,7 @@ def _token(event: dict[str, Any]) -> str | None:
     return (event.get("queryStringParameters") or {}).get("token")
 
 
-def _answer(event: dict[str, Any], user_id: str | None) -> dict[str, Any]:
+def _answer(event: Mapping[str, Any], user_id: str | None) -> dict[str, Any]:
     if _is_http_api(event):
         if user_id is None:
             return {"isAuthorized": False}
@@ -54,22 +56,25 @@ def _answer(event: dict[str, Any], user_id: str | None) -> dict[str, Any]:
     return {**_policy(user_id, "Allow", resource), "context": {"userId": user_id}}
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    ctx = event.get("requestContext") or {}
-    invocation = log.begin(
-        context,
-        route="$authorizer" if not _is_http_api(event) else "$authorizer:http",
-        connectionId=ctx.get("connectionId"),
-        requestId=ctx.get("requestId"),
-    )
+def _route(event: GatewayEvent) -> str:
+    return "$authorizer:http" if _is_http_api(event.raw) else "$authorizer"
+
+
+def _fields(event: GatewayEvent) -> dict[str, Any]:
+    return {"connectionId": event.connection_id, "requestId": event.request_id}
+
+
+def _failed(event: GatewayEvent) -> tuple[dict[str, Any], dict[str, Any]]:
+    # A JWKS or Secrets Manager outage must deny, never crash.
+    return _answer(event.raw, None), {"outcome": "error"}
+
+
+@lambda_handler(route=_route, fields=_fields, failure=_failed)
+def handler(event: GatewayEvent, report: dict[str, Any]) -> dict[str, Any]:
     try:
-        user_id = verify_token(_token(event))
+        user_id = verify_token(_token(event.raw))
     except AuthError as error:
-        invocation.finish(outcome="deny", reason=str(error))
-        return _answer(event, None)
-    except Exception:  # a JWKS or Secrets Manager outage must deny, never crash
-        logger.exception("authorizer failed")
-        invocation.finish(outcome="error")
-        return _answer(event, None)
-    invocation.finish(userId=user_id, outcome="allow")
-    return _answer(event, user_id)
+        report.update(outcome="deny", reason=str(error))
+        return _answer(event.raw, None)
+    report.update(userId=user_id, outcome="allow")
+    return _answer(event.raw, user_id)

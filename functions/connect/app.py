@@ -7,43 +7,32 @@ A connection can't be posted to during its own $connect (API Gateway answers
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from shared.actions.caller import management_endpoint
+from shared import clock
+from shared.invocation import GatewayEvent, lambda_handler
 from shared.lifecycle import sessions
-from shared.observability import calls, log
+from shared.observability import log
 
 logger = log.setup()
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    calls.reset()
-    ctx = event.get("requestContext") or {}
-    connection_id = ctx.get("connectionId")
-    user_id = (ctx.get("authorizer") or {}).get("userId")
-    invocation = log.begin(
-        context,
-        route="$connect",
-        connectionId=connection_id,
-        userId=user_id,
-        requestId=ctx.get("requestId"),
-    )
-    if not connection_id or not isinstance(user_id, str) or not user_id:
-        invocation.finish(status=401)
+def _failed(event: GatewayEvent) -> tuple[dict[str, Any], dict[str, Any]]:
+    return {"statusCode": 500}, {"status": 500}  # the handshake is refused
+
+
+@lambda_handler(route="$connect", failure=_failed)
+def handler(event: GatewayEvent, report: dict[str, Any]) -> dict[str, Any]:
+    if event.connection_id is None or event.user_id is None:
+        report["status"] = 401
         return {"statusCode": 401}
-    try:
-        chats = sessions.opened(
-            connection_id,
-            user_id,
-            str(ctx.get("stage") or ""),
-            int(ctx.get("connectedAt") or time.time() * 1000),
-            (ctx.get("identity") or {}).get("sourceIp"),
-            management_endpoint(ctx),
-        )
-    except Exception:
-        logger.exception("connect failed")
-        invocation.finish(status=500, awsCalls=calls.counted())
-        return {"statusCode": 500}
-    invocation.finish(status=200, chats=len(chats), awsCalls=calls.counted())
+    chats = sessions.opened(
+        event.connection_id,
+        event.user_id,
+        event.stage,
+        event.connected_at or clock.now_ms(),
+        event.source_ip,
+        event.management_endpoint,
+    )
+    report.update(status=200, chats=len(chats))
     return {"statusCode": 200}

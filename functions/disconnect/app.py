@@ -5,37 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.actions.caller import management_endpoint
+from shared.invocation import GatewayEvent, lambda_handler
 from shared.lifecycle import sessions
-from shared.observability import calls, log
+from shared.observability import log
 
 logger = log.setup()
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    calls.reset()
-    ctx = event.get("requestContext") or {}
-    connection_id = ctx.get("connectionId")
-    user_id = (ctx.get("authorizer") or {}).get("userId")
-    invocation = log.begin(
-        context,
-        route="$disconnect",
-        connectionId=connection_id,
-        userId=user_id,
-        requestId=ctx.get("requestId"),
-    )
-    reason = ctx.get("disconnectReason")
-    try:
-        if connection_id:
-            sessions.closed(
-                connection_id,
-                user_id if isinstance(user_id, str) else None,
-                str(ctx.get("stage") or ""),
-                management_endpoint(ctx),
-            )
-    except Exception:
-        logger.exception("disconnect cleanup failed")
-        invocation.finish(status=500, reason=reason, awsCalls=calls.counted())
-        return {"statusCode": 500}
-    invocation.finish(status=200, reason=reason, awsCalls=calls.counted())
+def _failed(event: GatewayEvent) -> tuple[dict[str, Any], dict[str, Any]]:
+    return {"statusCode": 500}, {"status": 500, "reason": event.disconnect_reason}
+
+
+@lambda_handler(route="$disconnect", failure=_failed)
+def handler(event: GatewayEvent, report: dict[str, Any]) -> dict[str, Any]:
+    if event.connection_id is not None:
+        sessions.closed(event.connection_id, event.user_id, event.stage, event.management_endpoint)
+    report.update(status=200, reason=event.disconnect_reason)
     return {"statusCode": 200}

@@ -5,23 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from shared.config import settings
+from shared.invocation import GatewayEvent, lambda_handler
 from shared.lifecycle import sessions
-from shared.observability import calls, log
+from shared.observability import log
 from shared.state import redis_client
 
 logger = log.setup()
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    calls.reset()
-    invocation = log.begin(context, route="sweeper")
+def _failed(event: GatewayEvent) -> tuple[dict[str, Any], dict[str, Any]]:
+    result = {"swept": 0, "offline": 0, "error": True}
+    return result, {**result, "failed": True}
+
+
+@lambda_handler(route="sweeper", fields=lambda event: {}, failure=_failed)
+def handler(event: GatewayEvent, report: dict[str, Any]) -> dict[str, Any]:
     try:
         result = sessions.sweep(settings().management_endpoint)
     except redis_client.RedisUnavailable:
         result = {"swept": 0, "offline": 0, "skipped": "redis unavailable"}
-    except Exception:
-        logger.exception("sweep failed")
-        result = {"swept": 0, "offline": 0, "error": True}
-    failed = "error" in result or "skipped" in result
-    invocation.finish(**result, failed=failed, awsCalls=calls.counted())
+    report.update(result, failed="skipped" in result)
     return result

@@ -1,19 +1,18 @@
-"""Who sent a frame and what an action returns: the types every action module shares."""
+"""Who sent a frame and what an action returns: the types every action module shares,
+and the one way an action announces something to a chat's other connections."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from shared import errors
+from shared.delivery import fanout
 from shared.delivery.fanout import FanoutResult
-from shared.protocol import ErrorCode, ProtocolError
-from shared.store import chats, rooms
+from shared.invocation import GatewayEvent
+from shared.protocol import Event, frame
+from shared.store import chats
 from shared.store.models import RoomEntry
-
-
-def management_endpoint(request_context: dict[str, Any]) -> str:
-    """The Management API of the stage an event came through: https://{domainName}/{stage}."""
-    return f"https://{request_context.get('domainName')}/{request_context.get('stage')}"
 
 
 @dataclass(frozen=True)
@@ -26,15 +25,28 @@ class Caller:
     stage: str = ""
 
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> Caller:
-        context = event.get("requestContext") or {}
-        authorizer = context.get("authorizer") or {}
-        user_id = authorizer.get("userId")
-        connection_id = context.get("connectionId")
-        if not isinstance(user_id, str) or not user_id or not connection_id:
-            raise ProtocolError(ErrorCode.UNAUTHORIZED, "connection is not authorized")
-        stage = str(context.get("stage") or "")
-        return cls(connection_id, user_id, management_endpoint(context), stage)
+    def from_event(cls, event: GatewayEvent) -> Caller:
+        """The caller of a WebSocket event: the user the `$connect` authorizer vouched for."""
+        if event.user_id is None or event.connection_id is None:
+            raise errors.Unauthorized("connection is not authorized")
+        return cls(event.connection_id, event.user_id, event.management_endpoint, event.stage)
+
+    def room_of(self, chat_id: str) -> list[RoomEntry]:
+        """The chat's room, after checking the caller belongs to the chat (see
+        ``chats.room_as_member``: one Query, Forbidden for non-members)."""
+        return chats.room_as_member(chat_id, self.connection_id, self.user_id)
+
+    def announce(
+        self, room: list[RoomEntry], event: Event, data: Any, *, own_devices: bool = True
+    ) -> FanoutResult:
+        """Post ``event`` to every connection in ``room`` but the caller's own; with
+        ``own_devices=False``, to none of the caller's user's devices either."""
+        targets = [
+            e.connection_id
+            for e in room
+            if e.connection_id != self.connection_id and (own_devices or e.user_id != self.user_id)
+        ]
+        return fanout.post_to_connections(targets, frame(event, data), self.endpoint)
 
 
 @dataclass
@@ -43,31 +55,3 @@ class Outcome:
 
     reply: str
     fanout: FanoutResult | None = None
-
-
-def chat_room_as_member(chat_id: str, caller: Caller) -> list[RoomEntry]:
-    """The chat's room (one Query), after checking the caller belongs to the chat.
-
-    Membership comes free with the room Query: the caller's connection is in
-    it. Only a miss costs a GetItem: either a non-member (refused, without
-    telling whether the chat exists) or a member whose connection missed the
-    room in a race with the chat's creation (joined now).
-    """
-    room = rooms.resolve(rooms.chat_room(chat_id))
-    if any(entry.connection_id == caller.connection_id for entry in room):
-        return room
-    if chats.membership(chat_id, caller.user_id) is None:
-        raise ProtocolError(ErrorCode.FORBIDDEN, "not a member of this chat")
-    entry = rooms.entry(rooms.chat_room(chat_id), caller.connection_id, caller.user_id)
-    entry.save()
-    return [*room, entry]
-
-
-def others(room: list[RoomEntry], caller: Caller) -> list[str]:
-    """Connection ids in the room but the caller's own connection."""
-    return [e.connection_id for e in room if e.connection_id != caller.connection_id]
-
-
-def other_users(room: list[RoomEntry], caller: Caller) -> list[str]:
-    """Connection ids in the room but every connection of the caller's user."""
-    return [e.connection_id for e in room if e.user_id != caller.user_id]

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared import ids
-from shared.actions.caller import Caller, Outcome, chat_room_as_member, others
-from shared.delivery import fanout
-from shared.delivery.fanout import FanoutResult
+from shared.actions.caller import Caller, Outcome
 from shared.protocol import Event, Request, frame
 from shared.store import message_updates, messages
-from shared.store.models import RoomEntry
 
 
 def send_message(request: Request, caller: Caller) -> Outcome:
@@ -19,21 +14,15 @@ def send_message(request: Request, caller: Caller) -> Outcome:
     Costs one room Query, one conditional Put and one post per recipient.
     """
     chat_id = request.data["chatId"]
-    room = chat_room_as_member(chat_id, caller)
+    room = caller.room_of(chat_id)
     message, created = messages.store(
         chat_id, caller.user_id, request.data["body"], request.data.get("clientMessageId")
     )
     wire = messages.to_wire(message)
     result = None
     if created:
-        result = fanout.post_to_connections(
-            others(room, caller), frame(Event.MESSAGE_NEW, wire), caller.endpoint
-        )
+        result = caller.announce(room, Event.MESSAGE_NEW, wire)
     return Outcome(frame(Event.ACK, wire, request.request_id), result)
-
-
-def _fan_out(room: list[RoomEntry], caller: Caller, event: Event, data: Any) -> FanoutResult:
-    return fanout.post_to_connections(others(room, caller), frame(event, data), caller.endpoint)
 
 
 def edit_message(request: Request, caller: Caller) -> Outcome:
@@ -43,12 +32,12 @@ def edit_message(request: Request, caller: Caller) -> Outcome:
     and one post per recipient.
     """
     chat_id = request.data["chatId"]
-    room = chat_room_as_member(chat_id, caller)
+    room = caller.room_of(chat_id)
     message = message_updates.edit(
         chat_id, request.data["messageId"], caller.user_id, request.data["body"]
     )
     wire = messages.to_wire(message)
-    result = _fan_out(room, caller, Event.MESSAGE_EDITED, wire)
+    result = caller.announce(room, Event.MESSAGE_EDITED, wire)
     return Outcome(frame(Event.ACK, wire, request.request_id), result)
 
 
@@ -60,7 +49,7 @@ def delete_message(request: Request, caller: Caller) -> Outcome:
     per recipient.
     """
     chat_id = request.data["chatId"]
-    room = chat_room_as_member(chat_id, caller)
+    room = caller.room_of(chat_id)
     message = message_updates.delete(chat_id, request.data["messageId"], caller.user_id)
     data = {
         "chatId": chat_id,
@@ -69,14 +58,14 @@ def delete_message(request: Request, caller: Caller) -> Outcome:
         "deletedAt": ids.iso_from_ms(int(message.deleted_at)),
         "version": int(message.version),
     }
-    result = _fan_out(room, caller, Event.MESSAGE_DELETED, data)
+    result = caller.announce(room, Event.MESSAGE_DELETED, data)
     return Outcome(frame(Event.ACK, data, request.request_id), result)
 
 
 def _reaction(request: Request, caller: Caller, add: bool) -> Outcome:
     chat_id = request.data["chatId"]
     emoji = request.data["emoji"]
-    room = chat_room_as_member(chat_id, caller)
+    room = caller.room_of(chat_id)
     change = message_updates.react if add else message_updates.unreact
     message, changed = change(chat_id, request.data["messageId"], caller.user_id, emoji)
     data = {
@@ -88,7 +77,7 @@ def _reaction(request: Request, caller: Caller, add: bool) -> Outcome:
         "reactions": messages.reactions_to_wire(message.reactions),
         "version": int(message.version),
     }
-    result = _fan_out(room, caller, Event.MESSAGE_REACTION, data) if changed else None
+    result = caller.announce(room, Event.MESSAGE_REACTION, data) if changed else None
     return Outcome(frame(Event.ACK, data, request.request_id), result)
 
 

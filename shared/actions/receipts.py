@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from shared.actions.caller import Caller, Outcome, chat_room_as_member, others
-from shared.delivery import fanout
+from shared.actions.caller import Caller, Outcome
 from shared.protocol import Event, Request, frame
 from shared.store import receipts
 from shared.store.models import RoomEntry
@@ -17,9 +16,7 @@ def _answer(
     data = position.to_wire()
     result = None
     if position.moved:
-        result = fanout.post_to_connections(
-            others(room, caller), frame(Event.MESSAGE_READ, data), caller.endpoint
-        )
+        result = caller.announce(room, Event.MESSAGE_READ, data)
     return Outcome(frame(Event.ACK, data, request.request_id), result)
 
 
@@ -30,7 +27,7 @@ def read_message(request: Request, caller: Caller) -> Outcome:
     UpdateItem and, when the position moved, one post per recipient.
     """
     chat_id = request.data["chatId"]
-    room = chat_room_as_member(chat_id, caller)
+    room = caller.room_of(chat_id)
     position = receipts.mark_read(chat_id, caller.user_id, request.data["messageId"])
     return _answer(request, caller, room, position)
 
@@ -42,6 +39,6 @@ def read_all(request: Request, caller: Caller) -> Outcome:
     UpdateItem and, when the position moved, one post per recipient.
     """
     chat_id = request.data["chatId"]
-    room = chat_room_as_member(chat_id, caller)
+    room = caller.room_of(chat_id)
     position = receipts.mark_all_read(chat_id, caller.user_id)
     return _answer(request, caller, room, position)

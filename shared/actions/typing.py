@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from shared.actions.caller import Caller, Outcome, chat_room_as_member, other_users
-from shared.delivery import fanout
+from shared.actions.caller import Caller, Outcome
 from shared.ids import iso_from_ms
 from shared.protocol import Event, Request, frame
 from shared.state import typing_indicators
@@ -13,7 +12,7 @@ def _announce(request: Request, caller: Caller, is_typing: bool) -> Outcome:
     """One room Query (membership and targets), one Redis round trip (degrades if Redis
     is down: the event still goes out) and one post per connection of the other users."""
     chat_id = request.data["chatId"]
-    room = chat_room_as_member(chat_id, caller)
+    room = caller.room_of(chat_id)
     if is_typing:
         expires_at: int | None = typing_indicators.start(chat_id, caller.user_id)
     else:
@@ -25,9 +24,7 @@ def _announce(request: Request, caller: Caller, is_typing: bool) -> Outcome:
         "isTyping": is_typing,
         "expiresAt": iso_from_ms(expires_at) if expires_at else None,
     }
-    result = fanout.post_to_connections(
-        other_users(room, caller), frame(Event.TYPING, data), caller.endpoint
-    )
+    result = caller.announce(room, Event.TYPING, data, own_devices=False)
     return Outcome(frame(Event.ACK, data, request.request_id), result)
 
 
@@ -42,7 +39,7 @@ def stop(request: Request, caller: Caller) -> Outcome:
 def who(request: Request, caller: Caller) -> Outcome:
     """Who is typing in a chat now (members only)."""
     chat_id = request.data["chatId"]
-    chat_room_as_member(chat_id, caller)
+    caller.room_of(chat_id)
     typing = [
         {"userId": user_id, "expiresAt": iso_from_ms(expires_at)}
         for user_id, expires_at in typing_indicators.who(chat_id)

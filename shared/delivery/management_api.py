@@ -263,18 +263,18 @@ CLIENT_CONFIG = Config(
     read_timeout=2,
     max_pool_connections=32,
 )
-_clients_lock = threading.Lock()
-_clients: dict[str, BaseClient] = {}
+_botocore_lock = threading.Lock()
+_botocore_clients: dict[str, BaseClient] = {}
 
 
 def client(endpoint: str) -> BaseClient:
     """A botocore Management API client for one stage endpoint, cached and counted.
     botocore, not boto3: PynamoDB brings botocore anyway; boto3 adds import time."""
-    with _clients_lock:
-        found = _clients.get(endpoint)
+    with _botocore_lock:
+        found = _botocore_clients.get(endpoint)
         if found is None:
             found = botocore.session.get_session().create_client(
                 "apigatewaymanagementapi", endpoint_url=endpoint, config=CLIENT_CONFIG
             )
-            _clients[endpoint] = found
+            _botocore_clients[endpoint] = found
     return calls.instrument(found)

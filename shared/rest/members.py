@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shared import ids, manager, protocol
-from shared.protocol import ErrorCode, Field
-from shared.rest.support import ApiError, caller_id, json_object
+from shared import errors, ids, manager, protocol
+from shared.protocol import Field
+from shared.rest.requests import caller_id, json_object
 from shared.store import chats, connections
 from shared.store.models import Member
 
@@ -26,7 +26,7 @@ def _chat_member(request: Request, user_id: str) -> tuple[str, Member]:
     chat_id = request.path_params["chat_id"]
     member = chats.membership(chat_id, user_id) if protocol.is_id(chat_id) else None
     if member is None:
-        raise ApiError(404, ErrorCode.NOT_FOUND, "no such chat")
+        raise errors.NotFound("no such chat")
     return chat_id, member
 
 
@@ -34,7 +34,7 @@ async def add_member(request: Request) -> JSONResponse:
     user_id = caller_id(request)
     chat_id, me = _chat_member(request, user_id)
     if me.role != "admin":
-        raise ApiError(403, ErrorCode.FORBIDDEN, "only a chat admin can add members")
+        raise errors.Forbidden("only a chat admin can add members")
     fields = protocol.validate_fields(ADD_FIELDS, await json_object(request), where="body")
     role = fields.get("role") or "member"
     added = manager.add_user_to_chat(chat_id, fields["userId"], added_by=user_id, role=role)
@@ -47,11 +47,11 @@ async def remove_member(request: Request) -> Response:
     chat_id, me = _chat_member(request, user_id)
     target = request.path_params["user_id"]
     if target != user_id and me.role != "admin":
-        raise ApiError(403, ErrorCode.FORBIDDEN, "only a chat admin can remove others")
+        raise errors.Forbidden("only a chat admin can remove others")
     if not protocol.is_id(target) or not manager.remove_user_from_chat(
         chat_id, target, removed_by=user_id
     ):
-        raise ApiError(404, ErrorCode.NOT_FOUND, "no such member")
+        raise errors.NotFound("no such member")
     return Response(status_code=204)
 
 
@@ -89,7 +89,7 @@ async def user_presence(request: Request) -> JSONResponse:
             connections.user_chat_ids(target)
         )
         if not shared_chat:
-            raise ApiError(404, ErrorCode.NOT_FOUND, "no such user")
+            raise errors.NotFound("no such user")
     return JSONResponse(manager.user_status(target))
 
 

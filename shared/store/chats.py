@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from shared import ids
+from shared import errors, ids
 from shared.store import dynamodb, rooms
 from shared.store.connections import join_room
 from shared.store.models import Chat, Member, RoomEntry
@@ -68,3 +68,21 @@ def user_chats(user_id: str) -> list[Chat]:
 
 def member_ids(chat_id: str) -> list[str]:
     return [m.user_id for m in Member.query(chat_id)]
+
+
+def room_as_member(chat_id: str, connection_id: str, user_id: str) -> list[RoomEntry]:
+    """The chat's room (one Query), after checking the user belongs to the chat.
+
+    Membership comes free with the room Query: the connection is in it. Only a
+    miss costs a GetItem: either a non-member (Forbidden, without telling whether
+    the chat exists) or a member whose connection missed the room in a race
+    with the chat's creation (joined now).
+    """
+    room = rooms.resolve(rooms.chat_room(chat_id))
+    if any(entry.connection_id == connection_id for entry in room):
+        return room
+    if membership(chat_id, user_id) is None:
+        raise errors.Forbidden("not a member of this chat")
+    entry = rooms.entry(rooms.chat_room(chat_id), connection_id, user_id)
+    entry.save()
+    return [*room, entry]

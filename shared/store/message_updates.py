@@ -15,8 +15,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from shared import ids
-from shared.protocol import ErrorCode, ProtocolError
+from shared import errors, ids
 from shared.store import dynamodb, messages
 from shared.store.models import REACTION_PREFIX, Member, Message
 
@@ -34,8 +33,8 @@ class _Refused(Exception):
         self.current = current
 
 
-def _not_found() -> ProtocolError:
-    return ProtocolError(ErrorCode.NOT_FOUND, "no such message in this chat")
+def _not_found() -> errors.NotFound:
+    return errors.NotFound("no such message in this chat")
 
 
 def _is_live(message: Message | None) -> bool:
@@ -84,7 +83,7 @@ def edit(chat_id: str, message_id: str, editor_id: str, body: str) -> Message:
     """Replace the body (author only); sets editedAt and bumps version. Query + UpdateItem."""
     message = find_live(chat_id, message_id)
     if message.sender_id != editor_id:
-        raise ProtocolError(ErrorCode.FORBIDDEN, "only the author can edit a message")
+        raise errors.Forbidden("only the author can edit a message")
     try:
         return _update(
             message,
@@ -107,7 +106,7 @@ def delete(chat_id: str, message_id: str, user_id: str) -> Message:
     """
     message = find_live(chat_id, message_id)
     if message.sender_id != user_id and not _is_admin(chat_id, user_id):
-        raise ProtocolError(ErrorCode.FORBIDDEN, "only the author or a chat admin can delete")
+        raise errors.Forbidden("only the author or a chat admin can delete")
     names = {f"#r{i}": REACTION_PREFIX + emoji for i, emoji in enumerate(message.reactions)}
     removed = ", ".join(["body", "reactionEmojis", *names])
     try:
@@ -165,8 +164,8 @@ def react(chat_id: str, message_id: str, user_id: str, emoji: str) -> tuple[Mess
             raise _not_found() from refused
         if user_id in current.reactions.get(emoji, ()):  # the same reaction, concurrently
             return current, False
-        raise ProtocolError(
-            ErrorCode.CONFLICT, f"a message can have at most {MAX_REACTION_EMOJIS} emojis"
+        raise errors.Conflict(
+            f"a message can have at most {MAX_REACTION_EMOJIS} emojis"
         ) from refused
     return updated, True
 

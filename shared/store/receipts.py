@@ -12,8 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from shared import ids
-from shared.protocol import ErrorCode, ProtocolError
+from shared import errors, ids
 from shared.store import dynamodb, messages
 from shared.store.models import Chat, Member, Message, MessagesByTime
 
@@ -72,7 +71,7 @@ def advance(chat_id: str, user_id: str, message_id: str) -> ReadPosition:
     except dynamodb.ConditionFailed as failed:
         item = failed.item
         if not item:  # no membership (removed meanwhile)
-            raise ProtocolError(ErrorCode.FORBIDDEN, "not a member of this chat") from failed
+            raise errors.Forbidden("not a member of this chat") from failed
         return ReadPosition(
             chat_id, user_id, _string(item, "lastReadId"), _number(item, "readAt"), False
         )
@@ -85,7 +84,7 @@ def mark_read(chat_id: str, user_id: str, message_id: str) -> ReadPosition:
     One Query (the message) and one conditional UpdateItem.
     """
     if messages.find(chat_id, message_id) is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, "no such message in this chat")
+        raise errors.NotFound("no such message in this chat")
     return advance(chat_id, user_id, message_id)
 
 

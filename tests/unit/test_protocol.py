@@ -13,13 +13,18 @@ from shared.protocol import (
     Action,
     ErrorCode,
     Event,
+    Peek,
     ProtocolError,
     error_frame,
     frame,
     is_id,
     parse_request,
-    peek_request_id,
+    peek,
 )
+
+
+def peek_id(body: str) -> object:
+    return peek(body).request_id
 
 
 def send(data: object, request_id: object = "r1") -> str:
@@ -86,9 +91,11 @@ def test_the_body_may_hold_newlines_tabs_and_any_language() -> None:
 
 def test_request_ids_may_be_strings_or_integers_and_errors_echo_them() -> None:
     assert parse_request('{"action": "hello", "requestId": 42}').request_id == 42
-    assert peek_request_id('{"action": "nope", "requestId": "r9"}') == "r9"
-    assert peek_request_id('{"requestId": [1]}') is None
-    assert peek_request_id("garbage") is None
+    assert peek_id('{"action": "nope", "requestId": "r9"}') == "r9"
+    assert peek_id('{"requestId": [1]}') is None
+    assert peek_id("garbage") is None
+    assert peek('{"action": "message:send", "requestId": 7}') == Peek("message:send", 7)
+    assert peek('{"action": "rm -rf"}').action is None
 
 
 def test_frames_are_compact_json_with_event_requestid_and_data() -> None:
@@ -154,4 +161,4 @@ def test_sync_chat_ids_and_request_ids_refuse_a_near_id(bad: str) -> None:
             parse_request(json.dumps({"action": "sync", "data": {"chats": chats}}))
     with pytest.raises(ProtocolError):
         parse_request(json.dumps({"action": "hello", "requestId": bad}))
-    assert peek_request_id(json.dumps({"action": "hello", "requestId": bad})) is None
+    assert peek_id(json.dumps({"action": "hello", "requestId": bad})) is None

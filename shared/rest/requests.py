@@ -1,4 +1,4 @@
-"""What every REST endpoint shares: bearer-token auth, JSON bodies, JSON errors.
+"""Reading a REST request: who calls (bearer-token auth) and its JSON body.
 
 Auth: behind the HTTP API, the token authorizer (functions/authorizer) has
 already verified the bearer token and API Gateway hands its verdict to the
@@ -15,22 +15,11 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
+from shared import errors
 from shared.observability import log
-from shared.protocol import ErrorCode
 
 MAX_REQUEST_BYTES = 64 * 1024
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 def _authorized_user(request: Request) -> str | None:
@@ -48,13 +37,13 @@ def caller_id(request: Request) -> str:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise ApiError(401, ErrorCode.UNAUTHORIZED, "missing bearer token")
+            raise errors.Unauthorized("missing bearer token")
         from shared.auth import AuthError, verify_token  # only here: see the docstring
 
         try:
             user_id = verify_token(token.strip())
         except AuthError as error:
-            raise ApiError(401, ErrorCode.UNAUTHORIZED, "invalid token") from error
+            raise errors.Unauthorized("invalid token") from error
     log.bind(userId=user_id)  # the invocation line and any later record carry it
     return user_id
 
@@ -63,11 +52,11 @@ async def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or 400/413."""
     raw = await request.body()
     if len(raw) > MAX_REQUEST_BYTES:
-        raise ApiError(413, ErrorCode.BAD_REQUEST, "request body too large")
+        raise errors.TooLarge("request body too large")
     try:
         body = json.loads(raw or b"{}")
     except (ValueError, RecursionError) as error:
-        raise ApiError(400, ErrorCode.BAD_REQUEST, "body is not valid JSON") from error
+        raise errors.Invalid("body is not valid JSON") from error
     if not isinstance(body, dict):
-        raise ApiError(400, ErrorCode.BAD_REQUEST, "body must be a JSON object")
+        raise errors.Invalid("body must be a JSON object")
     return body
