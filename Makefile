@@ -6,10 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint bench clean token build-SharedLayer
 
-$(STAMP): pyproject.toml
+# The server with its dev tools, and the Python client (its own distribution in
+# clients/python, which tests/client exercises), in one resolve.
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./clients/python
 	touch $(STAMP)
 
 run: $(STAMP)
