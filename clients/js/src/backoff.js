@@ -1,6 +1,8 @@
 // Delays: reconnects (capped exponential backoff with "equal jitter") and the pause
 // before retrying a request the server answered with internal_error or rate_limited.
 
+import { ErrorCode } from "./protocol.js";
+
 /**
  * The wait before reconnect attempt `attempt` (0 for the first after a drop): a random
  * time between half and all of min(maxDelayMs, initialDelayMs * 2^attempt), so clients
@@ -25,6 +27,6 @@ export function reconnectDelay(attempt, { initialDelayMs, maxDelayMs }, random =
  * @returns {number} milliseconds
  */
 export function retryDelay(code, data, failures, { initialDelayMs, maxDelayMs }) {
-  if (code === "rate_limited") return Number(data.retryAfterMs) || 250;
+  if (code === ErrorCode.RATE_LIMITED) return Number(data.retryAfterMs) || 250;
   return Math.min(maxDelayMs, initialDelayMs * 2 ** failures);
 }

@@ -391,7 +391,7 @@ export class ClientCore extends Emitter {
     }
     if (event === Event.ERROR) {
       const error = SwitchboardError.fromReply(data);
-      if (error.code === ErrorCode.UNAUTHORIZED) this._drop("unauthorized");
+      if (error.code === ErrorCode.UNAUTHORIZED) this._drop("token refused (unauthorized)");
       this.emit(Event.ERROR, error);
       return;
     }
@@ -545,7 +545,7 @@ export class ClientCore extends Emitter {
       }, waitMs);
       return;
     }
-    if (error.code === ErrorCode.UNAUTHORIZED) this._drop("unauthorized");
+    if (error.code === ErrorCode.UNAUTHORIZED) this._drop("token refused (unauthorized)");
     req.reject(error);
   }
 }

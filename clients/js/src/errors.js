@@ -26,6 +26,7 @@ export class SwitchboardError extends Error {
    * @returns {SwitchboardError}
    */
   static fromReply(data) {
-    return new SwitchboardError(data?.code || ErrorCode.INTERNAL_ERROR, data?.message || "error", data || {});
+    const code = data?.code || ErrorCode.INTERNAL_ERROR;
+    return new SwitchboardError(code, data?.message || `the server answered ${code}`, data || {});
   }
 }
