@@ -1,7 +1,7 @@
-// The demo chat page: switchboard.js for the WebSocket, the REST API for chats and
+// The demo chat page: @switchboard/client (clients/js) for the WebSocket, the REST API for chats and
 // history, and the emulator's development endpoints (/dev/config, /dev/token).
 
-import { SwitchboardClient, newId } from "./switchboard.js";
+import { SwitchboardClient, newId } from "@switchboard/client";
 
 const SUGGESTED = ["alice", "bob", "carol", "dave"];
 const EMOJIS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
