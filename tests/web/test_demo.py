@@ -280,7 +280,7 @@ async () => {
 
 
 def test_client_resumes_in_order_without_duplicates(demo: Demo, emulator: Any) -> None:
-    """switchboard.js against a scripted server (a fake WebSocket in the page): what it
+    """The JS client against a scripted server (a fake WebSocket in the page): what it
     syncs from, the order and uniqueness of what it delivers, the resent send, backoff."""
     page = demo.browser.new_page()
     try:
