@@ -1,7 +1,8 @@
 """The JS client's copy of the wire names (clients/js/src/protocol.js) agrees with the
 server's (shared/protocol.py), as tests/client/test_wire.py checks for the Python client;
-the names are spelled in that one module; and the client imports nothing outside its own
-src/ (no server code, no demo code, no package)."""
+the names are spelled in that one module; the client imports nothing outside its own
+src/ (no server code, no demo code, no package); and the demo page imports the client
+package by its name."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from shared import protocol
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "clients" / "js" / "src"
+WEB = ROOT / "web"
 PROTOCOL_JS = SRC / "protocol.js"
 
 
@@ -89,18 +91,40 @@ def test_wire_names_are_spelled_only_in_protocol_js() -> None:
     assert strays == []
 
 
+IMPORT = re.compile(
+    r"""^\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']"""
+    r"""|^\s*import\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']""",
+    re.M,
+)
+
+
+def _imports(path: Path) -> list[str]:
+    code = _without_comments(path.read_text(encoding="utf-8"))
+    return [next(g for g in m.groups() if g) for m in IMPORT.finditer(code)]
+
+
 def test_the_client_imports_only_its_own_modules() -> None:
     """Nothing in the client imports the server, the demo page, or any package: every
     import is a sibling module of src/."""
     sources = sorted(SRC.glob("*.js"))
     assert PROTOCOL_JS in sources
-    pattern = re.compile(
-        r"""^\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']"""
-        r"""|^\s*import\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']""",
-        re.M,
-    )
     for path in sources:
-        for match in pattern.finditer(_without_comments(path.read_text(encoding="utf-8"))):
-            target = match.group(1) or match.group(2) or match.group(3)
+        for target in _imports(path):
             assert re.fullmatch(r"\./[a-z_-]+\.js", target), f"{path.name} imports {target}"
             assert (SRC / target[2:]).is_file(), f"{path.name} imports {target}, which is missing"
+
+
+def test_the_demo_page_imports_the_client_package_by_name() -> None:
+    """web/ uses the package as an application would (the import map of index.html
+    resolves the name to what the emulator serves from clients/js/src), never a copy."""
+    pages = [WEB / "demo.js", *sorted((WEB / "demo").glob("*.js"))]
+    client_users = set()
+    for path in pages:
+        for target in _imports(path):
+            if target == "@switchboard/client":
+                client_users.add(path.name)
+                continue
+            assert target.startswith("./") and target.endswith(".js"), f"{path} imports {target}"
+            assert (path.parent / target).resolve().is_file(), f"{path} imports {target}"
+    assert client_users, "nothing in web/ imports @switchboard/client"
+    assert '"@switchboard/client": "/web/client/index.js"' in (WEB / "index.html").read_text()
