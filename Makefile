@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean token build-SharedLayer
+.PHONY: run test test-js lint bench clean token build-SharedLayer
 
 # The server with its dev tools, and the Python client (its own distribution in
 # clients/python, which tests/client exercises), in one resolve.
@@ -23,6 +23,13 @@ test: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	sh scripts/ensure-chromium
 	$(BIN)/pytest -q
+	$(MAKE) test-js
+
+# The JS client (clients/js): its Node tests start this venv's emulator.
+test-js: $(STAMP)
+	@command -v npm >/dev/null || { echo "test-js: npm (Node.js 20+) is needed for clients/js" >&2; exit 1; }
+	cd clients/js && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	cd clients/js && SWITCHBOARD_BIN="$(abspath $(BIN))/switchboard" npm test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -38,7 +45,7 @@ bench: $(STAMP)
 	    --leak-timeout 300
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) .pytest_cache .ruff_cache .aws-sam clients/js/node_modules
 
 # `sam build` calls this for the SharedLayer (BuildMethod: makefile): the
 # domain package plus the run-time dependencies of pyproject.toml, as arm64

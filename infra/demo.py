@@ -3,7 +3,9 @@
 Routes, next to the stage and `/api` on the emulator's port:
 
 - `GET /`             the page (web/index.html)
-- `GET /web/...`      its static files (web/: switchboard.js, demo.js, demo.css)
+- `GET /web/...`      its static files (web/: demo.js and its modules in demo/, demo.css)
+- `GET /web/client/...`  the JS client package's modules (clients/js/src), which the page
+                      imports as `@switchboard/client` (an import map in index.html)
 - `GET /dev/config`   `{"websocketUrl", "restUrl", "stage"}` as seen from the browser
 - `POST /dev/token`   `{"userId": "alice"}` -> `{"userId", "token", "expiresIn"}`
 
@@ -34,6 +36,7 @@ from infra.services import LOCAL_CREDENTIALS
 from infra.template import Template
 
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
+CLIENT_DIR = Path(__file__).resolve().parents[1] / "clients" / "js" / "src"
 TOKEN_SECONDS = 12 * 3600
 SECRET_CACHE_SECONDS = 30
 NO_STORE = {"cache-control": "no-store"}
@@ -154,5 +157,6 @@ def demo_routes(template: Template, runtime: LambdaRuntime, stage: str) -> list[
         Route("/", index, methods=["GET", "HEAD"]),
         Route("/dev/config", config, methods=["GET"]),
         Route("/dev/token", token, methods=["POST"]),
+        Mount("/web/client", app=StaticFiles(directory=CLIENT_DIR, check_dir=False), name="client"),
         Mount("/web", app=StaticFiles(directory=WEB_DIR, check_dir=False), name="web"),
     ]

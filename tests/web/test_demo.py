@@ -198,7 +198,7 @@ def test_severed_connection_resumes(
 
 CLIENT_SCRIPT = """
 async () => {
-  const { SwitchboardClient } = await import("/web/switchboard.js");
+  const { SwitchboardClient } = await import("/web/client/index.js");
   const sockets = [];
   class FakeSocket {
     constructor(url) { this.url = url; this.sent = []; sockets.push(this);
@@ -280,11 +280,11 @@ async () => {
 
 
 def test_client_resumes_in_order_without_duplicates(demo: Demo, emulator: Any) -> None:
-    """switchboard.js against a scripted server (a fake WebSocket in the page): what it
+    """The JS client against a scripted server (a fake WebSocket in the page): what it
     syncs from, the order and uniqueness of what it delivers, the resent send, backoff."""
     page = demo.browser.new_page()
     try:
-        page.goto(f"http://127.0.0.1:{emulator.port}/web/switchboard.js")
+        page.goto(f"http://127.0.0.1:{emulator.port}/web/client/index.js")
         result = page.evaluate(CLIENT_SCRIPT)
     finally:
         page.close()

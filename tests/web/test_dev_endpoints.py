@@ -24,7 +24,7 @@ def test_page_and_files_are_served(site: httpx.Client) -> None:
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert '<script type="module" src="/web/demo.js">' in page.text
-    for name in ("switchboard.js", "demo.js"):
+    for name in ("client/index.js", "demo.js"):
         script = site.get(f"/web/{name}")
         assert script.status_code == 200
         assert "javascript" in script.headers["content-type"]  # ES modules need it

@@ -1,0 +1,551 @@
+// The connection manager: opens the connection, keeps it open, and resumes after a drop.
+//
+// Each connection goes through:
+// 1. the token (a string, or a function called before every attempt, so it can refresh),
+//    then the WebSocket; events pushed from now on are held back;
+// 2. `hello`; then the requests waiting in the outbox go out and the heartbeat starts;
+// 3. `sync` from the cursors held when the previous connection dropped (on a first
+//    connection: only the chats the app track()ed), following `hasMore` over REST when
+//    `restUrl` is given; the missed messages are delivered oldest first, each id once;
+// 4. the held-back events are delivered (same dedupe), then `synced`;
+// 5. when the connection ends, resendable requests in flight go back to the outbox, the
+//    others are rejected with `disconnected`; then a reconnect after a backoff delay
+//    (at once when the browser comes back online), and 1. again.
+
+import { reconnectDelay, retryDelay } from "./backoff.js";
+import { SwitchboardError } from "./errors.js";
+import { Emitter } from "./events.js";
+import { Heartbeat } from "./heartbeat.js";
+import { messagesAfter } from "./history.js";
+import {
+  Action,
+  ClientEvent,
+  DEFAULT_HEARTBEAT_SECONDS,
+  ErrorCode,
+  Event,
+  LocalErrorCode,
+  MAX_SYNC_CHATS,
+} from "./protocol.js";
+import { Requests, Retry, retriesError } from "./requests.js";
+import { ResumeState } from "./resume.js";
+import { decodeFrame, encodeFrame, urlWithToken, webSocketImpl } from "./transport.js";
+import { TypingIn, TypingOut } from "./typing.js";
+
+/**
+ * @typedef {import("./transport.js").Socket} Socket
+ * @typedef {import("./transport.js").SocketConstructor} SocketConstructor
+ * @typedef {import("./requests.js").PendingRequest} PendingRequest
+ * @typedef {"idle" | "connecting" | "open" | "reconnecting" | "closed"} State
+ * @typedef {{state: State, attempt: number, delayMs?: number, retryAt?: number, reason?: string}} StateChange
+ * @typedef {import("./protocol.js").Hello} Hello
+ * @typedef {import("./protocol.js").HeartbeatAck} HeartbeatAck
+ *
+ * @typedef {Object} ClientOptions
+ * @property {string} url WebSocket URL of the stage, e.g. ws://127.0.0.1:3001/local
+ * @property {string | (() => string | Promise<string>)} token a JWT, or a function returning
+ *   one (called before every connection attempt, so it can refresh)
+ * @property {string} [restUrl] REST base (e.g. http://127.0.0.1:3001/api): lets sync fetch
+ *   the rest of a chat when the server says `hasMore`
+ * @property {number} [initialDelayMs=500] first reconnect delay (before jitter)
+ * @property {number} [maxDelayMs=30000] cap of the reconnect delay
+ * @property {number} [requestTimeoutMs=20000] how long an answer may take
+ * @property {number} [maxRetries=5] internal_error / rate_limited retries of one request
+ * @property {number} [heartbeatIntervalMs] between heartbeats (default: `hello`'s
+ *   heartbeatSeconds, else 65 s)
+ * @property {SocketConstructor} [WebSocket] a WebSocket implementation (default: the
+ *   global one; on Node 20 pass `ws`'s)
+ */
+
+export class ClientCore extends Emitter {
+  /** @param {ClientOptions} options */
+  constructor(options) {
+    super();
+    if (!options || !options.url) throw new TypeError("SwitchboardClient: url is required");
+    this.options = {
+      initialDelayMs: 500,
+      maxDelayMs: 30000,
+      requestTimeoutMs: 20000,
+      maxRetries: 5,
+      ...options,
+    };
+    /** @type {State} */
+    this.state = "idle";
+    /** @type {string | null} the user id the server greeted us as */
+    this.userId = null;
+    /** @type {string | null} */
+    this.connectionId = null;
+    /** @type {Socket | null} */
+    this._ws = null;
+    /** @type {string | undefined} the token of the current connection (REST paging) */
+    this._token = undefined;
+    this._generation = 0;
+    this._attempt = 0;
+    this._everGreeted = false;
+    /** @type {any} */
+    this._reconnectTimer = null;
+    this._probing = false;
+    this._requests = new Requests();
+    this._resume = new ResumeState();
+    this._heartbeat = new Heartbeat(() => this._beat());
+    this._syncing = false;
+    /** @type {Array<[string, any]>} events held back while catching up */
+    this._held = [];
+    this._typingIn = new TypingIn((chatId, userIds) => this.emit(ClientEvent.TYPING_UPDATE, { chatId, userIds }));
+    this._typingOut = new TypingOut(
+      (chatId) => this._request(Action.TYPING_START, { chatId }, Retry.NEVER).catch(() => {}),
+      (chatId) => {
+        if (this.state === "open") this._request(Action.TYPING_STOP, { chatId }, Retry.NEVER).catch(() => {});
+      },
+    );
+    /** @type {Promise<Hello> | null} */
+    this._firstHello = null;
+    /** @type {((hello: Hello) => void) | null} */
+    this._resolveFirst = null;
+    /** @type {((error: Error) => void) | null} */
+    this._rejectFirst = null;
+    this._onOnline = () => {
+      if (this.state === "reconnecting" && !this._ws) this._reconnectNow();
+    };
+    this._onOffline = () => {
+      // The socket may be dead without knowing it yet: probe it now instead of waiting
+      // for the next heartbeat.
+      this._probe(Math.min(5000, this.options.requestTimeoutMs));
+    };
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /**
+   * Open the connection (and keep it open until close()). Resolves with the first
+   * greeting; rejects only if close() is called before one.
+   * @returns {Promise<Hello>}
+   */
+  connect() {
+    if (this._firstHello) return this._firstHello;
+    this._firstHello = new Promise((resolve, reject) => {
+      this._resolveFirst = resolve;
+      this._rejectFirst = reject;
+    });
+    if (typeof window !== "undefined") {
+      window.addEventListener("online", this._onOnline);
+      window.addEventListener("offline", this._onOffline);
+    }
+    this._open();
+    return this._firstHello;
+  }
+
+  /** Close for good: no reconnect; requests waiting are rejected with `closed`. */
+  close() {
+    if (this.state === "closed") return;
+    this._setState({ state: "closed", attempt: this._attempt });
+    clearTimeout(this._reconnectTimer);
+    this._heartbeat.stop();
+    if (typeof window !== "undefined") {
+      window.removeEventListener("online", this._onOnline);
+      window.removeEventListener("offline", this._onOffline);
+    }
+    const ws = this._ws;
+    this._ws = null;
+    this._generation++;
+    if (ws) {
+      try {
+        ws.close(1000, "client closed");
+      } catch {
+        /* already closing */
+      }
+    }
+    const error = new SwitchboardError(LocalErrorCode.CLOSED, "the client was closed");
+    for (const req of [...this._requests.takeAll(), ...this._requests.takeOutbox()]) {
+      clearTimeout(req.timer);
+      req.reject(error);
+    }
+    this._typingIn.clearAll();
+    this._typingOut.reset();
+    this._rejectFirst?.(error);
+  }
+
+  /** Drop the current connection as if the network had (it reconnects). For tests and
+   *  for an app that knows better, e.g. after waking from sleep. */
+  reconnect() {
+    if (this._ws) this._drop("reconnect requested");
+    else if (this.state === "reconnecting") this._reconnectNow();
+  }
+
+  /** @returns {boolean} */
+  _isClosed() {
+    return this.state === "closed";
+  }
+
+  /** @param {StateChange} change */
+  _setState(change) {
+    this.state = change.state;
+    this.emit(ClientEvent.STATE, change);
+  }
+
+  async _open() {
+    if (this.state === "closed") return;
+    const generation = ++this._generation;
+    this._setState({ state: this._everGreeted ? "reconnecting" : "connecting", attempt: this._attempt,
+                     reason: "connecting" });
+    let token;
+    try {
+      token = typeof this.options.token === "function" ? await this.options.token() : this.options.token;
+    } catch (error) {
+      if (generation === this._generation) this._scheduleReconnect(`token: ${error}`);
+      return;
+    }
+    // (close() meanwhile moved the generation on.)
+    if (generation !== this._generation || this._isClosed()) return;
+    this._token = token;
+    /** @type {Socket} */
+    let ws;
+    try {
+      const Impl = webSocketImpl(this.options.WebSocket);
+      ws = new Impl(urlWithToken(this.options.url, token));
+    } catch (error) {
+      this._scheduleReconnect(String(error));
+      return;
+    }
+    this._ws = ws;
+    // Hold back events until the catch-up is done (they are delivered after it, in order).
+    this._syncing = true;
+    this._held = [];
+    ws.onopen = () => {
+      if (ws !== this._ws) return;
+      this._greet(ws, generation);
+    };
+    ws.onmessage = (event) => {
+      if (ws !== this._ws) return;
+      this._onFrame(event.data);
+    };
+    ws.onclose = (event) => {
+      if (ws !== this._ws) return;
+      this._onClosed(`closed (${event.code}${event.reason ? ` ${event.reason}` : ""})`);
+    };
+    ws.onerror = () => {
+      /* a close event follows */
+    };
+  }
+
+  /** The greeting, then outbox and catch-up. @param {Socket} ws @param {number} generation */
+  async _greet(ws, generation) {
+    /** @type {Hello} */
+    let hello;
+    try {
+      hello = await this._request(Action.HELLO, {}, Retry.NEVER, { onSocket: ws });
+    } catch (error) {
+      if (ws === this._ws) this._drop(`hello failed: ${/** @type {Error} */ (error).message}`);
+      return;
+    }
+    if (ws !== this._ws || generation !== this._generation) return;
+    const reconnected = this._everGreeted;
+    this._everGreeted = true;
+    this._attempt = 0;
+    this.userId = hello.userId;
+    this.connectionId = hello.connectionId;
+    const wanted = this._resume.plan(reconnected, hello.chats);
+    this._setState({ state: "open", attempt: 0 });
+    this._heartbeat.start(
+      this.options.heartbeatIntervalMs || (hello.heartbeatSeconds || DEFAULT_HEARTBEAT_SECONDS) * 1000,
+    );
+    this.emit(ClientEvent.CONNECTED, hello);
+    this._resolveFirst?.(hello);
+    this._resolveFirst = null;
+    this._flushOutbox();
+    let delivered = 0;
+    try {
+      delivered = await this._catchUp(wanted, ws);
+    } catch (error) {
+      if (ws === this._ws) this._drop(`sync failed: ${/** @type {Error} */ (error).message}`);
+      return; // the snapshot is kept: the next connection syncs from the same place
+    }
+    if (ws !== this._ws) return;
+    this._resume.caughtUp();
+    this._syncing = false;
+    const held = this._held;
+    this._held = [];
+    for (const [event, data] of held) this._dispatch(event, data);
+    this.emit(ClientEvent.SYNCED, { reconnected, delivered, chats: Object.keys(wanted).length });
+  }
+
+  /** @param {Record<string, string | null>} wanted @param {Socket} ws */
+  async _catchUp(wanted, ws) {
+    const entries = Object.entries(wanted);
+    let delivered = 0;
+    for (let i = 0; i < entries.length; i += MAX_SYNC_CHATS) {
+      const chats = Object.fromEntries(entries.slice(i, i + MAX_SYNC_CHATS));
+      const answer = await this._request(Action.SYNC, { chats }, Retry.NEVER, { onSocket: ws });
+      if (ws !== this._ws) return delivered;
+      for (const chatId of answer.unknown || []) this._forgetChat(chatId);
+      for (const [chatId, result] of Object.entries(answer.chats || {})) {
+        const messages = result.messages || [];
+        for (const message of messages) if (this._deliver(message)) delivered++;
+        if (result.hasMore && messages.length) {
+          delivered += await this._fetchRest(chatId, messages[messages.length - 1].id, ws);
+        }
+      }
+    }
+    return delivered;
+  }
+
+  /** The rest of a chat after a sync with hasMore, over REST (oldest first).
+   * @param {string} chatId @param {string} after @param {Socket} ws */
+  async _fetchRest(chatId, after, ws) {
+    if (!this.options.restUrl) {
+      this.emit(ClientEvent.SYNC_MORE, { chatId, after });
+      return 0;
+    }
+    let delivered = 0;
+    /** @type {string | null} */
+    let cursor = after;
+    while (cursor && ws === this._ws) {
+      const page = await messagesAfter(this.options.restUrl, String(this._token), chatId, cursor);
+      for (const message of page.messages) if (this._deliver(message)) delivered++;
+      cursor = page.nextCursor;
+    }
+    return delivered;
+  }
+
+  /** @param {string} reason */
+  _onClosed(reason) {
+    this._ws = null;
+    this._generation++;
+    this._heartbeat.stop();
+    if (this._everGreeted) this._resume.dropped();
+    this._held = [];
+    this._syncing = false;
+    const lost = new SwitchboardError(LocalErrorCode.DISCONNECTED, `connection lost: ${reason}`);
+    const requeue = [];
+    for (const req of this._requests.takeAll()) {
+      clearTimeout(req.timer);
+      if (req.retry === Retry.ALWAYS) requeue.push(req);
+      else req.reject(lost);
+    }
+    this._requests.outbox = [...requeue, ...this._requests.outbox];
+    this._typingIn.clearAll();
+    this._typingOut.reset();
+    if (this.state !== "closed") this._scheduleReconnect(reason);
+  }
+
+  /** Close the socket ourselves (dead, or told to) and go through the reconnect path.
+   * @param {string} reason */
+  _drop(reason) {
+    const ws = this._ws;
+    if (!ws) return;
+    try {
+      ws.close(4000, "client reconnecting");
+    } catch {
+      /* ignore */
+    }
+    this._onClosed(reason);
+  }
+
+  /** @param {string} reason */
+  _scheduleReconnect(reason) {
+    clearTimeout(this._reconnectTimer);
+    const delayMs = reconnectDelay(this._attempt, this.options);
+    this._attempt++;
+    this._setState({ state: "reconnecting", attempt: this._attempt, delayMs, retryAt: Date.now() + delayMs,
+                     reason });
+    this._reconnectTimer = setTimeout(() => this._open(), delayMs);
+  }
+
+  _reconnectNow() {
+    if (this.state === "closed") return;
+    clearTimeout(this._reconnectTimer);
+    this._reconnectTimer = null;
+    this._open();
+  }
+
+  /** A timer heartbeat: `heartbeat` with its ack; unanswered, the connection is dropped. */
+  _beat() {
+    this.heartbeat().then((ack) => this.emit(ClientEvent.HEARTBEAT, ack), () => {});
+  }
+
+  /**
+   * One presence:heartbeat now; unanswered within `timeoutMs` (default requestTimeoutMs),
+   * the connection is taken for dead: dropped and reopened.
+   * @param {number} [timeoutMs]
+   * @returns {Promise<HeartbeatAck>}
+   */
+  heartbeat(timeoutMs) {
+    return this._request(Action.PRESENCE_HEARTBEAT, {}, Retry.NEVER, { timeoutMs, probe: true });
+  }
+
+  // ------------------------------------------------------------------ frames
+
+  /** @param {any} raw */
+  _onFrame(raw) {
+    const frame = decodeFrame(raw);
+    if (!frame) return;
+    const { event, requestId, data } = frame;
+    if (event === undefined && typeof frame.message === "string") {
+      // API Gateway's own answer when a route's function failed ({"message": "Internal
+      // server error", ...}): it names no request of ours; their timeouts deal with it.
+      this.emit(Event.ERROR, new SwitchboardError(ErrorCode.INTERNAL_ERROR, `gateway: ${frame.message}`, frame));
+      return;
+    }
+    if (requestId !== undefined && requestId !== null && this._requests.has(String(requestId))) {
+      this._answer(String(requestId), event, data || {});
+      return;
+    }
+    if (event === Event.ERROR) {
+      const error = SwitchboardError.fromReply(data);
+      if (error.code === ErrorCode.UNAUTHORIZED) this._drop("token refused (unauthorized)");
+      this.emit(Event.ERROR, error);
+      return;
+    }
+    if (this._syncing && event !== Event.TYPING && event !== Event.USER_STATUS) {
+      this._held.push([event, data]);
+      return;
+    }
+    this._dispatch(event, data);
+  }
+
+  /** @param {string} event @param {any} data */
+  _dispatch(event, data) {
+    switch (event) {
+      case Event.MESSAGE_NEW:
+        this._deliver(data);
+        return;
+      case Event.CHAT_CREATED:
+        this._resume.chats.add(data.id);
+        break;
+      case Event.CHAT_MEMBER_ADDED:
+        if (data.userId === this.userId) this._resume.chats.add(data.chatId);
+        break;
+      case Event.CHAT_MEMBER_REMOVED:
+        if (data.userId === this.userId) this._forgetChat(data.chatId);
+        break;
+      case Event.TYPING:
+        this._typingIn.update(data);
+        break;
+      default:
+        break;
+    }
+    this.emit(event, data);
+  }
+
+  /** Deliver a message once: false if its id was delivered (or tracked) before. @param {any} message */
+  _deliver(message) {
+    if (!message || !message.id || !message.chatId) return false;
+    if (!this._resume.remember(message)) return false;
+    // A message ends its author's typing.
+    this._typingIn.stop(message.chatId, message.senderId);
+    this.emit(ClientEvent.MESSAGE, message);
+    return true;
+  }
+
+  /** @param {string} chatId */
+  _forgetChat(chatId) {
+    this._resume.forget(chatId);
+    this._typingIn.clear(chatId);
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  /**
+   * @param {string} action
+   * @param {Record<string, any>} data
+   * @param {string} retry one of Retry
+   * @param {{onSocket?: Socket | null, timeoutMs?: number | null, probe?: boolean}} [options]
+   * @returns {Promise<any>}
+   */
+  _request(action, data, retry, { onSocket = null, timeoutMs = null, probe = false } = {}) {
+    return new Promise((resolve, reject) => {
+      /** @type {PendingRequest} */
+      const req = { action, data, retry, resolve, reject, failures: 0, sent: false, timeoutMs,
+                    pinned: onSocket, probe };
+      if (onSocket) {
+        this._transmit(req, onSocket);
+      } else if (this.state === "open" && this._ws) {
+        this._transmit(req, this._ws);
+      } else if (this.state === "closed") {
+        reject(new SwitchboardError(LocalErrorCode.CLOSED, "the client is closed"));
+      } else if (retry === Retry.NEVER) {
+        reject(new SwitchboardError(LocalErrorCode.DISCONNECTED, `not connected (${action} not sent)`));
+      } else {
+        this._requests.outbox.push(req);
+      }
+    });
+  }
+
+  /** @param {PendingRequest} req @param {Socket} ws */
+  _transmit(req, ws) {
+    const requestId = this._requests.open(req);
+    try {
+      ws.send(encodeFrame(req.action, requestId, req.data));
+    } catch (error) {
+      this._requests.take(requestId);
+      if (req.retry === Retry.NEVER) req.reject(new SwitchboardError(LocalErrorCode.DISCONNECTED, String(error)));
+      else this._requests.outbox.push(req);
+      return;
+    }
+    req.sent = true;
+    const timeoutMs = req.timeoutMs || this.options.requestTimeoutMs;
+    req.timer = setTimeout(() => {
+      if (this._requests.pending.get(requestId) !== req) return;
+      this._requests.take(requestId);
+      const silent = `no answer to ${req.action} in ${timeoutMs} ms`;
+      if (req.probe || req.pinned) {
+        // Every action is answered: a heartbeat, greeting or catch-up left unanswered
+        // means the connection is dead (the network went away without a close).
+        req.reject(new SwitchboardError(LocalErrorCode.TIMEOUT, silent));
+        if (ws === this._ws) this._drop(silent);
+        return;
+      }
+      // One answer went missing (a function that timed out answers nothing the client can
+      // match): resend what is safe to resend, and check the connection is alive.
+      if (req.retry === Retry.ALWAYS && req.failures < this.options.maxRetries) {
+        req.failures++;
+        if (this.state === "open" && this._ws) this._transmit(req, this._ws);
+        else this._requests.outbox.push(req);
+      } else {
+        req.reject(new SwitchboardError(LocalErrorCode.TIMEOUT, silent));
+      }
+      if (ws === this._ws) this._probe();
+    }, timeoutMs);
+  }
+
+  /** Is the connection alive? A heartbeat unanswered in time drops it. @param {number} [timeoutMs] */
+  _probe(timeoutMs) {
+    if (this._probing || this.state !== "open") return;
+    this._probing = true;
+    this.heartbeat(timeoutMs).catch(() => {}).finally(() => { this._probing = false; });
+  }
+
+  _flushOutbox() {
+    for (const req of this._requests.takeOutbox()) {
+      if (this._ws && this.state === "open") this._transmit(req, this._ws);
+      else this._requests.outbox.push(req);
+    }
+  }
+
+  /** A reply to one of our requests. @param {string} requestId @param {string} event @param {any} data */
+  _answer(requestId, event, data) {
+    const req = /** @type {PendingRequest} */ (this._requests.take(requestId));
+    clearTimeout(req.timer);
+    if (event !== Event.ERROR) {
+      req.resolve(data);
+      return;
+    }
+    const error = SwitchboardError.fromReply(data);
+    // Retried after a pause: what may be resent (and requests of the connection's own
+    // start-up, hello and sync, on that same connection).
+    if (retriesError(req, error.code, this.options.maxRetries)) {
+      req.failures++;
+      const waitMs = retryDelay(error.code, data, req.failures, this.options);
+      setTimeout(() => {
+        if (this.state === "closed") req.reject(new SwitchboardError(LocalErrorCode.CLOSED, "the client was closed"));
+        else if (req.pinned) {
+          if (req.pinned === this._ws) this._transmit(req, req.pinned);
+          else req.reject(new SwitchboardError(LocalErrorCode.DISCONNECTED, "connection lost"));
+        } else if (this.state === "open" && this._ws) this._transmit(req, this._ws);
+        else this._requests.outbox.push(req);
+      }, waitMs);
+      return;
+    }
+    if (error.code === ErrorCode.UNAUTHORIZED) this._drop("token refused (unauthorized)");
+    req.reject(error);
+  }
+}

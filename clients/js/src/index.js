@@ -1,0 +1,67 @@
+// Switchboard's JavaScript client: ES modules, no dependencies, no build step. Runs in
+// browsers as is, and in Node (20: pass a WebSocket implementation, e.g. `ws`'s).
+//
+//   import { SwitchboardClient } from "@switchboard/client";
+//   const client = new SwitchboardClient({ url: "ws://127.0.0.1:3001/local", token, restUrl });
+//   client.on("message", (m) => console.log(m.senderId, m.body));
+//   await client.connect();
+//   const stored = await client.send(chatId, "hello");
+//
+// What it does for you (docs/protocol.md is the contract, docs/client.md the guide):
+// - reconnects after any drop with exponential backoff (doubling from `initialDelayMs` up
+//   to `maxDelayMs`) and jitter (each delay drawn between half and all of that), and at
+//   once when the browser comes back online;
+// - resumes: after a reconnect it sends `sync` with the newest message id it had of every
+//   chat when the connection dropped, delivers what was missed oldest first (following
+//   `hasMore` over the REST API when `restUrl` is given), then what arrived live meanwhile,
+//   and never delivers a message id twice;
+// - typed actions return a Promise of the `ack` data, or reject with a SwitchboardError
+//   carrying the server's error code; sends keep their clientMessageId across retries and
+//   reconnects (queued while offline, resent after reconnecting, paced on rate_limited);
+// - heartbeats every `heartbeatIntervalMs` (default: `hello`'s heartbeatSeconds), and at
+//   once when the browser says it went offline: a heartbeat (or the greeting, or the
+//   catch-up) left unanswered for `requestTimeoutMs` means the connection is dead, and it
+//   is dropped and reopened; any other request left unanswered is resent if that is safe
+//   (sends, reactions, reads), else rejected with `timeout`, and the connection is probed;
+// - typing: `typing(chatId)` on every keystroke sends typing:start at most every 2 s and
+//   typing:stop after 3 s idle; incoming indicators expire at `expiresAt`.
+//
+// Modules (as in the Python client, switchboard_client/): protocol (names, limits,
+// payload shapes), errors, backoff, events (listeners), transport (one WebSocket),
+// requests (ids, in flight, outbox, what may be resent), resume (dedupe and sync
+// cursors), history (REST paging), heartbeat (the timer), typing (indicators),
+// core (connection lifecycle), api (the typed actions).
+
+export { SwitchboardClient, newId } from "./api.js";
+export { SwitchboardError } from "./errors.js";
+export {
+  Action,
+  ClientEvent,
+  DEFAULT_HEARTBEAT_SECONDS,
+  ErrorCode,
+  Event,
+  LocalErrorCode,
+  MAX_SYNC_CHATS,
+} from "./protocol.js";
+export { Retry } from "./requests.js";
+export { reconnectDelay } from "./backoff.js";
+
+/**
+ * @typedef {import("./protocol.js").Message} Message
+ * @typedef {import("./protocol.js").Reaction} Reaction
+ * @typedef {import("./protocol.js").Hello} Hello
+ * @typedef {import("./protocol.js").Deleted} Deleted
+ * @typedef {import("./protocol.js").ReactionChange} ReactionChange
+ * @typedef {import("./protocol.js").ReadPosition} ReadPosition
+ * @typedef {import("./protocol.js").Typing} Typing
+ * @typedef {import("./protocol.js").TypingList} TypingList
+ * @typedef {import("./protocol.js").UserStatus} UserStatus
+ * @typedef {import("./protocol.js").Chat} Chat
+ * @typedef {import("./protocol.js").HeartbeatAck} HeartbeatAck
+ * @typedef {import("./protocol.js").SyncResult} SyncResult
+ * @typedef {import("./core.js").ClientOptions} ClientOptions
+ * @typedef {import("./core.js").State} State
+ * @typedef {import("./core.js").StateChange} StateChange
+ * @typedef {import("./api.js").EventMap} EventMap
+ * @typedef {import("./api.js").Synced} Synced
+ */

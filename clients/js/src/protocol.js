@@ -1,0 +1,99 @@
+// The wire contract as the client sees it: action, event and error names, and the limits
+// it needs. A copy of what docs/protocol.md documents; the server declares the same names
+// in shared/protocol.py (tests/clients/test_js_names.py checks that they agree). Every
+// other module takes its names from here: this is the one place they are spelled.
+
+/** Client -> server actions. */
+export const Action = Object.freeze({
+  HELLO: "hello",
+  SYNC: "sync",
+  MESSAGE_SEND: "message:send",
+  MESSAGE_EDIT: "message:edit",
+  MESSAGE_DELETE: "message:delete",
+  MESSAGE_REACT: "message:react",
+  MESSAGE_UNREACT: "message:unreact",
+  MESSAGE_READ: "message:read",
+  CHAT_READ_ALL: "chat:read-all",
+  PRESENCE_HEARTBEAT: "presence:heartbeat",
+  PRESENCE_SET: "presence:set",
+  TYPING_START: "typing:start",
+  TYPING_STOP: "typing:stop",
+  TYPING_LIST: "typing:list",
+});
+
+/** Server -> client events. */
+export const Event = Object.freeze({
+  ACK: "ack",
+  ERROR: "error",
+  CONNECTION_SUCCESS: "connection:success",
+  MESSAGE_NEW: "message:new",
+  MESSAGE_EDITED: "message:edited",
+  MESSAGE_DELETED: "message:deleted",
+  MESSAGE_REACTION: "message:reaction",
+  MESSAGE_READ: "message:read",
+  CHAT_CREATED: "chat:created",
+  CHAT_MEMBER_ADDED: "chat:member-added",
+  CHAT_MEMBER_REMOVED: "chat:member-removed",
+  USER_STATUS: "user:status",
+  TYPING: "typing",
+});
+
+/** The `code` of an `error` frame. */
+export const ErrorCode = Object.freeze({
+  BAD_REQUEST: "bad_request",
+  UNKNOWN_ACTION: "unknown_action",
+  UNAUTHORIZED: "unauthorized",
+  FORBIDDEN: "forbidden",
+  NOT_FOUND: "not_found",
+  CONFLICT: "conflict",
+  RATE_LIMITED: "rate_limited",
+  INTERNAL_ERROR: "internal_error",
+});
+
+/** Codes of the client's own failures (never sent by the server). */
+export const LocalErrorCode = Object.freeze({
+  DISCONNECTED: "disconnected", // not connected, or the connection dropped before the answer
+  CLOSED: "closed", // close() was called
+  TIMEOUT: "timeout", // no answer within requestTimeoutMs
+});
+
+/**
+ * Events the client itself emits, on the same bus as the server's (which keep their
+ * names, except `message:new`, delivered as `message` once per id).
+ */
+export const ClientEvent = Object.freeze({
+  MESSAGE: "message", // a new message (live or missed), each id once
+  CONNECTED: "connected", // every successful greeting
+  SYNCED: "synced", // the catch-up after a connection is delivered
+  SYNC_MORE: "sync:more", // more missed messages than sync gave, and no restUrl
+  STATE: "state", // connection state changes
+  TYPING_UPDATE: "typing:update", // who is typing now in a chat
+  HEARTBEAT: "heartbeat", // a timer heartbeat was acked
+});
+
+// Limits the client needs (docs/protocol.md).
+export const MAX_SYNC_CHATS = 100; // chats per `sync` request
+export const DEFAULT_HEARTBEAT_SECONDS = 65; // when `hello` does not say
+
+// Payload shapes: what the typed actions resolve with and events carry.
+/**
+ * @typedef {{count: number, users: string[]}} Reaction
+ * @typedef {{
+ *   id: string, chatId: string, senderId: string, body: string | null, createdAt: string,
+ *   clientMessageId?: string | null, version?: number, editedAt?: string | null,
+ *   deleted?: boolean, reactions?: Record<string, Reaction>
+ * }} Message
+ * @typedef {{connectionId: string, userId: string, chats: string[], heartbeatSeconds?: number,
+ *            serverTime?: string}} Hello
+ * @typedef {{chatId: string, messageId: string, deletedBy: string, deletedAt: string, version: number}} Deleted
+ * @typedef {{chatId: string, messageId: string, emoji: string, userId: string, added: boolean,
+ *            reactions: Record<string, Reaction>, version: number}} ReactionChange
+ * @typedef {{chatId: string, userId: string, messageId: string | null, readAt: string | null}} ReadPosition
+ * @typedef {{chatId: string, userId: string, isTyping: boolean, expiresAt: string | null}} Typing
+ * @typedef {{chatId: string, typing: {userId: string, expiresAt: string}[]}} TypingList
+ * @typedef {{userId: string, status: "online" | "away" | "busy" | "offline", text: string | null,
+ *            lastSeen: string | null}} UserStatus
+ * @typedef {{id: string, name: string | null, createdBy: string, createdAt: string, members: string[]}} Chat
+ * @typedef {{ttlSeconds: number, heartbeatSeconds: number, presence: string}} HeartbeatAck
+ * @typedef {{chats: Record<string, {messages: Message[], hasMore: boolean}>, unknown: string[]}} SyncResult
+ */

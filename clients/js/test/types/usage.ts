@@ -1,0 +1,40 @@
+// Type-checked by `npm test` (never run): the declarations type what a program uses.
+import {
+  Action,
+  ErrorCode,
+  SwitchboardClient,
+  SwitchboardError,
+  type Message,
+  type StateChange,
+} from "@switchboard/client";
+
+const client = new SwitchboardClient({
+  url: "ws://127.0.0.1:3001/local",
+  token: async () => "jwt",
+  restUrl: "http://127.0.0.1:3001/api",
+  requestTimeoutMs: 5000,
+});
+const off: () => void = client.on("message", (m: Message) => console.log(m.senderId, m.body));
+client.on("state", (change: StateChange) => console.log(change.state, change.delayMs));
+client.on("typing:update", ({ chatId, userIds }) => console.log(chatId, userIds.join()));
+client.on("error", (error) => console.log(error.code));
+off();
+
+async function main(): Promise<void> {
+  const hello = await client.connect();
+  const chats: string[] = hello.chats;
+  const stored: Message = await client.send(chats[0], "hello", { clientMessageId: "m1" });
+  const read = await client.markRead(stored.chatId, stored.id);
+  console.log(read.readAt, client.lastMessageId(stored.chatId), client.typingUsers(stored.chatId));
+  try {
+    await client.request(Action.MESSAGE_SEND, { chatId: "x", body: "y" });
+  } catch (error) {
+    if (error instanceof SwitchboardError && error.code === ErrorCode.FORBIDDEN) console.log(error.data);
+  }
+  // @ts-expect-error: not a status
+  await client.setPresence("sleeping");
+  // @ts-expect-error: not an event
+  client.on("message:new", () => {});
+  client.close();
+}
+void main;

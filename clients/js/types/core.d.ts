@@ -1,0 +1,230 @@
+/**
+ * @typedef {import("./transport.js").Socket} Socket
+ * @typedef {import("./transport.js").SocketConstructor} SocketConstructor
+ * @typedef {import("./requests.js").PendingRequest} PendingRequest
+ * @typedef {"idle" | "connecting" | "open" | "reconnecting" | "closed"} State
+ * @typedef {{state: State, attempt: number, delayMs?: number, retryAt?: number, reason?: string}} StateChange
+ * @typedef {import("./protocol.js").Hello} Hello
+ * @typedef {import("./protocol.js").HeartbeatAck} HeartbeatAck
+ *
+ * @typedef {Object} ClientOptions
+ * @property {string} url WebSocket URL of the stage, e.g. ws://127.0.0.1:3001/local
+ * @property {string | (() => string | Promise<string>)} token a JWT, or a function returning
+ *   one (called before every connection attempt, so it can refresh)
+ * @property {string} [restUrl] REST base (e.g. http://127.0.0.1:3001/api): lets sync fetch
+ *   the rest of a chat when the server says `hasMore`
+ * @property {number} [initialDelayMs=500] first reconnect delay (before jitter)
+ * @property {number} [maxDelayMs=30000] cap of the reconnect delay
+ * @property {number} [requestTimeoutMs=20000] how long an answer may take
+ * @property {number} [maxRetries=5] internal_error / rate_limited retries of one request
+ * @property {number} [heartbeatIntervalMs] between heartbeats (default: `hello`'s
+ *   heartbeatSeconds, else 65 s)
+ * @property {SocketConstructor} [WebSocket] a WebSocket implementation (default: the
+ *   global one; on Node 20 pass `ws`'s)
+ */
+export class ClientCore extends Emitter {
+    /** @param {ClientOptions} options */
+    constructor(options: ClientOptions);
+    options: {
+        /**
+         * WebSocket URL of the stage, e.g. ws://127.0.0.1:3001/local
+         */
+        url: string;
+        /**
+         * a JWT, or a function returning
+         * one (called before every connection attempt, so it can refresh)
+         */
+        token: string | (() => string | Promise<string>);
+        /**
+         * REST base (e.g. http://127.0.0.1:3001/api): lets sync fetch
+         * the rest of a chat when the server says `hasMore`
+         */
+        restUrl?: string;
+        /**
+         * first reconnect delay (before jitter)
+         */
+        initialDelayMs: number;
+        /**
+         * cap of the reconnect delay
+         */
+        maxDelayMs: number;
+        /**
+         * how long an answer may take
+         */
+        requestTimeoutMs: number;
+        /**
+         * internal_error / rate_limited retries of one request
+         */
+        maxRetries: number;
+        /**
+         * between heartbeats (default: `hello`'s
+         * heartbeatSeconds, else 65 s)
+         */
+        heartbeatIntervalMs?: number;
+        /**
+         * a WebSocket implementation (default: the
+         * global one; on Node 20 pass `ws`'s)
+         */
+        WebSocket?: SocketConstructor;
+    };
+    /** @type {State} */
+    state: State;
+    /** @type {string | null} the user id the server greeted us as */
+    userId: string | null;
+    /** @type {string | null} */
+    connectionId: string | null;
+    /** @type {Socket | null} */
+    _ws: Socket | null;
+    /** @type {string | undefined} the token of the current connection (REST paging) */
+    _token: string | undefined;
+    _generation: number;
+    _attempt: number;
+    _everGreeted: boolean;
+    /** @type {any} */
+    _reconnectTimer: any;
+    _probing: boolean;
+    _requests: Requests;
+    _resume: ResumeState;
+    _heartbeat: Heartbeat;
+    _syncing: boolean;
+    /** @type {Array<[string, any]>} events held back while catching up */
+    _held: Array<[string, any]>;
+    _typingIn: TypingIn;
+    _typingOut: TypingOut;
+    /** @type {Promise<Hello> | null} */
+    _firstHello: Promise<Hello> | null;
+    /** @type {((hello: Hello) => void) | null} */
+    _resolveFirst: ((hello: Hello) => void) | null;
+    /** @type {((error: Error) => void) | null} */
+    _rejectFirst: ((error: Error) => void) | null;
+    _onOnline: () => void;
+    _onOffline: () => void;
+    /**
+     * Open the connection (and keep it open until close()). Resolves with the first
+     * greeting; rejects only if close() is called before one.
+     * @returns {Promise<Hello>}
+     */
+    connect(): Promise<Hello>;
+    /** Close for good: no reconnect; requests waiting are rejected with `closed`. */
+    close(): void;
+    /** Drop the current connection as if the network had (it reconnects). For tests and
+     *  for an app that knows better, e.g. after waking from sleep. */
+    reconnect(): void;
+    /** @returns {boolean} */
+    _isClosed(): boolean;
+    /** @param {StateChange} change */
+    _setState(change: StateChange): void;
+    _open(): Promise<void>;
+    /** The greeting, then outbox and catch-up. @param {Socket} ws @param {number} generation */
+    _greet(ws: Socket, generation: number): Promise<void>;
+    /** @param {Record<string, string | null>} wanted @param {Socket} ws */
+    _catchUp(wanted: Record<string, string | null>, ws: Socket): Promise<number>;
+    /** The rest of a chat after a sync with hasMore, over REST (oldest first).
+     * @param {string} chatId @param {string} after @param {Socket} ws */
+    _fetchRest(chatId: string, after: string, ws: Socket): Promise<number>;
+    /** @param {string} reason */
+    _onClosed(reason: string): void;
+    /** Close the socket ourselves (dead, or told to) and go through the reconnect path.
+     * @param {string} reason */
+    _drop(reason: string): void;
+    /** @param {string} reason */
+    _scheduleReconnect(reason: string): void;
+    _reconnectNow(): void;
+    /** A timer heartbeat: `heartbeat` with its ack; unanswered, the connection is dropped. */
+    _beat(): void;
+    /**
+     * One presence:heartbeat now; unanswered within `timeoutMs` (default requestTimeoutMs),
+     * the connection is taken for dead: dropped and reopened.
+     * @param {number} [timeoutMs]
+     * @returns {Promise<HeartbeatAck>}
+     */
+    heartbeat(timeoutMs?: number): Promise<HeartbeatAck>;
+    /** @param {any} raw */
+    _onFrame(raw: any): void;
+    /** @param {string} event @param {any} data */
+    _dispatch(event: string, data: any): void;
+    /** Deliver a message once: false if its id was delivered (or tracked) before. @param {any} message */
+    _deliver(message: any): boolean;
+    /** @param {string} chatId */
+    _forgetChat(chatId: string): void;
+    /**
+     * @param {string} action
+     * @param {Record<string, any>} data
+     * @param {string} retry one of Retry
+     * @param {{onSocket?: Socket | null, timeoutMs?: number | null, probe?: boolean}} [options]
+     * @returns {Promise<any>}
+     */
+    _request(action: string, data: Record<string, any>, retry: string, { onSocket, timeoutMs, probe }?: {
+        onSocket?: Socket | null;
+        timeoutMs?: number | null;
+        probe?: boolean;
+    }): Promise<any>;
+    /** @param {PendingRequest} req @param {Socket} ws */
+    _transmit(req: PendingRequest, ws: Socket): void;
+    /** Is the connection alive? A heartbeat unanswered in time drops it. @param {number} [timeoutMs] */
+    _probe(timeoutMs?: number): void;
+    _flushOutbox(): void;
+    /** A reply to one of our requests. @param {string} requestId @param {string} event @param {any} data */
+    _answer(requestId: string, event: string, data: any): void;
+}
+export type Socket = import("./transport.js").Socket;
+export type SocketConstructor = import("./transport.js").SocketConstructor;
+export type PendingRequest = import("./requests.js").PendingRequest;
+export type State = "idle" | "connecting" | "open" | "reconnecting" | "closed";
+export type StateChange = {
+    state: State;
+    attempt: number;
+    delayMs?: number;
+    retryAt?: number;
+    reason?: string;
+};
+export type Hello = import("./protocol.js").Hello;
+export type HeartbeatAck = import("./protocol.js").HeartbeatAck;
+export type ClientOptions = {
+    /**
+     * WebSocket URL of the stage, e.g. ws://127.0.0.1:3001/local
+     */
+    url: string;
+    /**
+     * a JWT, or a function returning
+     * one (called before every connection attempt, so it can refresh)
+     */
+    token: string | (() => string | Promise<string>);
+    /**
+     * REST base (e.g. http://127.0.0.1:3001/api): lets sync fetch
+     * the rest of a chat when the server says `hasMore`
+     */
+    restUrl?: string;
+    /**
+     * first reconnect delay (before jitter)
+     */
+    initialDelayMs?: number;
+    /**
+     * cap of the reconnect delay
+     */
+    maxDelayMs?: number;
+    /**
+     * how long an answer may take
+     */
+    requestTimeoutMs?: number;
+    /**
+     * internal_error / rate_limited retries of one request
+     */
+    maxRetries?: number;
+    /**
+     * between heartbeats (default: `hello`'s
+     * heartbeatSeconds, else 65 s)
+     */
+    heartbeatIntervalMs?: number;
+    /**
+     * a WebSocket implementation (default: the
+     * global one; on Node 20 pass `ws`'s)
+     */
+    WebSocket?: SocketConstructor;
+};
+import { Emitter } from "./events.js";
+import { Requests } from "./requests.js";
+import { ResumeState } from "./resume.js";
+import { Heartbeat } from "./heartbeat.js";
+import { TypingIn } from "./typing.js";
+import { TypingOut } from "./typing.js";

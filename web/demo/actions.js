@@ -1,0 +1,129 @@
+// What the user does: open a chat, send (with a draft until acked), edit, delete,
+// react; and read receipts for the open chat.
+
+import { newId } from "@switchboard/client";
+
+import { autosize, renderComposer } from "./composer.js";
+import { toast } from "./connection.js";
+import { loadHistory } from "./data.js";
+import { $ } from "./dom.js";
+import { renderConversation } from "./messages.js";
+import { render, scheduleRender } from "./render.js";
+import { app, messagesOf, newer, setRead } from "./state.js";
+
+/** Read receipts: the open chat, when the page is visible, is read up to its newest message. */
+export function maybeMarkRead() {
+  const chat = app.chats.get(app.activeId);
+  if (!chat || !app.client || document.visibilityState !== "visible") return;
+  let newest = null;
+  for (const m of app.messages.get(chat.id)?.values() || []) {
+    if (m.senderId !== app.me && (!newest || m.id > newest.id)) newest = m;
+  }
+  if (chat.lastMessage && chat.lastMessage.senderId !== app.me && (!newest || chat.lastMessage.id > newest.id)) {
+    newest = chat.lastMessage;
+  }
+  const mine = app.reads.get(chat.id)?.get(app.me);
+  if (chat.unread) {
+    chat.unread = 0;
+    scheduleRender();
+  }
+  if (!newest || (mine && mine >= newest.id)) return;
+  setRead(chat.id, app.me, newest.id);
+  app.client.markRead(chat.id, newest.id).catch(() => {});
+}
+
+export function openChat(chatId) {
+  if (!app.chats.has(chatId)) return;
+  if (app.activeId && app.activeId !== chatId) app.client?.stopTyping(app.activeId);
+  app.activeId = chatId;
+  app.editing = null;
+  app.pickerFor = null;
+  const url = new URL(location.href);
+  url.searchParams.set("chat", chatId);
+  history.replaceState(null, "", url);
+  render({ scrollToEnd: true });
+  if (!app.history.get(chatId)?.loaded) loadHistory(chatId);
+  maybeMarkRead();
+  $("#input").focus();
+}
+
+export async function sendMessage(body) {
+  const chatId = app.activeId;
+  const clientMessageId = newId("m");
+  let box = app.outgoing.get(chatId);
+  if (!box) app.outgoing.set(chatId, (box = new Map()));
+  const draft = { clientMessageId, chatId, senderId: app.me, body, createdAt: new Date().toISOString(), pending: true };
+  box.set(clientMessageId, draft);
+  renderConversation({ scrollToEnd: true });
+  try {
+    const stored = await app.client.send(chatId, body, { clientMessageId });
+    box.delete(clientMessageId);
+    if (app.history.get(chatId)?.loaded) messagesOf(chatId).set(stored.id, newer(messagesOf(chatId).get(stored.id), stored));
+    const chat = app.chats.get(chatId);
+    if (chat && (!chat.lastMessage || stored.id >= chat.lastMessage.id)) chat.lastMessage = stored;
+  } catch (error) {
+    draft.pending = false;
+    draft.failed = error.message;
+  }
+  scheduleRender();
+}
+
+export async function retrySend(draft) {
+  app.outgoing.get(draft.chatId)?.delete(draft.clientMessageId);
+  await sendMessage(draft.body);
+}
+
+export async function saveEdit(body) {
+  const { chatId, messageId } = app.editing;
+  app.editing = null;
+  renderComposer();
+  try {
+    const updated = await app.client.edit(chatId, messageId, body);
+    messagesOf(chatId).set(updated.id, newer(messagesOf(chatId).get(updated.id), updated));
+  } catch (error) {
+    toast(`Edit failed: ${error.message}`);
+  }
+  scheduleRender();
+}
+
+export function startEdit(message) {
+  app.editing = { chatId: message.chatId, messageId: message.id };
+  const input = /** @type {HTMLTextAreaElement} */ ($("#input"));
+  input.value = message.body || "";
+  renderComposer();
+  input.focus();
+  autosize();
+}
+
+export function cancelEdit() {
+  app.editing = null;
+  /** @type {HTMLTextAreaElement} */ ($("#input")).value = "";
+  renderComposer();
+  autosize();
+}
+
+export async function deleteMessage(message) {
+  try {
+    const d = await app.client.deleteMessage(message.chatId, message.id);
+    messagesOf(message.chatId).set(message.id, { ...message, deleted: true, body: null, reactions: {}, version: d.version });
+  } catch (error) {
+    toast(`Delete failed: ${error.message}`);
+  }
+  scheduleRender();
+}
+
+export async function toggleReaction(message, emoji) {
+  app.pickerFor = null;
+  const mine = message.reactions?.[emoji]?.users?.includes(app.me);
+  try {
+    const r = mine
+      ? await app.client.unreact(message.chatId, message.id, emoji)
+      : await app.client.react(message.chatId, message.id, emoji);
+    const box = messagesOf(message.chatId);
+    const old = box.get(message.id);
+    if (old && (old.version || 1) <= r.version) box.set(message.id, { ...old, reactions: r.reactions, version: r.version });
+  } catch (error) {
+    toast(`Reaction failed: ${error.message}`);
+  }
+  scheduleRender();
+}

@@ -1,0 +1,103 @@
+// The page's state (one `app` object: chats, messages, presence, reads, typing, the
+// connection) and the questions asked of it. Changed by data.js, live.js and actions.js;
+// read by the views.
+
+import { ago } from "./format.js";
+
+export const SUGGESTED = ["alice", "bob", "carol", "dave"];
+export const EMOJIS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
+export const USER_KEY = "switchboard.demo.user"; // sessionStorage: one user per tab
+export const RECENT_KEY = "switchboard.demo.recent"; // localStorage: users signed in before
+export const GROUP_GAP_MS = 5 * 60 * 1000;
+
+export const app = {
+  /** @type {{websocketUrl: string, restUrl: string, stage: string} | null} */
+  config: null,
+  /** @type {string | null} */
+  me: null,
+  token: "",
+  /** @type {import("@switchboard/client").SwitchboardClient | null} */
+  client: null,
+  /** @type {Map<string, any>} chatId -> {id, name, createdBy, createdAt, members: Map, lastMessage, unread} */
+  chats: new Map(),
+  /** @type {string | null} */
+  activeId: null,
+  /** @type {Map<string, Map<string, any>>} chatId -> messageId -> message */
+  messages: new Map(),
+  /** @type {Map<string, {nextCursor: string | null, loading: boolean}>} */
+  history: new Map(),
+  /** @type {Map<string, Map<string, any>>} chatId -> clientMessageId -> unsent message */
+  outgoing: new Map(),
+  /** @type {Map<string, any>} userId -> user:status */
+  presence: new Map(),
+  /** @type {Map<string, Map<string, string>>} chatId -> userId -> read up to messageId */
+  reads: new Map(),
+  /** @type {Map<string, string[]>} chatId -> userIds typing */
+  typing: new Map(),
+  /** @type {{chatId: string, messageId: string} | null} */
+  editing: null,
+  /** @type {string | null} message whose emoji picker is open */
+  pickerFor: null,
+  /** @type {any} */
+  connection: { state: "idle" },
+  wasDown: false,
+  bannerTimer: null,
+};
+
+// For the curious (and the browser tests): window.switchboardDemo.client.connectionId
+window.switchboardDemo = app;
+
+export function statusOf(userId) {
+  return app.presence.get(userId)?.status || "offline";
+}
+
+export function presenceText(userId) {
+  const p = app.presence.get(userId);
+  if (!p) return "";
+  const label = { online: "online", away: "away", busy: "busy" }[p.status];
+  if (label) return p.text ? `${label} · ${p.text}` : label;
+  return p.lastSeen ? `last seen ${ago(p.lastSeen)}` : "offline";
+}
+
+export function others(chat) {
+  return [...chat.members.keys()].filter((u) => u !== app.me).sort();
+}
+
+export function chatName(chat) {
+  if (chat.name) return chat.name;
+  const rest = others(chat);
+  return rest.length ? rest.join(", ") : "Just you";
+}
+
+export function isDirect(chat) {
+  return others(chat).length === 1;
+}
+
+export function byId(a, b) {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** The newer of two copies of a message (higher version wins). */
+export function newer(old, incoming) {
+  if (!old) return incoming;
+  return (incoming.version || 1) >= (old.version || 1) ? { ...old, ...incoming } : old;
+}
+
+export function messagesOf(chatId) {
+  let box = app.messages.get(chatId);
+  if (!box) app.messages.set(chatId, (box = new Map()));
+  return box;
+}
+
+export function setRead(chatId, userId, messageId) {
+  let reads = app.reads.get(chatId);
+  if (!reads) app.reads.set(chatId, (reads = new Map()));
+  const old = reads.get(userId);
+  if (!old || messageId > old) reads.set(userId, messageId);
+}
+
+export function sortedChats() {
+  // Newest activity first: the last message, else the chat's creation.
+  const key = (c) => c.lastMessage?.createdAt || c.createdAt || "";
+  return [...app.chats.values()].sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : a.id < b.id ? 1 : -1));
+}
