@@ -16,6 +16,7 @@ import time
 import botocore.session
 import jwt
 
+from shared import clock
 from shared.config import Settings, settings
 from shared.protocol import is_id
 
@@ -163,7 +164,7 @@ def issue_token(
     audience: str | None = None,
 ) -> str:
     """Mint an HS256 token (local development and tests)."""
-    now = int(time.time())
+    now = clock.now_s()
     claims: dict[str, object] = {"sub": user_id, "iat": now, "exp": now + expires_in}
     if issuer:
         claims["iss"] = issuer

@@ -1,9 +1,22 @@
-"""Run-time settings, read once from the environment the template declares."""
+"""Run-time settings: read from the environment the template declares, once, on first use.
+
+Importing any module of ``shared`` reads nothing: ``settings()`` reads the
+environment the first time it is called and keeps the result for the life of
+the container. Tests change settings in-process with ``override(...)`` (or
+``reload()`` after changing ``os.environ``); whatever was built from the old
+settings (DynamoDB connections, the Redis client) registers ``on_change`` to be
+rebuilt on next use.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 # API Gateway closes every WebSocket connection after 2 hours; records outlive
 # that by a margin and then expire through DynamoDB TTL.
@@ -45,6 +58,7 @@ class Settings:
         default_factory=lambda: os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "")
     )
     redis_url: str = field(default_factory=lambda: os.environ.get("REDIS_URL", ""))
+    rate_limits: str = field(default_factory=lambda: os.environ.get("RATE_LIMITS", ""))
     management_endpoint: str = field(
         default_factory=lambda: os.environ.get("MANAGEMENT_ENDPOINT", "")
     )
@@ -55,6 +69,48 @@ class Settings:
     )
 
 
+_lock = threading.Lock()
+_current: Settings | None = None
+_listeners: list[Callable[[], None]] = []
+
+
 def settings() -> Settings:
-    """A fresh read of the environment (cheap; callers cache what they build from it)."""
-    return Settings()
+    """The settings, read from the environment on first use and kept."""
+    global _current
+    current = _current
+    if current is None:
+        with _lock:
+            if _current is None:
+                _current = Settings()
+            current = _current
+    return current
+
+
+def on_change(listener: Callable[[], None]) -> None:
+    """Call ``listener`` whenever the settings are replaced (to drop what was built from them)."""
+    _listeners.append(listener)
+
+
+def _replace(new: Settings | None) -> None:
+    global _current
+    with _lock:
+        _current = new
+    for listener in _listeners:
+        listener()
+
+
+def reload() -> Settings:
+    """Read the environment again (after a test changed ``os.environ``)."""
+    _replace(None)
+    return settings()
+
+
+@contextmanager
+def override(**changes: Any) -> Iterator[Settings]:
+    """Run with some settings changed, then restore the previous ones (tests)."""
+    before = _current
+    _replace(dataclasses.replace(settings(), **changes))
+    try:
+        yield settings()
+    finally:
+        _replace(before)

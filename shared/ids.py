@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import time
 
+from shared import clock
+
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -22,7 +24,7 @@ def _encode(value: int, length: int) -> str:
 
 def new_id(now_ms: int | None = None) -> str:
     """A 26-character id that sorts by creation time."""
-    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    ms = clock.now_ms() if now_ms is None else now_ms
     randomness = int.from_bytes(os.urandom(10), "big")
     return _encode(ms, 10) + _encode(randomness, 16)
 
@@ -43,10 +45,6 @@ def decode_time(value: str) -> int:
 def lowest_id(ms: int) -> str:
     """The smallest id that new_id can make at ``ms``."""
     return _encode(ms, 10) + "0" * 16
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def iso_from_ms(ms: int) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, PutError
 
-from shared import ids
+from shared import clock, ids
 from shared.config import settings
 from shared.delivery import management_api
 from shared.delivery.fanout import (
@@ -91,7 +91,7 @@ def online_status(user_id: str, status: str | None, text: str | None) -> dict[st
         "userId": user_id,
         "status": status or "online",
         "text": text or None,
-        "lastSeen": ids.iso_from_ms(presence.now_ms()),
+        "lastSeen": ids.iso_from_ms(clock.now_ms()),
     }
 
 
@@ -125,7 +125,7 @@ def went_offline(
 ) -> FanoutResult:
     """Record last seen durably and tell the user's contacts (of ``chat_ids`` when the
     caller knows them, as the last connection's rooms: that saves the Members Query)."""
-    now = presence.now_ms()
+    now = clock.now_ms()
     User(user_id).update(actions=[User.last_seen.set(now)])
     payload = {
         "userId": user_id,
@@ -190,7 +190,7 @@ def add_user_to_chat(
 ) -> bool:
     """Make ``user_id`` a member; their live connections join the room at once and the
     chat hears ``chat:member-added``. False (and nothing sent) if already a member."""
-    member = Member(chat_id, user_id, role=role, joined_at=ids.now_ms())
+    member = Member(chat_id, user_id, role=role, joined_at=clock.now_ms())
     try:
         member.save(condition=Member.user_id.does_not_exist())
     except PutError as error:

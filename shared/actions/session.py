@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from shared import ids, manager
+from shared import clock, ids, manager
 from shared.actions.caller import Caller, Outcome
 from shared.protocol import Event, Request, frame
 from shared.state import presence, redis_client
@@ -22,7 +22,7 @@ def hello(request: Request, caller: Caller) -> Outcome:
         "userId": caller.user_id,
         "chats": chat_ids,
         "heartbeatSeconds": presence.heartbeat_interval_seconds(),
-        "serverTime": ids.iso_from_ms(ids.now_ms()),
+        "serverTime": ids.iso_from_ms(clock.now_ms()),
     }
     return Outcome(frame(Event.CONNECTION_SUCCESS, data, request.request_id))
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Mapping
 from typing import Any
+
+from shared import clock
 
 NAMESPACE = "Switchboard"
 DIMENSIONS = [["Function"], ["Function", "Route"]]
@@ -44,7 +45,7 @@ def document(
     they never override a metric or a dimension)."""
     doc: dict[str, Any] = {
         "_aws": {
-            "Timestamp": int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
+            "Timestamp": clock.now_ms() if timestamp_ms is None else timestamp_ms,
             "CloudWatchMetrics": [
                 {
                     "Namespace": namespace,

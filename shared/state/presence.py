@@ -13,9 +13,9 @@ the user just came online or went offline.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
+from shared import clock
 from shared.config import settings
 from shared.state import redis_client
 
@@ -60,13 +60,9 @@ def heartbeat_interval_seconds() -> int:
     return max(1, ttl_seconds() // 2)
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def touch(stage: str, user_id: str, connection_id: str) -> bool:
     """Register or renew a session; True when this made the user come online."""
-    now = now_ms()
+    now = clock.now_ms()
     expiry = now + ttl_seconds() * 1000
 
     def run(r: redis_client.redis.Redis) -> int:
@@ -103,7 +99,7 @@ def end(stage: str, user_id: str, connection_id: str) -> bool:
                 SESSIONS_KEY,
                 connection_id,
                 _member(stage, user_id, connection_id),
-                now_ms(),
+                clock.now_ms(),
             )
         )
 
@@ -121,7 +117,7 @@ class ExpiredSession:
 def expired_sessions(limit: int = 500) -> list[ExpiredSession]:
     """Sessions whose TTL ran out without a $disconnect (oldest first)."""
     members = redis_client.call(
-        lambda r: r.zrangebyscore(SESSIONS_KEY, "-inf", f"({now_ms()}", start=0, num=limit)
+        lambda r: r.zrangebyscore(SESSIONS_KEY, "-inf", f"({clock.now_ms()}", start=0, num=limit)
     )
     found = []
     for member in members:
@@ -135,7 +131,7 @@ def online_many(user_ids: list[str]) -> dict[str, bool]:
     """Whether each user has a live session: one pipelined round trip."""
     if not user_ids:
         return {}
-    now = now_ms()
+    now = clock.now_ms()
 
     def run(r: redis_client.redis.Redis) -> list[int]:
         pipe = r.pipeline(transaction=False)
@@ -175,5 +171,5 @@ def statuses(user_ids: list[str]) -> dict[str, dict[str, str]]:
 
 def live_sessions() -> list[ExpiredSession]:
     """Every live session (for statistics)."""
-    members = redis_client.call(lambda r: r.zrangebyscore(SESSIONS_KEY, now_ms(), "+inf"))
+    members = redis_client.call(lambda r: r.zrangebyscore(SESSIONS_KEY, clock.now_ms(), "+inf"))
     return [ExpiredSession(*m.split(" ")) for m in members if len(m.split(" ")) == 3]

@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from shared.config import settings
 from shared.protocol import Action, ErrorCode, Event, ProtocolError, frame
 from shared.state import redis_client
 
@@ -141,10 +141,10 @@ _policy_cache: tuple[str, Policy] | None = None
 
 
 def policy() -> Policy:
-    """The Policy from the environment, parsed once per container (per value). An invalid
-    value is logged and replaced by the defaults: a typo must not take the chat down."""
+    """The Policy of ``settings().rate_limits`` (RATE_LIMITS), parsed once per value. An
+    invalid value is logged and replaced by the defaults: a typo must not take the chat down."""
     global _policy_cache
-    spec = os.environ.get("RATE_LIMITS", "")
+    spec = settings().rate_limits
     with _policy_lock:
         if _policy_cache is None or _policy_cache[0] != spec:
             try:

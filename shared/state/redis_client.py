@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from shared.config import settings
+from shared.config import on_change, settings
 from shared.observability import calls
 
 if TYPE_CHECKING:
@@ -31,6 +31,16 @@ OPEN_CIRCUIT_SECONDS = 2.0
 _lock = threading.Lock()
 _client: redis.Redis | None = None
 _down_until = 0.0
+
+
+def _forget() -> None:
+    """Settings changed: the next call connects to the (maybe new) REDIS_URL."""
+    global _client, _down_until
+    with _lock:
+        _client, _down_until = None, 0.0
+
+
+on_change(_forget)
 
 
 class RedisUnavailable(Exception):

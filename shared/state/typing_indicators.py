@@ -7,8 +7,7 @@ stops "typing" for everybody.
 
 from __future__ import annotations
 
-import time
-
+from shared import clock
 from shared.state import redis_client
 
 TYPING_TTL_MS = 3000
@@ -20,7 +19,7 @@ def _key(chat_id: str) -> str:
 
 def start(chat_id: str, user_id: str) -> int:
     """Mark the user typing; returns the expiry (epoch ms). One round trip."""
-    expires_at = int(time.time() * 1000) + TYPING_TTL_MS
+    expires_at = clock.now_ms() + TYPING_TTL_MS
 
     def run(r: redis_client.redis.Redis) -> None:
         pipe = r.pipeline(transaction=True)
@@ -38,7 +37,7 @@ def stop(chat_id: str, user_id: str) -> None:
 
 def who(chat_id: str) -> list[tuple[str, int]]:
     """Users typing now, with their expiry: one round trip."""
-    now = int(time.time() * 1000)
+    now = clock.now_ms()
     found = redis_client.degrade(
         lambda r: r.zrangebyscore(_key(chat_id), now, "+inf", withscores=True), []
     )

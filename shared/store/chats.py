@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from shared import errors, ids
+from shared import clock, errors, ids
 from shared.store import dynamodb, rooms
 from shared.store.connections import join_room
 from shared.store.models import Chat, Member, RoomEntry
@@ -34,7 +34,7 @@ def create_chat(
     at once. Returns the chat, its member ids, and each member's live connections.
     """
     members = list(dict.fromkeys([creator_id, *member_ids]))
-    now = ids.now_ms()
+    now = clock.now_ms()
     chat = Chat(ids.new_id(now), name=name, created_by=creator_id, created_at=now)
     memberships = [
         Member(chat.chat_id, uid, role="admin" if uid == creator_id else "member", joined_at=now)

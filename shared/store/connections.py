@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+from shared import clock
 from shared.config import CONNECTION_TTL_SECONDS
 from shared.store import dynamodb, rooms
 from shared.store.models import Connection, Member, RoomEntry
@@ -23,7 +22,7 @@ def register(
     batch fails, whatever was written is removed again and the error raised.
     """
     chat_ids = user_chat_ids(user_id)
-    expires_at = int(time.time()) + CONNECTION_TTL_SECONDS
+    expires_at = clock.now_s() + CONNECTION_TTL_SECONDS
     connection = Connection(
         connection_id,
         user_id=user_id,
@@ -73,7 +72,7 @@ def unregister_if_stale(connection_id: str) -> bool:
         # Young means recently written: $connect may run long after the handshake
         # began (a queue), and the record is written with expiresAt = now + TTL.
         written_ms = (record.expires_at - CONNECTION_TTL_SECONDS) * 1000
-        if max(record.connected_at, written_ms) > time.time() * 1000 - GONE_GRACE_MS:
+        if max(record.connected_at, written_ms) > clock.now_ms() - GONE_GRACE_MS:
             return False
     unregister(connection_id)
     return True

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from shared import errors, ids
+from shared import clock, errors
 from shared.store import dynamodb, messages
 from shared.store.models import REACTION_PREFIX, Member, Message
 
@@ -91,7 +91,7 @@ def edit(chat_id: str, message_id: str, editor_id: str, body: str) -> Message:
             f"{_LIVE} AND senderId = :me",
             values={
                 ":body": {"S": body},
-                ":now": {"N": str(ids.now_ms())},
+                ":now": {"N": str(clock.now_ms())},
                 ":one": _ONE,
                 ":me": {"S": editor_id},
             },
@@ -115,7 +115,7 @@ def delete(chat_id: str, message_id: str, user_id: str) -> Message:
             f"SET deletedAt = :now, deletedBy = :me REMOVE {removed} ADD version :one",
             _LIVE,
             names=names,
-            values={":now": {"N": str(ids.now_ms())}, ":me": {"S": user_id}, ":one": _ONE},
+            values={":now": {"N": str(clock.now_ms())}, ":me": {"S": user_id}, ":one": _ONE},
         )
     except _Refused as refused:  # deleted meanwhile
         raise _not_found() from refused

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import ids
+from shared import clock, ids
 from shared.store import dynamodb
 from shared.store.models import Message, MessagesByTime, dedup_key
 
@@ -47,7 +47,7 @@ def store(
     the same clientMessageId costs only the failed conditional Put: the original
     comes back in its error (ReturnValuesOnConditionCheckFailure=ALL_OLD).
     """
-    now = ids.now_ms()
+    now = clock.now_ms()
     message_id = ids.new_id(now)
     client_id = client_message_id or message_id
     message = Message(

@@ -21,7 +21,7 @@ from pynamodb.indexes import (
 )
 from pynamodb.models import Model
 
-from shared.config import settings
+from shared.config import on_change, settings
 from shared.observability import calls
 
 
@@ -68,10 +68,13 @@ def client_of(model: type[Model]) -> Any:
     return model._get_connection().connection.client
 
 
-def forget_connections() -> None:
-    """Drop the cached connections, so the next call reads settings() again (tests)."""
+def _forget_connections() -> None:
+    """Settings changed: each model connects again on next use (tables, region, endpoint)."""
     for model in (Connection, RoomEntry, Chat, Member, Message, User):
         model._connection = None
+
+
+on_change(_forget_connections)
 
 
 # ---------------------------------------------------------------- connections

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from shared import errors, ids
+from shared import clock, errors, ids
 from shared.store import dynamodb, messages
 from shared.store.models import Chat, Member, Message, MessagesByTime
 
@@ -55,7 +55,7 @@ def advance(chat_id: str, user_id: str, message_id: str) -> ReadPosition:
     A position at or past ``message_id`` is left alone (``moved`` False) and
     returned as it is, from the failed condition's ALL_OLD, at no extra cost.
     """
-    now = ids.now_ms()
+    now = clock.now_ms()
     try:
         dynamodb.conditional(
             "update_item",

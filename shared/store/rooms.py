@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+from shared import clock
 from shared.config import CONNECTION_TTL_SECONDS
 from shared.store.models import RoomEntry
 
@@ -28,7 +27,7 @@ def entry(room: str, connection_id: str, user_id: str, expires_at: int | None = 
         room,
         connection_id,
         user_id=user_id,
-        expires_at=expires_at or int(time.time()) + CONNECTION_TTL_SECONDS,
+        expires_at=expires_at or clock.now_s() + CONNECTION_TTL_SECONDS,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -171,11 +171,12 @@ def test_the_template_pattern_accepts_what_the_parser_accepts() -> None:
 
 
 def test_an_invalid_environment_value_falls_back_to_the_defaults(
+    configure: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("RATE_LIMITS", "message=lots")
+    configure(rate_limits="message=lots")
     assert rate_limit.policy() == Policy()
-    monkeypatch.setenv("RATE_LIMITS", "message=2/1")
+    configure(rate_limits="message=2/1")
     assert rate_limit.policy().bucket(Action.MESSAGE_SEND) == ("message", Limit(2, 1))
 
 
@@ -183,9 +184,11 @@ def test_an_invalid_environment_value_falls_back_to_the_defaults(
 
 
 @pytest.fixture
-def limited(r: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> redis.Redis:
+def limited(
+    configure: Callable[..., Any], r: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> redis.Redis:
     """check() on the test Redis with message=2/1."""
-    monkeypatch.setenv("RATE_LIMITS", "message=2/1")
+    configure(rate_limits="message=2/1")
     monkeypatch.setattr(redis_client, "client", lambda: r)
     monkeypatch.setattr(redis_client, "_down_until", 0.0)
     return r
@@ -227,22 +230,22 @@ def test_check_costs_one_round_trip_and_refuses_with_retry_after(
 
 
 def test_exempt_actions_cost_no_round_trip(
-    limited: redis.Redis, conn: str, monkeypatch: pytest.MonkeyPatch
+    configure: Callable[..., Any], limited: redis.Redis, conn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("RATE_LIMITS", "off")
+    configure(rate_limits="off")
     calls.reset()
     assert rate_limit.check(Action.MESSAGE_SEND, conn) is None
     assert "redis.RoundTrip" not in calls.counted()
 
 
 def test_check_fails_open_when_redis_is_down_or_errs(
-    monkeypatch: pytest.MonkeyPatch, conn: str
+    configure: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, conn: str
 ) -> None:
     def down(operation: Any) -> Any:
         raise redis_client.RedisUnavailable("down")
 
     monkeypatch.setattr(redis_client, "call", down)
-    monkeypatch.setenv("RATE_LIMITS", "message=1/1")
+    configure(rate_limits="message=1/1")
     for _ in range(5):
         decision = rate_limit.check(Action.MESSAGE_SEND, conn)
         assert decision is not None and decision.allowed and decision.degraded
