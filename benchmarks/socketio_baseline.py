@@ -119,7 +119,7 @@ def _serve(conn: Any, redis_url: str) -> None:
 def child_server() -> Iterator[tuple[str, list[int]]]:
     """(URL, [server pid, redis-server pid]) of a python-socketio server in its own
     process and the redis-server its manager uses."""
-    from infra.services import LocalRedis
+    from infra.services.aws import LocalRedis
 
     redis = LocalRedis("127.0.0.1")
     redis.start()

@@ -22,16 +22,16 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from infra.certs import write_self_signed
-from infra.connections import Registry
-from infra.faults import DynamoDBFaultProxy, FaultPlan
-from infra.gateway import build_app
-from infra.intrinsics import URL_SUFFIX
-from infra.lambda_runtime import InvokeResult, LambdaRuntime, RuntimeSettings
-from infra.scheduler import Scheduler
-from infra.services import LocalRedis, MotoDynamoDB, create_tables, local_jwt_secret
-from infra.template import Template, load_template
-from infra.websocket_api import StageSettings
+from infra.gateway.app import build_app
+from infra.gateway.connections import Registry
+from infra.gateway.websocket_api import StageSettings
+from infra.runtime.faults import DynamoDBFaultProxy, FaultPlan
+from infra.runtime.pools import InvokeResult, LambdaRuntime, RuntimeSettings
+from infra.runtime.scheduler import Scheduler
+from infra.services.aws import LocalRedis, MotoDynamoDB, create_tables, local_jwt_secret
+from infra.services.certs import write_self_signed
+from infra.template.intrinsics import URL_SUFFIX
+from infra.template.reader import Template, load_template
 
 DEV_JWT_SECRET = "switchboard-local-development-secret"
 REGION = "us-east-1"

@@ -332,7 +332,7 @@ def test_the_authorizer_is_outside_the_vpc_and_reads_only_the_jwt_secret(
 
 
 def test_every_action_is_documented_and_routed_by_the_emulator() -> None:
-    from infra.template import load_template
+    from infra.template.reader import load_template
 
     loaded = load_template(ROOT / "template.yaml", {"JwtSecretArn": "arn:local"})
     assert loaded.websocket_api is not None

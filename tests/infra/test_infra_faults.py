@@ -16,7 +16,7 @@ from conftest import Recorder, new_tag
 from websockets.sync.client import connect
 
 from infra.emulator import Emulator
-from infra.faults import DynamoDBFaultProxy, FaultPlan
+from infra.runtime.faults import DynamoDBFaultProxy, FaultPlan
 
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=5)
 
@@ -238,7 +238,7 @@ def test_an_emulator_with_dynamodb_faults_gives_its_functions_the_proxy(
     emulator: Emulator,
 ) -> None:
     from infra.emulator import Emulator as Emu
-    from infra.lambda_runtime import lambda_environment
+    from infra.runtime.pools import lambda_environment
 
     with Emu(
         emulator.template_path,

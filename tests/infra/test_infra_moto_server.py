@@ -1,4 +1,4 @@
-"""infra.moto_server: moto's Query answers exactly as before, reading only its partition.
+"""infra.services.moto_server: moto's Query answers exactly as before, reading only its partition.
 
 In-process moto (no server): the same queries run before and after the patch on one set
 of tables (a table Query with and without range conditions, backwards, paged; a GSI and
@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
-from infra.moto_server import patch_query
+from infra.services.moto_server import patch_query
 
 REGION = "us-east-1"
 
@@ -173,7 +173,7 @@ def test_patched_query_skips_the_other_partitions(dynamodb: Any) -> None:
 def test_moto_module_list_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto import backends
 
-    from infra.moto_server import cache_module_list
+    from infra.services.moto_server import cache_module_list
 
     monkeypatch.setattr(backends, "list_of_moto_modules", backends.list_of_moto_modules)
     listed = tuple(backends.list_of_moto_modules())
@@ -184,7 +184,7 @@ def test_moto_module_list_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_full_collection_freezes_its_survivors() -> None:
     import gc
 
-    from infra.moto_server import _freeze_survivors, freeze_after_full_collections
+    from infra.services.moto_server import _freeze_survivors, freeze_after_full_collections
 
     registered = _freeze_survivors in gc.callbacks
     frozen = gc.get_freeze_count()

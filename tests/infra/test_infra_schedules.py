@@ -16,9 +16,9 @@ from conftest import FIXTURES
 
 from infra import cli
 from infra.emulator import Emulator
-from infra.events import scheduled_event
-from infra.scheduler import period_of
-from infra.template import load_template
+from infra.gateway.events import scheduled_event
+from infra.runtime.scheduler import period_of
+from infra.template.reader import load_template
 
 INTERVAL = 0.2
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infra.intrinsics import Resolver
-from infra.template import load_template
+from infra.template.intrinsics import Resolver
+from infra.template.reader import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from infra.events import WebSocketConnectionInfo
+from infra.gateway.events import WebSocketConnectionInfo
 
 
 @dataclass

@@ -19,11 +19,11 @@ from urllib.parse import parse_qsl
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from infra import events
-from infra.authorizer import decide, missing_identity
-from infra.connections import Connection, Registry, State
-from infra.lambda_runtime import InvokeResult, LambdaRuntime
-from infra.template import Route, WebSocketApi
+from infra.gateway import events
+from infra.gateway.authorizers import decide, missing_identity
+from infra.gateway.connections import Connection, Registry, State
+from infra.runtime.pools import InvokeResult, LambdaRuntime
+from infra.template.reader import Route, WebSocketApi
 
 log = logging.getLogger("switchboard.gateway")
 MAX_MESSAGE_BYTES = 128 * 1024

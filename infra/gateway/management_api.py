@@ -12,10 +12,10 @@ import json
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from infra.connections import Registry
-from infra.events import iso8601
-from infra.faults import FaultPlan
-from infra.websocket_api import MAX_MESSAGE_BYTES
+from infra.gateway.connections import Registry
+from infra.gateway.events import iso8601
+from infra.gateway.websocket_api import MAX_MESSAGE_BYTES
+from infra.runtime.faults import FaultPlan
 
 
 def _error(status: int, error_type: str, message: str | None) -> Response:

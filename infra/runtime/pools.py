@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from infra.template import Function
+from infra.template.reader import Function
 
 log = logging.getLogger("switchboard.lambda")
-WORKER_SCRIPT = Path(__file__).with_name("lambda_worker.py")
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 INIT_TIMEOUT = 30.0
 _EOF = object()
 
@@ -95,7 +95,7 @@ def lambda_environment(function: Function, settings: RuntimeSettings) -> dict[st
 
 
 class Worker:
-    """One execution environment (a subprocess running lambda_worker.py)."""
+    """One execution environment (a subprocess running worker.py)."""
 
     def __init__(self, function: Function, settings: RuntimeSettings) -> None:
         self.function = function

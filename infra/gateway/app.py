@@ -7,14 +7,14 @@ from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from infra.connections import Registry
 from infra.demo import demo_routes
-from infra.faults import FaultPlan
-from infra.lambda_runtime import LambdaRuntime
-from infra.management import ManagementApi
-from infra.rest import PREFIX, HttpApiProxy
-from infra.template import Template
-from infra.websocket_api import StageSettings, WebSocketGateway
+from infra.gateway.connections import Registry
+from infra.gateway.http_api import PREFIX, HttpApiProxy
+from infra.gateway.management_api import ManagementApi
+from infra.gateway.websocket_api import StageSettings, WebSocketGateway
+from infra.runtime.faults import FaultPlan
+from infra.runtime.pools import LambdaRuntime
+from infra.template.reader import Template
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 

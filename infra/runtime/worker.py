@@ -1,6 +1,6 @@
 """One warm Lambda execution environment: a subprocess that imports a handler and runs invocations.
 
-Run as a script by infra.lambda_runtime (never imported by the emulator itself), with one
+Run as a script by infra.runtime.pools (never imported by the emulator itself), with one
 JSON argument: {"handler", "code_dir", "layer_dirs", "function_name", "function_arn",
 "memory_size", "log_group", "log_stream"}. Protocol: after init it writes one line
 {"ready": bool, "error"?} on its private result channel (the original stdout); then it reads

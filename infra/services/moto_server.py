@@ -31,7 +31,7 @@ by its reference count. Once the server answers, a few DynamoDB requests to itse
 what moto loads lazily (the service model, the backend, its Flask app) and a first
 full collection freezes them.
 
-Run it as moto's own server: ``python -m infra.moto_server -H 127.0.0.1 -p PORT``
+Run it as moto's own server: ``python -m infra.services.moto_server -H 127.0.0.1 -p PORT``
 (``infra.services.MotoDynamoDB`` does).
 """
 

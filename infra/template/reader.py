@@ -14,7 +14,7 @@ from typing import Any
 
 from cfnlint.decode import decode
 
-from infra.intrinsics import Resolver, TemplateError
+from infra.template.intrinsics import Resolver, TemplateError
 
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from infra.events import WebSocketConnectionInfo, now_ms
+from infra.gateway.events import WebSocketConnectionInfo, now_ms
 
 
 def _transport_of(websocket: WebSocket) -> Any:

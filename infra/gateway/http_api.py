@@ -11,9 +11,9 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import Response
 
-from infra import events
-from infra.lambda_runtime import LambdaRuntime
-from infra.template import HttpRoute
+from infra.gateway import events
+from infra.runtime.pools import LambdaRuntime
+from infra.template.reader import HttpRoute
 
 PREFIX = "/api"
 

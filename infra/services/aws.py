@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import boto3
 from botocore.config import Config
 
-from infra.template import Table
+from infra.template.reader import Table
 
 log = logging.getLogger("switchboard.services")
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
@@ -50,7 +50,7 @@ class MotoDynamoDB:
     Its own process: under load the gateway, the Management API and moto would
     otherwise share one interpreter (the emulator's CPU was the bottleneck at
     1,000 connections), and moto's state is then private to this emulator. It runs
-    through infra/moto_server.py: moto's own server, with Query reading only the
+    through infra/services/moto_server.py: moto's own server, with Query reading only the
     queried partition and the long-lived heap frozen after each full collection.
     """
 
@@ -65,7 +65,15 @@ class MotoDynamoDB:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "infra.moto_server", "-H", self.host, "-p", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "infra.services.moto_server",
+                "-H",
+                self.host,
+                "-p",
+                str(self.port),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,

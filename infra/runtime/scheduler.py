@@ -15,9 +15,9 @@ import threading
 import time
 from typing import Any
 
-from infra import events
-from infra.lambda_runtime import InvokeResult, LambdaRuntime
-from infra.template import Schedule
+from infra.gateway import events
+from infra.runtime.pools import InvokeResult, LambdaRuntime
+from infra.template.reader import Schedule
 
 log = logging.getLogger("switchboard.scheduler")
 DEFAULT_PERIOD = 60.0

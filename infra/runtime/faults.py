@@ -2,8 +2,9 @@
 
 Two places consult the plan, and nothing in `shared/` knows about it:
 
-- the Management API (`infra/management.py`): the next N POSTs (to one connection, or any)
-  answer 410/429/5xx with API Gateway's `x-amzn-ErrorType`, and/or hang first;
+- the Management API (`infra/gateway/management_api.py`): the next N POSTs (to one
+  connection, or any) answer 410/429/5xx with API Gateway's `x-amzn-ErrorType`, and/or
+  hang first;
 - DynamoDB, when the emulator runs with `dynamodb_faults=True`: the functions reach DynamoDB
   through `DynamoDBFaultProxy`, which answers the next N requests of one operation (optionally
   of one table) with a throttling error or a 5xx, either instead of forwarding them or after
