@@ -7,7 +7,7 @@ from pathlib import Path
 from infra.template.intrinsics import Resolver
 from infra.template.reader import load_template
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_project_template_is_fully_read() -> None:

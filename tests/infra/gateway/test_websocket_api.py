@@ -5,22 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import Recorder, new_tag
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from infra.emulator import Emulator
-
-
-def open_socket(emulator: Emulator, token: str = "good", **query: str) -> ClientConnection:
-    params = "&".join(f"{k}={v}" for k, v in {"token": token, **query}.items())
-    return connect(f"{emulator.websocket_url}?{params}", open_timeout=15)
-
-
-def refused_status(emulator: Emulator, url_query: str) -> int:
-    with pytest.raises(InvalidStatus) as info:
-        connect(f"{emulator.websocket_url}?{url_query}", open_timeout=15)
-    return info.value.response.status_code
+from tests.infra.support import Recorder, new_tag, open_socket, refused_status
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from conftest import FIXTURES, Recorder, new_tag
-from test_infra_management import management
-from test_infra_websocket import open_socket
 from websockets.exceptions import ConnectionClosed
 
 from infra.emulator import Emulator
+from tests.infra.support import FIXTURES, Recorder, management, new_tag, open_socket
 
 
 def test_sever_drops_the_socket_without_disconnect(emulator: Emulator, recorder: Recorder) -> None:

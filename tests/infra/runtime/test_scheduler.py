@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 import redis
-from conftest import FIXTURES
 
 from infra import cli
 from infra.emulator import Emulator
 from infra.runtime.scheduler import period_of, scheduled_event
 from infra.template.reader import load_template
+from tests.infra.support import FIXTURES
 
 INTERVAL = 0.2
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, Recorder, new_tag
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from infra.emulator import Emulator
+from tests.infra.support import FIXTURES, Recorder, new_tag
 
 URI = (
     "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"

@@ -6,25 +6,13 @@ import datetime
 import json
 import time
 
-import boto3
 import httpx
 import pytest
-from conftest import Recorder, new_tag
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from infra.emulator import Emulator
-
-
-def management(emulator: Emulator, tls: bool = True):  # noqa: ANN201 - boto3 client
-    return boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url=emulator.management_url if tls else emulator.management_url_plain,
-        verify=emulator.ca_bundle if tls else None,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="y",
-    )
+from tests.infra.support import Recorder, management, new_tag
 
 
 def test_post_get_delete(emulator: Emulator, recorder: Recorder) -> None:

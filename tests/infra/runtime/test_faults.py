@@ -12,11 +12,11 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import Recorder, new_tag
 from websockets.sync.client import connect
 
 from infra.emulator import Emulator
 from infra.runtime.faults import DynamoDBFaultProxy, FaultPlan
+from tests.infra.support import Recorder, new_tag
 
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=5)
 
