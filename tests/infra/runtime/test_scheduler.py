@@ -1,4 +1,4 @@
-"""EventBridge schedules: read from the template, run by timers and on demand, CLI options."""
+"""EventBridge schedules: read from the template, run by timers and on demand."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import redis
 
-from infra import cli
 from infra.emulator import Emulator
 from infra.runtime.scheduler import period_of, scheduled_event
 from infra.template.reader import load_template
@@ -238,15 +237,3 @@ def test_no_schedules_and_stop(ticking: Emulator) -> None:
     count = len(records(ticking, "ScheduledFunction", "loud"))
     time.sleep(0.4)
     assert len(records(ticking, "ScheduledFunction", "loud")) == count
-
-
-def test_cli_schedule_options() -> None:
-    def build(*argv: str) -> Emulator:
-        return cli.emulator_from_args(cli._parser().parse_args(["local", *argv]))
-
-    default = build()
-    assert default.schedules is True and default.schedule_interval is None
-    tuned = build("--no-schedules", "--schedule-interval", "2.5")
-    assert tuned.schedules is False and tuned.schedule_interval == 2.5
-    with pytest.raises(SystemExit):
-        build("--schedule-interval", "0")
