@@ -55,7 +55,9 @@ def build_app(
         )
     )
     if template.http_routes:
-        proxy = HttpApiProxy(template.http_routes, runtime).handle
+        proxy = HttpApiProxy(
+            template.http_routes, runtime, settings.region, settings.account_id
+        ).handle
         routes.append(Route(PREFIX, proxy, methods=METHODS))
         routes.append(Route(f"{PREFIX}/{{path:anypath}}", proxy, methods=METHODS))
     # The demo chat page at `/` and its development token endpoint (local only: infra/demo.py).

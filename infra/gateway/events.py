@@ -177,6 +177,7 @@ def http_api_event(
     api_id: str,
     domain_name: str,
     source_ip: str,
+    account_id: str = "123456789012",
 ) -> dict[str, Any]:
     """An HTTP API payload format 2.0 event."""
     lower = [(k.lower(), v) for k, v in headers]
@@ -198,7 +199,7 @@ def http_api_event(
         "rawQueryString": raw_query,
         "headers": plain_headers,
         "requestContext": {
-            "accountId": "123456789012",
+            "accountId": account_id,
             "apiId": api_id,
             "domainName": domain_name,
             "domainPrefix": domain_name.split(".")[0],
@@ -229,4 +230,28 @@ def http_api_event(
             event["isBase64Encoded"] = True
         else:
             event["body"] = text_body
+    return event
+
+
+def http_route_arn(region: str, account_id: str, api_id: str, method: str, path: str) -> str:
+    """`arn:aws:execute-api:{region}:{account}:{api}/$default/GET/chats`, as in `routeArn`."""
+    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}/$default/{method}{path}"
+
+
+def http_authorizer_event(
+    request: dict[str, Any], route_arn: str, identity: list[str]
+) -> dict[str, Any]:
+    """The payload format 2.0 REQUEST event an HTTP API hands its Lambda authorizer: the
+    request's own event without the body, plus `type`, `routeArn` and `identitySource`."""
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": route_arn,
+        "identitySource": list(identity),
+    }
+    for key, value in request.items():
+        if key not in ("version", "body", "isBase64Encoded"):
+            event[key] = value
+    event["requestContext"] = dict(request["requestContext"])
+    event["requestContext"].pop("authorizer", None)
     return event

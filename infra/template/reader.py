@@ -76,11 +76,24 @@ class WebSocketApi:
 
 
 @dataclass
+class HttpAuthorizer:
+    """A Lambda authorizer of an HTTP API (SAM `Auth.Authorizers.<name>` with FunctionArn)."""
+
+    name: str
+    function_id: str
+    identity_sources: list[str]  # `$request.header.Authorization`, `$request.querystring.x`
+    payload_format: str = "2.0"
+    simple_responses: bool = False
+    ttl: float = 0.0  # ReauthorizeEvery: how long a result is cached per identity
+
+
+@dataclass
 class HttpRoute:
     function_id: str
     method: str
     path: str
     api_id: str
+    authorizer: HttpAuthorizer | None = None
 
     @property
     def route_key(self) -> str:
@@ -316,17 +329,80 @@ class _Builder:
             )
         return api
 
+    def http_authorizers(
+        self, auth: dict[str, Any], api: str, functions: dict[str, Function]
+    ) -> dict[str, HttpAuthorizer]:
+        """The Lambda authorizers of one HttpApi's `Auth` (JWT authorizers are refused)."""
+        out: dict[str, HttpAuthorizer] = {}
+        for name, spec in (auth.get("Authorizers") or {}).items():
+            spec = spec or {}
+            if "FunctionArn" not in spec:
+                raise TemplateError(
+                    f"{api}: authorizer {name} is not a Lambda authorizer (FunctionArn); "
+                    "the emulator runs Lambda authorizers only"
+                )
+            arn = str(spec["FunctionArn"])
+            function_id = next((f.logical_id for f in functions.values() if f.arn == arn), None)
+            if function_id is None:
+                raise TemplateError(f"{api}: authorizer {name} names no function of the template")
+            payload_format = str(spec.get("AuthorizerPayloadFormatVersion", "2.0"))
+            if payload_format != "2.0":
+                raise TemplateError(
+                    f"{api}: authorizer {name} uses payload format {payload_format}; "
+                    "the emulator runs format 2.0 only"
+                )
+            identity = spec.get("Identity") or {}
+            sources = [
+                f"{prefix}{value}"
+                for prefix, key in (
+                    ("$request.header.", "Headers"),
+                    ("$request.querystring.", "QueryStrings"),
+                    ("$stageVariables.", "StageVariables"),
+                    ("$context.", "Context"),
+                )
+                for value in identity.get(key) or []
+            ]
+            out[str(name)] = HttpAuthorizer(
+                name=str(name),
+                function_id=function_id,
+                identity_sources=sources,
+                payload_format=payload_format,
+                simple_responses=_enabled(spec.get("EnableSimpleResponses", False)),
+                ttl=float(identity.get("ReauthorizeEvery", 0) or 0) if sources else 0.0,
+            )
+        return out
+
     def http_routes(self, functions: dict[str, Function]) -> list[HttpRoute]:
+        """The routes of the HttpApi events, each with the authorizer that guards it: the
+        event's `Auth.Authorizer` (NONE: none), else its API's `Auth.DefaultAuthorizer`."""
+        apis: dict[str, dict[str, Any]] = {}  # physical id -> Auth
+        implicit = self.r.resolve((self.raw.get("Globals") or {}).get("HttpApi") or {})
+        apis["ServerlessHttpApi"] = implicit.get("Auth") or {}
+        for lid, res in self.of_type("AWS::Serverless::HttpApi").items():
+            props = self.r.resolve(res.get("Properties") or {})
+            apis[self.r.physical_id(lid)] = props.get("Auth") or {}
+        authorizers = {
+            api_id: self.http_authorizers(auth, api_id, functions) for api_id, auth in apis.items()
+        }
         routes = []
         for function in functions.values():
-            for event in function.events.values():
+            for event_name, event in function.events.items():
                 if event.get("Type") != "HttpApi":
                     continue
                 props = event.get("Properties") or {}
                 path = str(props.get("Path", "$default"))
                 method = str(props.get("Method", "ANY")).upper()
                 api_id = str(props.get("ApiId") or "ServerlessHttpApi")
-                routes.append(HttpRoute(function.logical_id, method, path, api_id))
+                auth = apis.get(api_id, {})
+                name = (props.get("Auth") or {}).get("Authorizer", auth.get("DefaultAuthorizer"))
+                authorizer = None
+                if name is not None and str(name) != "NONE":
+                    authorizer = authorizers.get(api_id, {}).get(str(name))
+                    if authorizer is None:
+                        raise TemplateError(
+                            f"{function.logical_id}.{event_name}: no authorizer {name} on its API"
+                        )
+                routes.append(HttpRoute(function.logical_id, method, path, api_id, authorizer))
         return routes
 
     def tables(self) -> dict[str, Table]:

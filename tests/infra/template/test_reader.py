@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infra.template.intrinsics import Resolver
-from infra.template.reader import load_template
+import pytest
+
+from infra.template.intrinsics import Resolver, TemplateError
+from infra.template.reader import HttpAuthorizer, load_template
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -23,7 +25,16 @@ def test_project_template_is_fully_read() -> None:
     assert not api.routes["$disconnect"].has_route_response
     for route in api.routes.values():
         assert route.function_id in template.functions
-    assert any(r.path == "/{proxy+}" for r in template.http_routes)
+    [rest] = template.http_routes
+    assert (rest.function_id, rest.method, rest.path) == ("ApiFunction", "ANY", "/{proxy+}")
+    assert rest.authorizer == HttpAuthorizer(
+        name="TokenAuthorizer",
+        function_id="AuthorizerFunction",
+        identity_sources=["$request.header.Authorization"],
+        payload_format="2.0",
+        simple_responses=True,
+        ttl=300.0,
+    )
     event = template.functions[api.routes["$default"].function_id]
     assert event.environment["REDIS_URL"] == "redis://x"
     assert event.environment["CONNECTIONS_TABLE"] == "switchboard-ConnectionsTable"
@@ -51,3 +62,43 @@ def test_intrinsics() -> None:
     assert r.resolve({"Fn::Select": [1, ["a", "b"]]}) == "b"
     assert r.resolve({"Fn::If": ["IsV", "yes", "no"]}) == "yes"
     assert r.resolve({"A": {"Ref": "AWS::NoValue"}, "B": 1}) == {"B": 1}
+
+
+HTTP_API = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Auth:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: ., Handler: app.handler}
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: A
+        Authorizers:
+          A: AUTHORIZER
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Handler: app.handler
+      Events:
+        Get: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /x, Method: GET}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("authorizer", "refusal"),
+    [
+        ("{JwtConfiguration: {issuer: i, audience: [a]}, IdentitySource: x}", "Lambda"),
+        ("{FunctionArn: !GetAtt Auth.Arn, AuthorizerPayloadFormatVersion: '1.0'}", "1.0"),
+        ("{FunctionArn: arn:aws:lambda:us-east-1:1:function:elsewhere}", "no function"),
+    ],
+)
+def test_http_api_authorizers_the_emulator_cannot_run_are_refused(
+    tmp_path: Path, authorizer: str, refusal: str
+) -> None:
+    """Better no emulator than routes left open that AWS would guard."""
+    (tmp_path / "template.yaml").write_text(HTTP_API.replace("AUTHORIZER", authorizer))
+    with pytest.raises(TemplateError, match=refusal):
+        load_template(tmp_path / "template.yaml")
