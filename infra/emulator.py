@@ -24,6 +24,7 @@ import uvicorn
 
 from infra.gateway.app import build_app
 from infra.gateway.connections import Registry
+from infra.gateway.limits import WebSocketProtocol
 from infra.gateway.websocket_api import StageSettings
 from infra.runtime.faults import DynamoDBFaultProxy, FaultPlan
 from infra.runtime.pools import InvokeResult, LambdaRuntime, RuntimeSettings
@@ -229,6 +230,7 @@ class Emulator:
             interval=self.schedule_interval,
         )
         common: dict[str, Any] = {
+            "ws": WebSocketProtocol,  # answers the handshakes too long to parse (limits.py)
             "log_config": None,
             "log_level": "warning",
             "lifespan": "off",

@@ -1,8 +1,9 @@
 """The WebSocket side of API Gateway: handshake (authorizer + $connect), routing, $disconnect.
 
-Owns one client socket from upgrade to close: route selection by the API's
-RouteSelectionExpression, route responses, the 128 KB / binary-frame / idle / max-duration
-limits, and the exactly-once $disconnect (never for a connection severed on purpose).
+Owns one client socket from upgrade to close: the 4,096-character URL cap (414, before the
+authorizer), route selection by the API's RouteSelectionExpression, route responses, the
+128 KB / binary-frame / idle / max-duration limits, and the exactly-once $disconnect (never
+for a connection severed on purpose).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.websockets import WebSocket
 from infra.gateway import events
 from infra.gateway.authorizers import decide, missing_identity
 from infra.gateway.connections import Connection, Registry, State
+from infra.gateway.limits import url_too_long
 from infra.runtime.pools import InvokeResult, LambdaRuntime
 from infra.template.reader import Route, WebSocketApi
 
@@ -167,7 +169,7 @@ class WebSocketGateway:
         if not body:
             body = json.dumps(
                 {
-                    "message": {401: "Unauthorized", 403: "Forbidden"}.get(
+                    "message": {401: "Unauthorized", 403: "Forbidden", 414: "URI Too Long"}.get(
                         status, "Internal server error" if status >= 500 else "Forbidden"
                     )
                 }
@@ -178,6 +180,9 @@ class WebSocketGateway:
 
     # ---------------------------------------------------------------- lifecycle
     async def serve(self, websocket: WebSocket) -> None:
+        if url_too_long(websocket):  # before any authorizer, as API Gateway
+            await self._deny(websocket, 414)
+            return
         info = self._connection_info(websocket)
         routes = self.api.routes
         connect_route = routes.get("$connect")
