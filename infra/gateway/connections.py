@@ -80,6 +80,12 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.websocket.close(code=code, reason=reason)
 
+    def abort(self) -> None:
+        """Drop the TCP connection of a peer that does not answer our close frame; its
+        $disconnect still follows (with the close code we asked for)."""
+        with contextlib.suppress(RuntimeError):
+            _transport_of(self.websocket).abort()
+
     def sever(self) -> None:
         """Drop the TCP connection at once: no close frame, and no $disconnect afterwards."""
         self.severed = True

@@ -32,6 +32,7 @@ MAX_MESSAGE_BYTES = 128 * 1024
 CLOSE_GOING_AWAY = 1001
 CLOSE_UNSUPPORTED = 1003
 CLOSE_TOO_BIG = 1009
+CLOSE_GRACE = 2.0  # seconds a client has to answer our close frame when the stage stops
 
 
 @dataclass
@@ -109,6 +110,9 @@ class WebSocketGateway:
         self.runtime = runtime
         self.registry = registry
         self.settings = settings
+        self.messages: set[asyncio.Task[None]] = set()  # message invocations in flight
+        self.stopping = False
+        self._closing: dict[str, float] = {}  # connection id -> when we sent it a close
 
     # ---------------------------------------------------------------- handshake
     def _connection_info(self, websocket: WebSocket) -> events.WebSocketConnectionInfo:
@@ -215,6 +219,8 @@ class WebSocketGateway:
             await connection.websocket.accept(subprotocol=subprotocol)
             connection.state = State.CONNECTED
             connection.touch()
+            if self.stopping:  # connected while the stage goes away: closed at once
+                await connection.close(CLOSE_GOING_AWAY, "Going away")
             watchdog = asyncio.create_task(self._watchdog(connection))
             code, reason = await self._receive_loop(connection)
         except Exception:
@@ -229,7 +235,6 @@ class WebSocketGateway:
                 await self._disconnect(connection, code, reason)
 
     async def _receive_loop(self, connection: Connection) -> tuple[int, str]:
-        pending: set[asyncio.Task[None]] = set()
         while True:
             message = await connection.websocket.receive()
             if message["type"] == "websocket.disconnect":
@@ -245,8 +250,8 @@ class WebSocketGateway:
                 continue
             connection.touch()
             task = asyncio.create_task(self._handle_message(connection, text))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
+            self.messages.add(task)
+            task.add_done_callback(self.messages.discard)
 
     async def _handle_message(self, connection: Connection, text: str) -> None:
         routes = self.api.routes
@@ -303,3 +308,20 @@ class WebSocketGateway:
         event = events.disconnect_event(connection.info, code, reason)
         with contextlib.suppress(Exception):
             await self._invoke(route.function_id, event)
+
+    # ---------------------------------------------------------------- stopping
+    async def close_all(self, grace: float = CLOSE_GRACE) -> None:
+        """One pass of closing the stage: every connected client gets a close frame (1001
+        Going away) and, `grace` seconds later if it has not answered, its socket dropped.
+        Either way its $disconnect runs. Call `stopping = True` first, then this until
+        the connections are gone."""
+        now = time.monotonic()
+        for connection in self.registry.all():
+            if not connection.connected:
+                continue
+            if not connection.close_requested:
+                self._closing[connection.id] = now
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(connection.close(CLOSE_GOING_AWAY, "Going away"), grace)
+            elif now - self._closing.setdefault(connection.id, now) > grace:
+                connection.abort()

@@ -8,6 +8,7 @@ emulator log. `invoke` is synchronous; `invoke_async` runs it on a thread pool.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -209,13 +210,20 @@ class Worker:
         except subprocess.TimeoutExpired:
             log.warning("[%s] worker did not exit", self.function.logical_id)
 
-    def stop(self) -> None:
-        if self.alive and self.process.stdin:
-            try:
-                self.process.stdin.close()
-                self.process.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
+    def terminate(self) -> None:
+        """Ask the worker to end now (SIGTERM: a Lambda environment keeps nothing to save,
+        and an interpreter laden with boto3 takes a second or more to exit cleanly)."""
+        if self.alive:
+            with contextlib.suppress(OSError):
+                self.process.terminate()
+
+    def stop(self, deadline: float | None = None) -> None:
+        """End the worker: terminated, then killed if still alive at `deadline`
+        (time.monotonic(); default: 2 seconds from now)."""
+        self.terminate()
+        deadline = time.monotonic() + 2 if deadline is None else deadline
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         self.kill()
 
 
@@ -267,6 +275,10 @@ class FunctionPool:
                         self.starting -= 1
                         if worker is not None:
                             self.all.add(worker)
+                        closed = self.closed
+                if closed:  # stopped while this one started: it must not outlive stop()
+                    worker.kill()
+                    raise RuntimeError("the Lambda runtime is stopped")
                 error = worker.wait_ready()
                 if error is not None:
                     return InvokeResult(request_id, error=error, cold_start=True)
@@ -276,15 +288,20 @@ class FunctionPool:
         finally:
             self._release(worker)
 
-    def stop(self) -> None:
+    def close(self) -> list[Worker]:
+        """Start no worker and lend none from now on; returns the workers to stop."""
         with self.condition:
             self.closed = True
             workers = list(self.all)
             self.all.clear()
             self.idle.clear()
             self.condition.notify_all()
-        for worker in workers:
-            worker.stop()
+        return workers
+
+    def stop(self) -> None:
+        deadline = time.monotonic() + 2
+        for worker in self.close():
+            worker.stop(deadline)
 
 
 class LambdaRuntime:
@@ -297,13 +314,24 @@ class LambdaRuntime:
         self.executor = ThreadPoolExecutor(
             max_workers=max(16, 8 * settings.max_concurrency), thread_name_prefix="lambda-invoke"
         )
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        self.stopping = False
 
     def invoke(self, function_id: str, event: Any) -> InvokeResult:
         if function_id not in self.pools:
             raise KeyError(f"no function {function_id} in the template")
-        result = self.pools[function_id].invoke(event)
+        with self._idle:
+            self._in_flight += 1
+        try:
+            result = self.pools[function_id].invoke(event)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
         if result.error:
-            log.warning(
+            log.log(
+                logging.INFO if self.stopping else logging.WARNING,
                 "[%s] invocation %s failed: %s: %s",
                 function_id,
                 result.request_id,
@@ -316,7 +344,18 @@ class LambdaRuntime:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, self.invoke, function_id, event)
 
-    def stop(self) -> None:
-        for pool in self.pools.values():
-            pool.stop()
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop every worker (all at once: terminated, killed if still there 2 seconds
+        later), then wait up to `timeout` seconds for the invocations in flight to return,
+        so that no worker outlives this call. An invocation cut short by the stop is
+        logged at INFO, not as a failure."""
+        self.stopping = True
+        workers = [w for pool in self.pools.values() for w in pool.close()]
         self.executor.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.terminate()
+        deadline = time.monotonic() + 2
+        for worker in workers:
+            worker.stop(deadline)
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=timeout)
