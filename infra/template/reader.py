@@ -1,8 +1,9 @@
 """The SAM template as the emulator sees it: functions, the WebSocket API, the HTTP API, tables.
 
 Loads template.yaml with cfn-lint's decoder, resolves intrinsics (see intrinsics.py) and
-builds plain dataclasses (including each function's EventBridge schedules). Nothing about
-particular routes or functions is hard-coded here.
+builds plain dataclasses (including each function's EventBridge schedules and the Lambda
+authorizer guarding each HTTP API route). Nothing about particular routes or functions is
+hard-coded here.
 """
 
 from __future__ import annotations
