@@ -51,7 +51,7 @@ from botocore.exceptions import ClientError
 
 from benchmarks import call_counts, capacity
 from benchmarks.call_counts import CallCounts
-from infra.services import LOCAL_CREDENTIALS, MotoDynamoDB
+from infra.services.aws import LOCAL_CREDENTIALS, MotoDynamoDB
 
 REGION = "us-east-1"
 SIZES = (10, 1_000, 100_000)

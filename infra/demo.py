@@ -31,9 +31,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from infra.lambda_runtime import LambdaRuntime
-from infra.services import LOCAL_CREDENTIALS
-from infra.template import Template
+from infra.runtime.pools import LambdaRuntime
+from infra.services.aws import LOCAL_CREDENTIALS
+from infra.template.reader import Template
 
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 CLIENT_DIR = Path(__file__).resolve().parents[1] / "clients" / "js" / "src"

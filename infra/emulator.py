@@ -2,13 +2,17 @@
 
 `Emulator.start()` runs both uvicorn servers (plain and TLS) on their own asyncio loop in
 a background thread, and the EventBridge schedule timers; several emulators may run in one
-process. Test hooks (`sever`, `stop_redis`/`start_redis`, `run_schedule`) are thread-safe.
+process. `Emulator.stop()` closes the stage as API Gateway would (each connection closed,
+its $disconnect run) before stopping the servers, the Lambda workers and the services: it
+prints no traceback and leaves no child process. Test hooks (`sever`, `stop_redis` /
+`start_redis`, `run_schedule`) are thread-safe.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 import shutil
 import socket
@@ -22,18 +26,21 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from infra.certs import write_self_signed
-from infra.connections import Registry
-from infra.faults import DynamoDBFaultProxy, FaultPlan
-from infra.gateway import build_app
-from infra.intrinsics import URL_SUFFIX
-from infra.lambda_runtime import InvokeResult, LambdaRuntime, RuntimeSettings
-from infra.scheduler import Scheduler
-from infra.services import LocalRedis, MotoDynamoDB, create_tables, local_jwt_secret
-from infra.template import Template, load_template
-from infra.websocket_api import StageSettings
+from infra.gateway.app import GatewayApp, build_app
+from infra.gateway.connections import Registry
+from infra.gateway.limits import WebSocketProtocol
+from infra.gateway.websocket_api import StageSettings
+from infra.runtime.faults import DynamoDBFaultProxy, FaultPlan
+from infra.runtime.pools import InvokeResult, LambdaRuntime, RuntimeSettings
+from infra.runtime.scheduler import Scheduler
+from infra.services.aws import MotoDynamoDB, create_tables, local_jwt_secret
+from infra.services.certs import write_self_signed
+from infra.services.redis_server import LocalRedis
+from infra.template.intrinsics import URL_SUFFIX
+from infra.template.reader import Template, load_template
 
 DEV_JWT_SECRET = "switchboard-local-development-secret"
+log = logging.getLogger("switchboard.emulator")
 REGION = "us-east-1"
 T = TypeVar("T")
 
@@ -76,6 +83,7 @@ class Emulator:
         jwt_secret: str | None = None,
         aws_endpoint: str | None = None,
         dynamodb_faults: bool = False,
+        stop_timeout: float = 15.0,
     ) -> None:
         self.template_path = Path(template_path).resolve()
         self.host = host
@@ -111,6 +119,10 @@ class Emulator:
         self._moto: MotoDynamoDB | None = None
         self._redis: LocalRedis | None = None
         self._state_dir: Path | None = None
+        # How long stop() lets connections close and their $disconnects (and any request
+        # in flight) finish before cancelling what is left.
+        self.stop_timeout = stop_timeout
+        self._app: GatewayApp | None = None
         self._servers: list[uvicorn.Server] = []
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -206,7 +218,7 @@ class Emulator:
                 extra_environment={"AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws_endpoint},
             ),
         )
-        app = build_app(
+        app = self._app = build_app(
             self.template,
             self.runtime,
             StageSettings(
@@ -228,6 +240,7 @@ class Emulator:
             interval=self.schedule_interval,
         )
         common: dict[str, Any] = {
+            "ws": WebSocketProtocol,  # answers the handshakes too long to parse (limits.py)
             "log_config": None,
             "log_level": "warning",
             "lifespan": "off",
@@ -277,10 +290,26 @@ class Emulator:
                 sock.close()
             loop.close()
 
+    def _drain(self) -> None:
+        """Close the stage in order (infra.gateway.app.GatewayApp.drain) on its loop."""
+        loop, app = self._loop, self._app
+        if loop is None or app is None or self._thread is None or loop.is_closed():
+            return
+        if not self._thread.is_alive():
+            return
+        future = asyncio.run_coroutine_threadsafe(app.drain(self.stop_timeout), loop)
+        try:
+            future.result(timeout=self.stop_timeout + 5)
+        except Exception as exc:  # the servers stop anyway; say why this one was abrupt
+            future.cancel()
+            log.warning("the gateway did not drain: %r", exc)
+
     def stop(self) -> None:
-        """Stop timers, servers, workers and the services this emulator started."""
+        """Stop timers, the gateway (its connections closed and their $disconnects run
+        first), the Lambda workers and the services this emulator started. Idempotent."""
         if self.scheduler is not None:
             self.scheduler.cancel()
+        self._drain()
         for server in self._servers:
             server.should_exit = True
         if self._thread is not None:

@@ -41,3 +41,7 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """The request contradicts the current state (e.g. a message's emoji cap)."""
+
+
+class Internal(DomainError):
+    """A fault of ours the caller cannot fix (a route deployed without its authorizer)."""

@@ -109,6 +109,7 @@ ERROR_CODES: dict[type[errors.DomainError], ErrorCode] = {
     errors.Forbidden: ErrorCode.FORBIDDEN,
     errors.NotFound: ErrorCode.NOT_FOUND,
     errors.Conflict: ErrorCode.CONFLICT,
+    errors.Internal: ErrorCode.INTERNAL_ERROR,
 }
 
 

@@ -334,8 +334,29 @@ def test_the_authorizer_is_outside_the_vpc_and_reads_only_the_jwt_secret(
     assert [s["Action"] for s in granted] == ["secretsmanager:GetSecretValue"] * len(granted)
 
 
+def test_the_api_function_has_no_jwt_settings_and_no_secret_access(
+    template: dict[str, Any], transformed: dict[str, Any]
+) -> None:
+    """The HTTP API's authorizer verifies every REST token; the api function only reads its
+    verdict (shared/rest/requests.py), so it holds no JWT configuration and cannot read the
+    signing secret."""
+    function = template["Resources"]["ApiFunction"]["Properties"]
+    variables = (function.get("Environment") or {}).get("Variables") or {}
+    assert not [name for name in variables if name.startswith("JWT_")]
+    granted = [s for role, s in statements(transformed) if role == "ApiFunctionRole"]
+    actions = [
+        a
+        for s in granted
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    ]
+    assert granted and not [a for a in actions if a.lower().startswith("secretsmanager:")]
+    assert "JwtSigningSecret" not in json.dumps(granted)
+    http_api = template["Resources"]["HttpApi"]["Properties"]["Auth"]
+    assert http_api["DefaultAuthorizer"] == "TokenAuthorizer"
+
+
 def test_every_action_is_documented_and_reaches_the_event_function_in_the_emulator() -> None:
-    from infra.template import load_template
+    from infra.template.reader import load_template
 
     loaded = load_template(ROOT / "template.yaml", {"JwtSecretArn": "arn:local"})
     assert loaded.websocket_api is not None

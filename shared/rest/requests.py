@@ -1,17 +1,23 @@
 """Reading a REST request: who calls (bearer-token auth) and its JSON body.
 
-Auth: behind the HTTP API, the token authorizer (functions/authorizer) has
-already verified the bearer token and API Gateway hands its verdict to the
-function as ``requestContext.authorizer.lambda.userId``; that is trusted, so a
-request costs no signature check and the function never imports PyJWT and
-cryptography (about 40 ms of cold start). An event without that context (a
-route without the authorizer, or the local emulator, which does not run HTTP API
-authorizers) has its token verified here.
+Auth: every route of the HTTP API is behind the token authorizer
+(functions/authorizer, the HttpApi's DefaultAuthorizer). API Gateway answers a
+request without a token (401) or with a refused one (403) itself, and hands the
+function the authorizer's verdict as ``requestContext.authorizer.lambda.userId``;
+that is the only way a caller is identified here. So a request costs no signature
+check, and the function needs neither PyJWT nor the JWT secret. The local
+emulator runs the authorizer the same way.
+
+An event without that context is a deployment bug (a route exempted from the
+authorizer, or a direct invocation), not the caller's fault: it is answered 500
+(``internal_error``) and logged as an error, never served anonymously, and never
+401 (which would send a client to fetch a new token that cannot help).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from starlette.requests import Request
@@ -20,6 +26,7 @@ from shared import errors
 from shared.observability import log
 
 MAX_REQUEST_BYTES = 64 * 1024
+logger = logging.getLogger(__name__)
 
 
 def _authorized_user(request: Request) -> str | None:
@@ -31,19 +38,11 @@ def _authorized_user(request: Request) -> str | None:
 
 
 def caller_id(request: Request) -> str:
-    """The user the authorizer vouched for, else the user of the bearer token, or 401."""
+    """The user the authorizer vouched for; 500 if no authorizer ran (see the docstring)."""
     user_id = _authorized_user(request)
     if user_id is None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise errors.Unauthorized("missing bearer token")
-        from shared.auth import AuthError, verify_token  # only here: see the docstring
-
-        try:
-            user_id = verify_token(token.strip())
-        except AuthError as error:
-            raise errors.Unauthorized("invalid token") from error
+        logger.error("no authorizer context: is this route behind the HTTP API's authorizer?")
+        raise errors.Internal("internal error")
     log.bind(userId=user_id)  # the invocation line and any later record carry it
     return user_id
 

@@ -70,14 +70,20 @@ def test_bad_requests_get_json_errors_and_create_nothing(
         assert response.status_code == 400, (case, response.text)
         assert response.json()["error"]["code"] == "bad_request"
     assert api(alice, "GET", "/chats").json() == {"chats": []}
+    # Tokens are API Gateway's business: its authorizer refuses this one before the
+    # function runs, with API Gateway's own 403 body (docs/protocol.md, REST API).
     bad_token = api(None, "POST", "/chats", json={}, headers={"authorization": "Bearer x.y.z"})
-    assert bad_token.status_code == 401
-    assert bad_token.json()["error"]["code"] == "unauthorized"
+    assert (bad_token.status_code, bad_token.json()) == (403, {"message": "Forbidden"})
+    no_token = api(None, "POST", "/chats", json={})
+    assert (no_token.status_code, no_token.json()) == (401, {"message": "Unauthorized"})
 
 
-def http_api_event(method: str, path: str, token: str, body: Any = None) -> dict[str, Any]:
-    """An HTTP API (payload format 2.0) event, as API Gateway hands it to the function."""
-    return {
+def http_api_event(
+    method: str, path: str, token: str, body: Any = None, user_id: str | None = None
+) -> dict[str, Any]:
+    """An HTTP API (payload format 2.0) event, as API Gateway hands it to the function:
+    with the authorizer's verdict on `token` (`user_id`), if it ran."""
+    event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "ANY /{proxy+}",
         "rawPath": path,
@@ -105,6 +111,9 @@ def http_api_event(method: str, path: str, token: str, body: Any = None) -> dict
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
     }
+    if user_id is not None:
+        event["requestContext"]["authorizer"] = {"lambda": {"userId": user_id}}
+    return event
 
 
 def test_the_api_function_answers_http_api_events_through_mangum(
@@ -113,28 +122,35 @@ def test_the_api_function_answers_http_api_events_through_mangum(
     alice = user("alice")
     token = emulator.token(alice)
     created = emulator.invoke(
-        "ApiFunction", http_api_event("POST", "/chats", token, {"members": [], "name": "solo"})
+        "ApiFunction",
+        http_api_event("POST", "/chats", token, {"members": [], "name": "solo"}, user_id=alice),
     )
     assert created["statusCode"] == 201
     chat = json.loads(created["body"])
-    listed = emulator.invoke("ApiFunction", http_api_event("GET", "/chats", token))
+    listed = emulator.invoke("ApiFunction", http_api_event("GET", "/chats", token, user_id=alice))
     assert listed["statusCode"] == 200
     assert [c["id"] for c in json.loads(listed["body"])["chats"]] == [chat["id"]]
-    unknown = emulator.invoke("ApiFunction", http_api_event("GET", "/nowhere", token))
+    unknown = emulator.invoke(
+        "ApiFunction", http_api_event("GET", "/nowhere", token, user_id=alice)
+    )
     assert unknown["statusCode"] == 404
 
 
 def test_behind_the_authorizer_the_api_trusts_its_verdict_and_checks_no_token(
     emulator: Any, user: Callable[[str], str]
 ) -> None:
-    """In AWS the HTTP API's token authorizer has verified the bearer token and passes
-    ``userId`` in the request context; the function acts as that user (without
-    PyJWT). Without that context it verifies the token itself."""
+    """The HTTP API's token authorizer has verified the bearer token and passes ``userId``
+    in the request context; the function acts as that user, never reading the token.
+    Without that context no authorizer ran: a deployment bug, answered 500, never served
+    anonymously nor as the token's user (shared/rest_support.py)."""
     alice = user("alice")
-    vouched = http_api_event("POST", "/chats", "not-a-jwt", {"members": [], "name": "trusted"})
-    vouched["requestContext"]["authorizer"] = {"lambda": {"userId": alice}}
+    vouched = http_api_event(
+        "POST", "/chats", "not-a-jwt", {"members": [], "name": "trusted"}, user_id=alice
+    )
     created = emulator.invoke("ApiFunction", vouched)
     assert created["statusCode"] == 201
     assert json.loads(created["body"])["createdBy"] == alice
-    unvouched = emulator.invoke("ApiFunction", http_api_event("GET", "/chats", "not-a-jwt"))
-    assert unvouched["statusCode"] == 401
+    genuine = emulator.token(alice)  # a valid token is not enough: only the verdict counts
+    unvouched = emulator.invoke("ApiFunction", http_api_event("GET", "/chats", genuine))
+    assert unvouched["statusCode"] == 500
+    assert json.loads(unvouched["body"])["error"]["code"] == "internal_error"

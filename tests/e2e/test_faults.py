@@ -513,7 +513,7 @@ def test_a_duplicate_connect_converges_to_one_connection_and_one_entry_per_room(
     tables: dict[str, str],
     user: Callable[[str], str],
 ) -> None:
-    from infra.events import WebSocketConnectionInfo, connect_event, gateway_id
+    from infra.gateway.events import WebSocketConnectionInfo, connect_event, gateway_id
 
     alice = user("alice")
     chats = {fcreate_chat(alice, user("bob")), fcreate_chat(alice, user("carol"))}
@@ -549,7 +549,7 @@ def test_a_duplicate_connect_converges_to_one_connection_and_one_entry_per_room(
     sessions = client.zrange(f"sb:sess:{alice}", 0, -1)
     assert sessions == [info.connection_id]
     # And the matching $disconnect removes everything.
-    from infra.events import disconnect_event
+    from infra.gateway.events import disconnect_event
 
     assert faulty.invoke("DisconnectFunction", disconnect_event(info, 1001, "going away"))
     assert connection_ids(dynamodb, tables, alice) == set()

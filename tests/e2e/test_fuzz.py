@@ -12,7 +12,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra.events import WebSocketConnectionInfo, message_event
+from infra.gateway.events import WebSocketConnectionInfo, message_event
 from shared.protocol import ACTION_FIELDS, Action, ErrorCode
 from tests.tables import chat_members, connection_record, room_entries, stored_messages
 from tests.wsclient import ChatClient

@@ -15,7 +15,7 @@ from tests.wsclient import ChatClient
 
 def in_function(emulator: Any, code: str) -> Any:
     """Run ``code`` with the ApiFunction's Lambda environment; it sets ``result``."""
-    from infra.lambda_runtime import lambda_environment
+    from infra.runtime.pools import lambda_environment
 
     env = lambda_environment(emulator.template.functions["ApiFunction"], emulator.runtime.settings)
     script = "import json\n" + textwrap.dedent(code) + "\nprint(json.dumps(result))\n"

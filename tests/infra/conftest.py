@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
 
 from infra.emulator import Emulator
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.infra.support import FIXTURES, Recorder
 
 
 @pytest.fixture(scope="session")
@@ -33,34 +27,3 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture(scope="session")
 def recorder(emulator: Emulator) -> Recorder:
     return Recorder(redis.Redis.from_url(emulator.redis_url, decode_responses=True))
-
-
-class Recorder:
-    """Reads back the events the fixture functions pushed to Redis."""
-
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
-
-    def events(self, route_key: str) -> list[dict[str, Any]]:
-        return [json.loads(e) for e in self.client.lrange(f"events:{route_key}", 0, -1)]
-
-    def wait(self, route_key: str, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for event in self.events(route_key):
-                if predicate(event):
-                    return event
-            time.sleep(0.05)
-        raise AssertionError(f"no {route_key} event matched")
-
-    def connect_event(self, tag: str) -> dict[str, Any]:
-        return self.wait(
-            "$connect", lambda e: (e.get("queryStringParameters") or {}).get("tag") == tag
-        )
-
-    def for_connection(self, route_key: str, connection_id: str) -> dict[str, Any]:
-        return self.wait(route_key, lambda e: e["requestContext"]["connectionId"] == connection_id)
-
-
-def new_tag() -> str:
-    return uuid.uuid4().hex

@@ -1,0 +1,257 @@
+"""The fault injection machinery itself: Management API faults on a running emulator, and
+the DynamoDB fault proxy (in front of the session's moto) with its faults."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from websockets.sync.client import connect
+
+from infra.emulator import Emulator
+from infra.runtime.faults import DynamoDBFaultProxy, FaultPlan
+from tests.infra.support import Recorder, new_tag
+
+NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=5)
+
+
+def management(emulator: Emulator, **config: Any):  # noqa: ANN201 - boto3 client
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=emulator.management_url,
+        verify=emulator.ca_bundle,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
+    )
+
+
+@pytest.fixture
+def faults(emulator: Emulator) -> Iterator[FaultPlan]:
+    emulator.faults.clear()
+    yield emulator.faults
+    emulator.faults.clear()
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [
+        (429, "LimitExceededException"),
+        (500, "InternalServerErrorException"),
+        (503, "InternalServerErrorException"),
+        (410, "GoneException"),
+    ],
+)
+def test_management_posts_answer_the_planned_status_then_recover(
+    emulator: Emulator, recorder: Recorder, faults: FaultPlan, status: int, error_type: str
+) -> None:
+    tag = new_tag()
+    api = management(emulator)
+    with connect(f"{emulator.websocket_url}?token=good&tag={tag}", open_timeout=15) as ws:
+        conn_id = recorder.connect_event(tag)["requestContext"]["connectionId"]
+        fault = faults.management(connection_id=conn_id, status=status, times=2)
+        for _ in range(2):
+            with pytest.raises(ClientError) as raised:
+                api.post_to_connection(ConnectionId=conn_id, Data=b"x")
+            assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+            assert raised.value.response["Error"]["Code"] == error_type
+        assert fault.served == 2 and fault.remaining == 0
+        api.post_to_connection(ConnectionId=conn_id, Data=b"through")
+        assert ws.recv(timeout=5) == "through"
+
+
+def test_a_fault_for_one_connection_leaves_the_others_alone(
+    emulator: Emulator, recorder: Recorder, faults: FaultPlan
+) -> None:
+    api = management(emulator)
+    tags = new_tag(), new_tag()
+    with (
+        connect(f"{emulator.websocket_url}?token=good&tag={tags[0]}", open_timeout=15) as one,
+        connect(f"{emulator.websocket_url}?token=good&tag={tags[1]}", open_timeout=15) as two,
+    ):
+        ids = [recorder.connect_event(t)["requestContext"]["connectionId"] for t in tags]
+        faults.management(connection_id=ids[0], status=429, times=5)
+        api.post_to_connection(ConnectionId=ids[1], Data=b"fine")
+        assert two.recv(timeout=5) == "fine"
+        with pytest.raises(api.exceptions.LimitExceededException):
+            api.post_to_connection(ConnectionId=ids[0], Data=b"no")
+        faults.clear()
+        api.post_to_connection(ConnectionId=ids[0], Data=b"cleared")
+        assert one.recv(timeout=5) == "cleared"
+
+
+def test_a_hung_post_is_answered_after_its_delay_and_times_out_a_short_client(
+    emulator: Emulator, recorder: Recorder, faults: FaultPlan
+) -> None:
+    tag = new_tag()
+    with connect(f"{emulator.websocket_url}?token=good&tag={tag}", open_timeout=15) as ws:
+        conn_id = recorder.connect_event(tag)["requestContext"]["connectionId"]
+        faults.management(connection_id=conn_id, delay=0.6)
+        started = time.monotonic()
+        management(emulator).post_to_connection(ConnectionId=conn_id, Data=b"late")
+        assert time.monotonic() - started >= 0.6
+        assert ws.recv(timeout=5) == "late"
+
+        faults.management(connection_id=conn_id, delay=1.5, status=503)
+        impatient = management(emulator, read_timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(Exception, match="[Rr]ead timeout"):
+            impatient.post_to_connection(ConnectionId=conn_id, Data=b"never")
+        assert time.monotonic() - started < 1.2
+
+
+def test_the_plan_refuses_faults_it_cannot_serve() -> None:
+    plan = FaultPlan()
+    with pytest.raises(ValueError):
+        plan.management(status=404)
+    with pytest.raises(ValueError):
+        plan.management()
+    with pytest.raises(ValueError):
+        plan.dynamodb("PutItem", times=0)
+
+
+# ---------------------------------------------------------------- DynamoDB proxy
+
+
+@pytest.fixture
+def proxy(emulator: Emulator) -> Iterator[tuple[DynamoDBFaultProxy, FaultPlan]]:
+    plan = FaultPlan()
+    running = DynamoDBFaultProxy(emulator.dynamodb_endpoint, plan).start()
+    try:
+        yield running, plan
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def table(emulator: Emulator) -> str:
+    """Any table of the fixture template (the proxy does not care which)."""
+    return next(iter(emulator.template.tables.values())).name
+
+
+def dynamodb(endpoint: str) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+        config=NO_RETRIES,
+    )
+
+
+def key_of(emulator: Emulator, table: str, value: str) -> dict[str, Any]:
+    spec = next(t for t in emulator.template.tables.values() if t.name == table)
+    schema = spec.create_kwargs["KeySchema"]
+    types = {
+        a["AttributeName"]: a["AttributeType"] for a in spec.create_kwargs["AttributeDefinitions"]
+    }
+    return {
+        k["AttributeName"]: {
+            types[k["AttributeName"]]: value if types[k["AttributeName"]] == "S" else "1"
+        }
+        for k in schema
+    }
+
+
+def test_the_proxy_forwards_everything_unchanged(
+    emulator: Emulator, proxy: tuple[DynamoDBFaultProxy, FaultPlan], table: str
+) -> None:
+    through = dynamodb(proxy[0].endpoint)
+    direct = dynamodb(emulator.dynamodb_endpoint)
+    key = key_of(emulator, table, f"proxy-{uuid.uuid4().hex}")
+    through.put_item(TableName=table, Item={**key, "payload": {"S": "é" * 70_000}})
+    got = direct.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    assert got["payload"]["S"] == "é" * 70_000
+    assert through.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"] == got
+    with pytest.raises(through.exceptions.ResourceNotFoundException):
+        through.get_item(TableName="no-such-table", Key=key)
+    assert table in through.list_tables()["TableNames"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code", "status"),
+    [
+        ({}, "ProvisionedThroughputExceededException", 400),
+        ({"error": "ThrottlingException"}, "ThrottlingException", 400),
+        ({"status": 500}, "InternalServerError", 500),
+        ({"status": 503}, "ServiceUnavailable", 503),
+    ],
+)
+def test_the_proxy_fails_the_next_requests_of_one_operation(
+    emulator: Emulator,
+    proxy: tuple[DynamoDBFaultProxy, FaultPlan],
+    table: str,
+    kwargs: dict[str, Any],
+    code: str,
+    status: int,
+) -> None:
+    running, plan = proxy
+    client = dynamodb(running.endpoint)
+    key = key_of(emulator, table, f"fault-{uuid.uuid4().hex}")
+    fault = plan.dynamodb("PutItem", times=2, **kwargs)
+    for _ in range(2):
+        assert client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item") is None
+        with pytest.raises(ClientError) as raised:
+            client.put_item(TableName=table, Item=key)
+        assert raised.value.response["Error"]["Code"] == code
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert fault.served == 2
+    direct = dynamodb(emulator.dynamodb_endpoint)
+    assert "Item" not in direct.get_item(TableName=table, Key=key, ConsistentRead=True)
+    client.put_item(TableName=table, Item=key)
+    assert "Item" in direct.get_item(TableName=table, Key=key, ConsistentRead=True)
+
+
+def test_a_fault_after_forwarding_loses_the_answer_of_a_write_that_happened(
+    emulator: Emulator, proxy: tuple[DynamoDBFaultProxy, FaultPlan], table: str
+) -> None:
+    running, plan = proxy
+    client = dynamodb(running.endpoint)
+    key = key_of(emulator, table, f"after-{uuid.uuid4().hex}")
+    plan.dynamodb("PutItem", status=500, after=True)
+    with pytest.raises(ClientError, match="InternalServerError"):
+        client.put_item(TableName=table, Item=key)
+    direct = dynamodb(emulator.dynamodb_endpoint)
+    assert "Item" in direct.get_item(TableName=table, Key=key, ConsistentRead=True)
+
+
+def test_a_table_filter_spares_the_other_tables(
+    emulator: Emulator, proxy: tuple[DynamoDBFaultProxy, FaultPlan], table: str
+) -> None:
+    running, plan = proxy
+    client = dynamodb(running.endpoint)
+    key = key_of(emulator, table, f"filter-{uuid.uuid4().hex}")
+    fault = plan.dynamodb("PutItem", table="some-other-table")
+    client.put_item(TableName=table, Item=key)
+    assert fault.served == 0 and fault.remaining == 1
+
+
+def test_an_emulator_with_dynamodb_faults_gives_its_functions_the_proxy(
+    emulator: Emulator,
+) -> None:
+    from infra.emulator import Emulator as Emu
+    from infra.runtime.pools import lambda_environment
+
+    with Emu(
+        emulator.template_path,
+        stage="proxied",
+        schedules=False,
+        dynamodb_faults=True,
+        dynamodb_endpoint=emulator.dynamodb_endpoint,
+        aws_endpoint=emulator.aws_endpoint,
+        redis_url=emulator.redis_url,
+    ) as emu:
+        assert emu.functions_dynamodb_endpoint != emu.dynamodb_endpoint
+        assert emu.runtime is not None and emu.template is not None
+        function = next(iter(emu.template.functions.values()))
+        env = lambda_environment(function, emu.runtime.settings)
+        assert env["AWS_ENDPOINT_URL_DYNAMODB"] == emu.functions_dynamodb_endpoint
+        assert emulator.functions_dynamodb_endpoint == emulator.dynamodb_endpoint
