@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-js lint bench clean token build-SharedLayer
+.PHONY: run test test-unit test-js lint bench clean token build-SharedLayer
 
 # The server with its dev tools, and the Python client (its own distribution in
 # clients/python, which tests/client exercises), in one resolve.
@@ -17,13 +17,14 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 run: $(STAMP)
 	$(BIN)/switchboard local
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/cfn-lint template.yaml
+test: lint
 	sh scripts/ensure-chromium
 	$(BIN)/pytest -q
 	$(MAKE) test-js
+
+# The in-process layer alone (well under a minute): tests/unit mirrors shared/.
+test-unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
 
 # The JS client (clients/js): its Node tests start this venv's emulator.
 test-js: $(STAMP)
@@ -31,9 +32,13 @@ test-js: $(STAMP)
 	cd clients/js && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	cd clients/js && SWITCHBOARD_BIN="$(abspath $(BIN))/switchboard" npm test
 
+# Format, lint, types (strict on shared/ and each entry point; infra/ too), template.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict shared
+	for app in functions/*/app.py; do $(BIN)/mypy --strict $$app || exit 1; done
+	$(BIN)/mypy infra
 	$(BIN)/cfn-lint template.yaml
 
 # The six measurements of docs/performance.md beside their baselines, with a summary

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
+from typing import Any
 
 import botocore.session
 import jwt
@@ -42,7 +43,7 @@ class AuthError(Exception):
 
 
 @functools.lru_cache(maxsize=1)
-def _secrets_manager() -> object:
+def _secrets_manager() -> Any:  # botocore makes its clients' methods at run time
     return botocore.session.get_session().create_client("secretsmanager")
 
 
@@ -51,8 +52,8 @@ def _fetch_secret_versions(arn: str) -> list[str]:
     found = []
     for stage in ("AWSCURRENT", "AWSPREVIOUS"):
         try:
-            value = client.get_secret_value(SecretId=arn, VersionStage=stage)  # type: ignore[attr-defined]
-        except client.exceptions.ResourceNotFoundException:  # type: ignore[attr-defined]
+            value = client.get_secret_value(SecretId=arn, VersionStage=stage)
+        except client.exceptions.ResourceNotFoundException:
             continue  # no previous version before the first rotation
         if value.get("SecretString"):
             found.append(value["SecretString"])
@@ -114,10 +115,10 @@ def verify_token(token: str | None, config: Settings | None = None) -> str:
         raise AuthError(str(exc)) from exc
 
 
-def _decode(token: str, key: object, alg: str, config: Settings) -> dict[str, object]:
+def _decode(token: str, key: Any, alg: str, config: Settings) -> dict[str, object]:
     claims: dict[str, object] = jwt.decode(
         token,
-        key=key,  # type: ignore[arg-type]
+        key=key,
         algorithms=[alg],
         issuer=config.jwt_issuer or None,
         audience=config.jwt_audience or None,
@@ -151,7 +152,7 @@ def _verify_symmetric(token: str, alg: str, config: Settings) -> str:
 def _subject(claims: dict[str, object]) -> str:
     subject = claims.get("sub")
     # User ids become room names and Redis keys: hold them to the protocol's id shape.
-    if not is_id(subject):
+    if not isinstance(subject, str) or not is_id(subject):
         raise AuthError("invalid sub")
     return subject
 

@@ -1,184 +1,53 @@
-"""The manager API: server-side operations any function can call.
+"""The manager API: Switchboard's public server-side operations, for your own code.
 
 Mirrors the Socket.IO manager Switchboard replaces: broadcast_to_chat,
 send_to_user, broadcast, broadcast_user_status, add_user_to_chat,
 remove_user_from_chat, get_stats, get_chat_users, is_user_online,
-disconnect_user. Presence reads come from Redis and fall back to DynamoDB
-when Redis is down.
+disconnect_user (and user_status). Each is a thin, stable name over the layer
+that does the work (delivery, lifecycle); Switchboard's own code calls those
+layers directly. ``endpoint`` defaults to the stage's Management API
+(MANAGEMENT_ENDPOINT).
 """
 
 from __future__ import annotations
 
-import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError
-
-from shared import clock, ids
 from shared.config import settings
-from shared.delivery import management_api
-from shared.delivery.fanout import (
-    FanoutResult,
-    broadcast,
-    broadcast_to_chat,
-    post_to_connections,
-    send_to_user,
-)
-from shared.protocol import Event, frame
-from shared.state import presence, redis_client
-from shared.store import connections, dynamodb, rooms
-from shared.store.models import Connection, Member, User
-
-log = logging.getLogger(__name__)
-_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="manager")
-
-__all__ = [
-    "FanoutResult",
-    "add_user_to_chat",
-    "broadcast",
-    "broadcast_to_chat",
-    "broadcast_user_status",
-    "disconnect_user",
-    "get_chat_users",
-    "get_stats",
-    "is_user_online",
-    "remove_user_from_chat",
-    "send_to_user",
-    "user_status",
-]
+from shared.delivery import fanout
+from shared.delivery.fanout import FanoutResult
+from shared.lifecycle import membership, sessions, status
+from shared.protocol import Event
 
 
-# ---------------------------------------------------------------- presence
+def broadcast_to_chat(
+    chat_id: str,
+    event: Event,
+    data: Any,
+    exclude_connection: str | None = None,
+    endpoint: str | None = None,
+) -> FanoutResult:
+    """``event`` to every connection in the chat (but ``exclude_connection``)."""
+    return fanout.broadcast_to_chat(chat_id, event, data, exclude_connection, endpoint)
 
 
-def _durable(user_id: str) -> User | None:
-    try:
-        return User.get(user_id)
-    except User.DoesNotExist:
-        return None
+def send_to_user(
+    user_id: str, event: Event, data: Any, endpoint: str | None = None
+) -> FanoutResult:
+    """``event`` to every device of a user."""
+    return fanout.send_to_user(user_id, event, data, endpoint)
 
 
-def user_status(user_id: str, online: bool | None = None) -> dict[str, Any]:
-    """``{userId, status, text, lastSeen}``: status is offline, or the chosen one if online.
-
-    One Redis round trip for the chosen status; DynamoDB (Users) only when Redis has
-    none (an offline user's lastSeen, or a status Redis lost).
-    """
-    if online is None:
-        online = is_user_online(user_id)
-    try:
-        chosen = presence.statuses([user_id]).get(user_id)
-    except redis_client.RedisUnavailable:
-        chosen = None
-    durable = _durable(user_id) if chosen is None or not online else None
-    if chosen is None and durable is not None and durable.status:
-        chosen = {"status": durable.status, "text": durable.status_text or ""}
-    if online:
-        return online_status(user_id, (chosen or {}).get("status"), (chosen or {}).get("text"))
-    last_seen = durable.last_seen if durable is not None else None
-    return {
-        "userId": user_id,
-        "status": "offline",
-        "text": None,
-        "lastSeen": ids.iso_from_ms(int(last_seen)) if last_seen else None,
-    }
-
-
-def online_status(user_id: str, status: str | None, text: str | None) -> dict[str, Any]:
-    """The ``user:status`` payload of an online user (last seen: now)."""
-    return {
-        "userId": user_id,
-        "status": status or "online",
-        "text": text or None,
-        "lastSeen": ids.iso_from_ms(clock.now_ms()),
-    }
-
-
-def contact_connections(user_id: str, chat_ids: list[str] | None = None) -> list[str]:
-    """Connections of everyone who shares a chat with the user (their own included):
-    one Query for the user's chats (unless given) plus one room Query per chat, concurrently."""
-    if chat_ids is None:
-        chat_ids = connections.user_chat_ids(user_id)
-    found = _pool.map(lambda chat_id: rooms.resolve(rooms.chat_room(chat_id)), chat_ids)
-    return list(dict.fromkeys(e.connection_id for entries in found for e in entries))
+def broadcast(event: Event, data: Any, endpoint: str | None = None) -> FanoutResult:
+    """``event`` to every live connection (an administrative operation: a Scan)."""
+    return fanout.broadcast(event, data, endpoint)
 
 
 def broadcast_user_status(
-    user_id: str,
-    status: dict[str, Any] | None = None,
-    exclude_connection: str | None = None,
-    chat_ids: list[str] | None = None,
-    endpoint: str | None = None,
+    user_id: str, payload: dict[str, Any] | None = None, endpoint: str | None = None
 ) -> FanoutResult:
-    """``user:status`` to the users who share a chat with ``user_id`` (not to everyone)."""
-    payload = status or user_status(user_id)
-    targets = [c for c in contact_connections(user_id, chat_ids) if c != exclude_connection]
-    return post_to_connections(targets, frame(Event.USER_STATUS, payload), endpoint)
-
-
-def went_offline(
-    user_id: str,
-    exclude_connection: str | None = None,
-    endpoint: str | None = None,
-    chat_ids: list[str] | None = None,
-) -> FanoutResult:
-    """Record last seen durably and tell the user's contacts (of ``chat_ids`` when the
-    caller knows them, as the last connection's rooms: that saves the Members Query)."""
-    now = clock.now_ms()
-    User(user_id).update(actions=[User.last_seen.set(now)])
-    payload = {
-        "userId": user_id,
-        "status": "offline",
-        "text": None,
-        "lastSeen": ids.iso_from_ms(now),
-    }
-    return broadcast_user_status(user_id, payload, exclude_connection, chat_ids, endpoint)
-
-
-def is_user_online(user_id: str) -> bool:
-    """Redis first (a live session); DynamoDB (a connection record) when Redis is down."""
-    try:
-        return presence.online_many([user_id])[user_id]
-    except redis_client.RedisUnavailable:
-        return bool(connections.user_connection_ids(user_id))
-
-
-def get_chat_users(chat_id: str) -> list[dict[str, Any]]:
-    """Members of a chat who are online now, with their chosen status."""
-    member_ids = [m.user_id for m in Member.query(chat_id)]
-    try:
-        online = presence.online_many(member_ids)
-        chosen = presence.statuses([u for u in member_ids if online[u]])
-    except redis_client.RedisUnavailable:
-        online = {u: bool(connections.user_connection_ids(u)) for u in member_ids}
-        chosen = {}
-    return [
-        {"userId": u, "status": chosen.get(u, {}).get("status") or "online"}
-        for u in member_ids
-        if online[u]
-    ]
-
-
-def get_stats() -> dict[str, Any]:
-    """Live connections, online users and per-stage connection counts."""
-    try:
-        sessions = presence.live_sessions()
-    except redis_client.RedisUnavailable:
-        count = sum(1 for _ in Connection.scan(attributes_to_get=["connectionId"]))
-        return {"connections": count, "onlineUsers": None, "stages": {}, "source": "dynamodb"}
-    stages: dict[str, int] = {}
-    for session in sessions:
-        stages[session.stage] = stages.get(session.stage, 0) + 1
-    return {
-        "connections": len(sessions),
-        "onlineUsers": len({s.user_id for s in sessions}),
-        "stages": stages,
-        "source": "redis",
-    }
-
-
-# ---------------------------------------------------------------- membership
+    """``user:status`` (the user's current one unless given) to everyone sharing a chat."""
+    return status.announce(user_id, payload, endpoint=endpoint)
 
 
 def add_user_to_chat(
@@ -188,59 +57,36 @@ def add_user_to_chat(
     role: str = "member",
     endpoint: str | None = None,
 ) -> bool:
-    """Make ``user_id`` a member; their live connections join the room at once and the
-    chat hears ``chat:member-added``. False (and nothing sent) if already a member."""
-    member = Member(chat_id, user_id, role=role, joined_at=clock.now_ms())
-    try:
-        member.save(condition=Member.user_id.does_not_exist())
-    except PutError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    live = rooms.resolve(rooms.user_room(user_id))
-    if live:
-        connections.join_room(rooms.chat_room(chat_id), live)
-    payload = {"chatId": chat_id, "userId": user_id, "role": role, "addedBy": added_by}
-    broadcast_to_chat(chat_id, Event.CHAT_MEMBER_ADDED, payload, endpoint=endpoint)
-    return True
+    """Make ``user_id`` a member (live connections join at once); False if already one."""
+    return membership.add(chat_id, user_id, added_by, role, endpoint)
 
 
 def remove_user_from_chat(
     chat_id: str, user_id: str, removed_by: str | None = None, endpoint: str | None = None
 ) -> bool:
-    """Remove a membership; the user's connections leave the room at once, and both the
-    chat and the removed user hear ``chat:member-removed``. False if not a member."""
-    try:
-        Member(chat_id, user_id).delete(condition=Member.user_id.exists())
-    except DeleteError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    live = rooms.resolve(rooms.user_room(user_id))
-    room = rooms.chat_room(chat_id)
-    dynamodb.write(deletes=[rooms.entry(room, e.connection_id, user_id) for e in live])
-    payload = {"chatId": chat_id, "userId": user_id, "removedBy": removed_by}
-    targets = [e.connection_id for e in rooms.resolve(room)] + [e.connection_id for e in live]
-    post_to_connections(targets, frame(Event.CHAT_MEMBER_REMOVED, payload), endpoint)
-    return True
+    """End a membership (live connections leave at once); False if not a member."""
+    return membership.remove(chat_id, user_id, removed_by, endpoint)
 
 
-# ---------------------------------------------------------------- sessions
+def get_stats() -> dict[str, Any]:
+    """Live connections, online users and per-stage connection counts."""
+    return status.stats()
+
+
+def get_chat_users(chat_id: str) -> list[dict[str, Any]]:
+    """Members of a chat who are online now, with their chosen status."""
+    return status.chat_users(chat_id)
+
+
+def is_user_online(user_id: str) -> bool:
+    return status.is_online(user_id)
+
+
+def user_status(user_id: str) -> dict[str, Any]:
+    """``{userId, status, text, lastSeen}``."""
+    return status.user_status(user_id)
 
 
 def disconnect_user(user_id: str, endpoint: str | None = None) -> int:
-    """Close every session of a user (Management API DELETE); returns how many were closed.
-    API Gateway then invokes $disconnect for each."""
-    endpoint = endpoint or settings().management_endpoint
-    client = management_api.client(endpoint)
-    targets = [e.connection_id for e in rooms.resolve(rooms.user_room(user_id))]
-
-    def close(connection_id: str) -> bool:
-        try:
-            client.delete_connection(ConnectionId=connection_id)
-            return True
-        except client.exceptions.GoneException:
-            connections.unregister(connection_id)
-            return False
-
-    return sum(_pool.map(close, targets))
+    """Close every session of a user; returns how many were closed."""
+    return sessions.close_all(user_id, endpoint or settings().management_endpoint)

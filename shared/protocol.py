@@ -119,7 +119,7 @@ def error_code(error: errors.DomainError) -> ErrorCode:
         return error.code
     for kind in type(error).__mro__:
         if kind in ERROR_CODES:
-            return ERROR_CODES[kind]  # type: ignore[index]  # kind is a DomainError subclass
+            return ERROR_CODES[kind]
     return ErrorCode.BAD_REQUEST
 
 
@@ -188,7 +188,7 @@ def _check_request_id(value: Any) -> str | int | None:
         raise ProtocolError(ErrorCode.BAD_REQUEST, "requestId must be a string or an integer")
     if isinstance(value, int) and abs(value) < 2**53:
         return value
-    if is_id(value):
+    if isinstance(value, str) and is_id(value):
         return value
     raise ProtocolError(
         ErrorCode.BAD_REQUEST,

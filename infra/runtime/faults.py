@@ -165,7 +165,7 @@ class FaultPlan:
         return None
 
     @staticmethod
-    def _consume(faults: list, fault):  # type: ignore[no-untyped-def]
+    def _consume(faults: list, fault):
         fault.remaining -= 1
         fault.served += 1
         if fault.remaining <= 0:

@@ -12,6 +12,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Iterable
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -88,7 +89,7 @@ def local_jwt_secret(endpoint: str, region: str, stack_name: str, secret: str) -
     return str(arn)
 
 
-def dynamodb_client(endpoint: str, region: str) -> object:
+def dynamodb_client(endpoint: str, region: str) -> Any:  # boto3's methods are made at run time
     return boto3.client(
         "dynamodb",
         endpoint_url=endpoint,
@@ -101,18 +102,18 @@ def dynamodb_client(endpoint: str, region: str) -> object:
 def create_tables(endpoint: str, region: str, tables: Iterable[Table]) -> None:
     """Create each missing table and enable its TTL."""
     client = dynamodb_client(endpoint, region)
-    existing = set(client.list_tables()["TableNames"])  # type: ignore[attr-defined]
+    existing = set(client.list_tables()["TableNames"])
     for table in tables:
         if table.name not in existing:
             # ResourceInUse: created concurrently by another emulator sharing the endpoint.
-            with contextlib.suppress(client.exceptions.ResourceInUseException):  # type: ignore[attr-defined]
-                client.create_table(**table.create_kwargs)  # type: ignore[attr-defined]
-            client.get_waiter("table_exists").wait(  # type: ignore[attr-defined]
+            with contextlib.suppress(client.exceptions.ResourceInUseException):
+                client.create_table(**table.create_kwargs)
+            client.get_waiter("table_exists").wait(
                 TableName=table.name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100}
             )
         if table.ttl_attribute:
             with contextlib.suppress(Exception):
-                client.update_time_to_live(  # type: ignore[attr-defined]
+                client.update_time_to_live(
                     TableName=table.name,
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
                 )

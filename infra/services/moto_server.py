@@ -74,8 +74,7 @@ def patch_query(table_class: Any) -> bool:
 
     @functools.wraps(all_items)
     def scoped_all_items(self: Any) -> list[Any]:
-        scope = getattr(_query_scope, "table", None)
-        if scope is not self:
+        if id(getattr(_query_scope, "table", None)) != id(self):  # not the table queried
             return all_items(self)
         hash_key = _query_scope.hash_key
         if hash_key is not None:
@@ -96,7 +95,7 @@ def patch_query(table_class: Any) -> bool:
         finally:
             _query_scope.table = _query_scope.hash_key = None
 
-    scoped_query._switchboard_patched = True  # type: ignore[attr-defined]
+    scoped_query._switchboard_patched = True  # type: ignore[attr-defined]  # a marker on a function
     table_class.all_items = scoped_all_items
     table_class.query = scoped_query
     return True
@@ -114,7 +113,7 @@ def cache_module_list(backends: Any) -> bool:
     def list_of_moto_modules() -> tuple[str, ...]:
         return modules
 
-    list_of_moto_modules._switchboard_patched = True  # type: ignore[attr-defined]
+    list_of_moto_modules._switchboard_patched = True  # type: ignore[attr-defined]  # a marker on a function
     backends.list_of_moto_modules = list_of_moto_modules
     return True
 

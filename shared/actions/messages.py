@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from shared import ids
 from shared.actions.caller import Caller, Outcome
-from shared.protocol import Event, Request, frame
+from shared.actions.registry import handles
+from shared.protocol import Action, Event, Request, frame
 from shared.store import message_updates, messages
 
 
+@handles(Action.MESSAGE_SEND)
 def send_message(request: Request, caller: Caller) -> Outcome:
     """Store once, fan out to the chat but the sender, ack the sender.
 
@@ -25,6 +27,7 @@ def send_message(request: Request, caller: Caller) -> Outcome:
     return Outcome(frame(Event.ACK, wire, request.request_id), result)
 
 
+@handles(Action.MESSAGE_EDIT)
 def edit_message(request: Request, caller: Caller) -> Outcome:
     """The author replaces a message's body: ``message:edited`` to the chat, ack the sender.
 
@@ -41,6 +44,7 @@ def edit_message(request: Request, caller: Caller) -> Outcome:
     return Outcome(frame(Event.ACK, wire, request.request_id), result)
 
 
+@handles(Action.MESSAGE_DELETE)
 def delete_message(request: Request, caller: Caller) -> Outcome:
     """The author or a chat admin deletes a message (a tombstone stays in history).
 
@@ -81,6 +85,7 @@ def _reaction(request: Request, caller: Caller, add: bool) -> Outcome:
     return Outcome(frame(Event.ACK, data, request.request_id), result)
 
 
+@handles(Action.MESSAGE_REACT)
 def react(request: Request, caller: Caller) -> Outcome:
     """Add the caller's reaction: ``message:reaction`` to the chat unless it was already there.
 
@@ -90,6 +95,7 @@ def react(request: Request, caller: Caller) -> Outcome:
     return _reaction(request, caller, add=True)
 
 
+@handles(Action.MESSAGE_UNREACT)
 def unreact(request: Request, caller: Caller) -> Outcome:
     """Remove the caller's reaction: ``message:reaction`` (added: false) unless it was not there.
 

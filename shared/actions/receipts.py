@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from shared.actions.caller import Caller, Outcome
-from shared.protocol import Event, Request, frame
+from shared.actions.registry import handles
+from shared.protocol import Action, Event, Request, frame
 from shared.store import receipts
 from shared.store.models import RoomEntry
 from shared.store.receipts import ReadPosition
@@ -20,6 +21,7 @@ def _answer(
     return Outcome(frame(Event.ACK, data, request.request_id), result)
 
 
+@handles(Action.MESSAGE_READ)
 def read_message(request: Request, caller: Caller) -> Outcome:
     """Move the caller's read position forward to a message.
 
@@ -32,6 +34,7 @@ def read_message(request: Request, caller: Caller) -> Outcome:
     return _answer(request, caller, room, position)
 
 
+@handles(Action.CHAT_READ_ALL)
 def read_all(request: Request, caller: Caller) -> Outcome:
     """Move the caller's read position to the chat's newest message.
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from shared import clock, ids, manager
+from shared import clock, ids
 from shared.actions.caller import Caller, Outcome
-from shared.protocol import Event, Request, frame
+from shared.actions.registry import handles
+from shared.lifecycle import status
+from shared.protocol import Action, Event, Request, frame
 from shared.state import presence, redis_client
 from shared.store import connections, sync
 from shared.store.models import User
@@ -14,6 +17,7 @@ from shared.store.models import User
 log = logging.getLogger(__name__)
 
 
+@handles(Action.HELLO)
 def hello(request: Request, caller: Caller) -> Outcome:
     """The greeting: who you are, your chats and the heartbeat interval (one Query)."""
     chat_ids = connections.user_chat_ids(caller.user_id)
@@ -27,19 +31,20 @@ def hello(request: Request, caller: Caller) -> Outcome:
     return Outcome(frame(Event.CONNECTION_SUCCESS, data, request.request_id))
 
 
+@handles(Action.PRESENCE_HEARTBEAT)
 def heartbeat(request: Request, caller: Caller) -> Outcome:
     """Keep this session alive. One Redis round trip; if Redis had lost the session
     (a restart, a sweep), the user comes back online and the contacts hear it."""
-    data = {
+    data: dict[str, Any] = {
         "ttlSeconds": presence.ttl_seconds(),
         "heartbeatSeconds": presence.heartbeat_interval_seconds(),
     }
     result = None
     try:
         if presence.touch(caller.stage, caller.user_id, caller.connection_id):
-            result = manager.broadcast_user_status(
+            result = status.announce(
                 caller.user_id,
-                manager.user_status(caller.user_id, online=True),
+                status.user_status(caller.user_id, online=True),
                 endpoint=caller.endpoint,
             )
         data["presence"] = "ok"
@@ -48,21 +53,23 @@ def heartbeat(request: Request, caller: Caller) -> Outcome:
     return Outcome(frame(Event.ACK, data, request.request_id), result)
 
 
+@handles(Action.PRESENCE_SET)
 def set_status(request: Request, caller: Caller) -> Outcome:
     """Choose online/away/busy (+ text): Redis, a durable copy, and the contacts hear it."""
-    status, text = request.data["status"], request.data.get("text")
+    chosen, text = request.data["status"], request.data.get("text")
     try:
-        presence.set_status(caller.user_id, status, text)
+        presence.set_status(caller.user_id, chosen, text)
     except redis_client.RedisUnavailable:
         log.warning("status of %s kept durably only: redis unavailable", caller.user_id)
-    User(caller.user_id).update(actions=[User.status.set(status), User.status_text.set(text or "")])
-    payload = manager.online_status(caller.user_id, status, text)
-    result = manager.broadcast_user_status(
+    User(caller.user_id).update(actions=[User.status.set(chosen), User.status_text.set(text or "")])
+    payload = status.online_status(caller.user_id, chosen, text)
+    result = status.announce(
         caller.user_id, payload, exclude_connection=caller.connection_id, endpoint=caller.endpoint
     )
     return Outcome(frame(Event.ACK, payload, request.request_id), result)
 
 
+@handles(Action.SYNC)
 def catch_up(request: Request, caller: Caller) -> Outcome:
     """What the client missed since the last message it has of each chat, in order."""
     data = sync.catch_up(caller.user_id, request.data["chats"])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from shared.actions.caller import Caller, Outcome
+from shared.actions.registry import handles
 from shared.ids import iso_from_ms
-from shared.protocol import Event, Request, frame
+from shared.protocol import Action, Event, Request, frame
 from shared.state import typing_indicators
 
 
@@ -28,14 +29,17 @@ def _announce(request: Request, caller: Caller, is_typing: bool) -> Outcome:
     return Outcome(frame(Event.ACK, data, request.request_id), result)
 
 
+@handles(Action.TYPING_START)
 def start(request: Request, caller: Caller) -> Outcome:
     return _announce(request, caller, True)
 
 
+@handles(Action.TYPING_STOP)
 def stop(request: Request, caller: Caller) -> Outcome:
     return _announce(request, caller, False)
 
 
+@handles(Action.TYPING_LIST)
 def who(request: Request, caller: Caller) -> Outcome:
     """Who is typing in a chat now (members only)."""
     chat_id = request.data["chatId"]

@@ -124,6 +124,8 @@ class ManagementApi:
 
     def _request_head(self, path: str, body: bytes) -> bytes:
         request = AWSRequest(method="POST", url=f"{self._scheme}://{self._netloc}{path}", data=body)
+        if self._credentials is None:
+            raise RuntimeError("no AWS credentials to sign Management API posts with")
         SigV4Auth(self._credentials.get_frozen_credentials(), SERVICE, self._region).add_auth(
             request
         )
@@ -267,8 +269,9 @@ _botocore_lock = threading.Lock()
 _botocore_clients: dict[str, BaseClient] = {}
 
 
-def client(endpoint: str) -> BaseClient:
-    """A botocore Management API client for one stage endpoint, cached and counted.
+def client(endpoint: str) -> Any:
+    """A botocore Management API client for one stage endpoint, cached and counted
+    (``Any``: botocore makes its clients' methods at run time).
     botocore, not boto3: PynamoDB brings botocore anyway; boto3 adds import time."""
     with _botocore_lock:
         found = _botocore_clients.get(endpoint)

@@ -4,14 +4,16 @@ or swept (its TTL ran out and no $disconnect came)."""
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from shared import manager
 from shared.delivery import management_api
+from shared.lifecycle import status
 from shared.state import presence, redis_client
 from shared.store import connections, rooms
 
 log = logging.getLogger(__name__)
+_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sessions")
 
 
 def opened(
@@ -31,9 +33,9 @@ def opened(
         return chat_ids  # presence degrades; heartbeats rebuild it
     if first:
         try:
-            status = manager.user_status(user_id, online=True)
+            online = status.user_status(user_id, online=True)
             # Never post to the connecting connection: API Gateway answers 410 during $connect.
-            manager.broadcast_user_status(user_id, status, connection_id, chat_ids, endpoint)
+            status.announce(user_id, online, connection_id, chat_ids, endpoint)
         except Exception:
             log.exception("online announcement for %s failed", user_id)
     return chat_ids
@@ -51,7 +53,7 @@ def closed(connection_id: str, user_id: str | None, stage: str, endpoint: str) -
         return
     if last:
         # The last connection was in every chat of the user: its rooms name the contacts.
-        manager.went_offline(user_id, connection_id, endpoint, rooms.chat_ids_of(left))
+        status.went_offline(user_id, connection_id, endpoint, rooms.chat_ids_of(left))
 
 
 def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
@@ -70,8 +72,26 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
             log.exception("closing swept connection %s failed", session.connection_id)
         swept += 1
         if last:
-            manager.went_offline(
+            status.went_offline(
                 session.user_id, session.connection_id, endpoint, rooms.chat_ids_of(left)
             )
             offline += 1
     return {"swept": swept, "offline": offline}
+
+
+def close_all(user_id: str, endpoint: str) -> int:
+    """Close every session of a user (Management API DELETE); returns how many were closed.
+    API Gateway then invokes $disconnect for each. A connection already gone (410) has
+    its records removed here."""
+    client = management_api.client(endpoint)
+    targets = [e.connection_id for e in rooms.resolve(rooms.user_room(user_id))]
+
+    def close(connection_id: str) -> bool:
+        try:
+            client.delete_connection(ConnectionId=connection_id)
+            return True
+        except client.exceptions.GoneException:
+            connections.unregister(connection_id)
+            return False
+
+    return sum(_pool.map(close, targets))

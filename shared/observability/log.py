@@ -133,9 +133,9 @@ def setup() -> logging.Logger:
         root = logging.getLogger()
         formatter = JsonFormatter()
         if not root.handlers:
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(formatter)
-            root.addHandler(handler)
+            stderr = logging.StreamHandler(sys.stderr)
+            stderr.setFormatter(formatter)
+            root.addHandler(stderr)
         elif os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
             for handler in root.handlers:
                 handler.setFormatter(formatter)

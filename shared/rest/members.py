@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shared import errors, ids, manager, protocol
+from shared import errors, ids, protocol
+from shared.lifecycle import membership, status
 from shared.protocol import Field
 from shared.rest.requests import caller_id, json_object
 from shared.store import chats, connections
@@ -37,7 +38,7 @@ async def add_member(request: Request) -> JSONResponse:
         raise errors.Forbidden("only a chat admin can add members")
     fields = protocol.validate_fields(ADD_FIELDS, await json_object(request), where="body")
     role = fields.get("role") or "member"
-    added = manager.add_user_to_chat(chat_id, fields["userId"], added_by=user_id, role=role)
+    added = membership.add(chat_id, fields["userId"], added_by=user_id, role=role)
     body = {"chatId": chat_id, "userId": fields["userId"], "role": role, "added": added}
     return JSONResponse(body, status_code=201 if added else 200)
 
@@ -48,9 +49,7 @@ async def remove_member(request: Request) -> Response:
     target = request.path_params["user_id"]
     if target != user_id and me.role != "admin":
         raise errors.Forbidden("only a chat admin can remove others")
-    if not protocol.is_id(target) or not manager.remove_user_from_chat(
-        chat_id, target, removed_by=user_id
-    ):
+    if not protocol.is_id(target) or not membership.remove(chat_id, target, removed_by=user_id):
         raise errors.NotFound("no such member")
     return Response(status_code=204)
 
@@ -58,7 +57,7 @@ async def remove_member(request: Request) -> Response:
 async def list_members(request: Request) -> JSONResponse:
     user_id = caller_id(request)
     chat_id, _ = _chat_member(request, user_id)
-    online = {u["userId"]: u["status"] for u in manager.get_chat_users(chat_id)}
+    online = {u["userId"]: u["status"] for u in status.chat_users(chat_id)}
     members = [
         {
             "userId": m.user_id,
@@ -77,7 +76,7 @@ async def list_members(request: Request) -> JSONResponse:
 async def online_members(request: Request) -> JSONResponse:
     user_id = caller_id(request)
     chat_id, _ = _chat_member(request, user_id)
-    return JSONResponse({"chatId": chat_id, "users": manager.get_chat_users(chat_id)})
+    return JSONResponse({"chatId": chat_id, "users": status.chat_users(chat_id)})
 
 
 async def user_presence(request: Request) -> JSONResponse:
@@ -90,7 +89,7 @@ async def user_presence(request: Request) -> JSONResponse:
         )
         if not shared_chat:
             raise errors.NotFound("no such user")
-    return JSONResponse(manager.user_status(target))
+    return JSONResponse(status.user_status(target))
 
 
 routes = [

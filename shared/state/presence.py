@@ -14,10 +14,14 @@ the user just came online or went offline.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shared import clock
 from shared.config import settings
 from shared.state import redis_client
+
+if TYPE_CHECKING:
+    import redis
 
 SESSIONS_KEY = "sb:sessions"
 STATUS_TTL_SECONDS = 30 * 24 * 3600
@@ -65,7 +69,7 @@ def touch(stage: str, user_id: str, connection_id: str) -> bool:
     now = clock.now_ms()
     expiry = now + ttl_seconds() * 1000
 
-    def run(r: redis_client.redis.Redis) -> int:
+    def run(r: redis.Redis) -> int:
         return int(
             r.eval(
                 _ADD,
@@ -90,7 +94,7 @@ def end(stage: str, user_id: str, connection_id: str) -> bool:
     restart) returns False, so an offline announcement is made once.
     """
 
-    def run(r: redis_client.redis.Redis) -> list[int]:
+    def run(r: redis.Redis) -> list[int]:
         return list(
             r.eval(
                 _REMOVE,
@@ -121,7 +125,7 @@ def expired_sessions(limit: int = 500) -> list[ExpiredSession]:
     )
     found = []
     for member in members:
-        parts = member.split(" ")
+        parts = str(member).split(" ")
         if len(parts) == 3:
             found.append(ExpiredSession(*parts))
     return found
@@ -133,7 +137,7 @@ def online_many(user_ids: list[str]) -> dict[str, bool]:
         return {}
     now = clock.now_ms()
 
-    def run(r: redis_client.redis.Redis) -> list[int]:
+    def run(r: redis.Redis) -> list[int]:
         pipe = r.pipeline(transaction=False)
         for user_id in user_ids:
             pipe.zcount(_user_key(user_id), now, "+inf")
@@ -144,7 +148,7 @@ def online_many(user_ids: list[str]) -> dict[str, bool]:
 
 
 def set_status(user_id: str, status: str, text: str | None) -> None:
-    def run(r: redis_client.redis.Redis) -> None:
+    def run(r: redis.Redis) -> None:
         pipe = r.pipeline(transaction=True)
         pipe.delete(_status_key(user_id))
         pipe.hset(_status_key(user_id), mapping={"status": status, "text": text or ""})
@@ -159,7 +163,7 @@ def statuses(user_ids: list[str]) -> dict[str, dict[str, str]]:
     if not user_ids:
         return {}
 
-    def run(r: redis_client.redis.Redis) -> list[dict[str, str]]:
+    def run(r: redis.Redis) -> list[dict[str, str]]:
         pipe = r.pipeline(transaction=False)
         for user_id in user_ids:
             pipe.hgetall(_status_key(user_id))
@@ -172,4 +176,5 @@ def statuses(user_ids: list[str]) -> dict[str, dict[str, str]]:
 def live_sessions() -> list[ExpiredSession]:
     """Every live session (for statistics)."""
     members = redis_client.call(lambda r: r.zrangebyscore(SESSIONS_KEY, clock.now_ms(), "+inf"))
-    return [ExpiredSession(*m.split(" ")) for m in members if len(m.split(" ")) == 3]
+    parts = (str(member).split(" ") for member in members)
+    return [ExpiredSession(*p) for p in parts if len(p) == 3]

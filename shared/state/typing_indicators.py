@@ -7,8 +7,13 @@ stops "typing" for everybody.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from shared import clock
 from shared.state import redis_client
+
+if TYPE_CHECKING:
+    import redis
 
 TYPING_TTL_MS = 3000
 
@@ -21,7 +26,7 @@ def start(chat_id: str, user_id: str) -> int:
     """Mark the user typing; returns the expiry (epoch ms). One round trip."""
     expires_at = clock.now_ms() + TYPING_TTL_MS
 
-    def run(r: redis_client.redis.Redis) -> None:
+    def run(r: redis.Redis) -> None:
         pipe = r.pipeline(transaction=True)
         pipe.zadd(_key(chat_id), {user_id: expires_at})
         pipe.pexpire(_key(chat_id), TYPING_TTL_MS)
@@ -38,7 +43,11 @@ def stop(chat_id: str, user_id: str) -> None:
 def who(chat_id: str) -> list[tuple[str, int]]:
     """Users typing now, with their expiry: one round trip."""
     now = clock.now_ms()
-    found = redis_client.degrade(
-        lambda r: r.zrangebyscore(_key(chat_id), now, "+inf", withscores=True), []
-    )
-    return [(user_id, int(score)) for user_id, score in found]
+
+    def run(r: redis.Redis) -> list[tuple[str, float]]:
+        return cast(
+            list[tuple[str, float]], r.zrangebyscore(_key(chat_id), now, "+inf", withscores=True)
+        )
+
+    found: list[tuple[str, float]] = redis_client.degrade(run, [])
+    return [(str(user_id), int(score)) for user_id, score in found]

@@ -86,3 +86,32 @@ def room_as_member(chat_id: str, connection_id: str, user_id: str) -> list[RoomE
     entry = rooms.entry(rooms.chat_room(chat_id), connection_id, user_id)
     entry.save()
     return [*room, entry]
+
+
+def add_member(chat_id: str, user_id: str, role: str = "member") -> bool:
+    """Make ``user_id`` a member: one conditional PutItem; False if already a member."""
+    member = Member(chat_id, user_id, role=role, joined_at=clock.now_ms())
+    try:
+        dynamodb.conditional(
+            "put_item",
+            TableName=Member.Meta.table_name,
+            Item=member.serialize(),
+            ConditionExpression="attribute_not_exists(userId)",
+        )
+    except dynamodb.ConditionFailed:
+        return False
+    return True
+
+
+def remove_member(chat_id: str, user_id: str) -> bool:
+    """End a membership: one conditional DeleteItem; False if not a member."""
+    try:
+        dynamodb.conditional(
+            "delete_item",
+            TableName=Member.Meta.table_name,
+            Key={"chatId": {"S": chat_id}, "userId": {"S": user_id}},
+            ConditionExpression="attribute_exists(userId)",
+        )
+    except dynamodb.ConditionFailed:
+        return False
+    return True

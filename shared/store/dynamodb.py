@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from pynamodb.models import Model
 
@@ -27,8 +26,9 @@ class BatchWriteError(Exception):
     """Some items stayed unprocessed after every retry."""
 
 
-def client() -> BaseClient:
-    """A botocore DynamoDB client: the one PynamoDB made for the connections table, counted."""
+def client() -> Any:
+    """A botocore DynamoDB client: the one PynamoDB made for the connections table, counted.
+    (``Any``: botocore makes its clients' methods at run time.)"""
     return models.client_of(models.Connection)
 
 
@@ -53,13 +53,15 @@ def conditional(operation: str, **request: Any) -> dict[str, Any]:
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
-        raise ConditionFailed(error.response.get("Item")) from error
+        item: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]  # botocore-stubs types it as object
+        raise ConditionFailed(item) from error
     return response
 
 
 def _key_of(item: Model) -> dict[str, Any]:
     serialized = item.serialize(null_check=False)
-    meta = item._hash_key_attribute(), item._range_key_attribute()
+    # PynamoDB's key accessors are untyped.
+    meta = item._hash_key_attribute(), item._range_key_attribute()  # type: ignore[no-untyped-call]  # see above
     names = [attr.attr_name for attr in meta if attr is not None]
     return {name: serialized[name] for name in names}
 

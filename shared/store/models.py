@@ -80,7 +80,7 @@ on_change(_forget_connections)
 # ---------------------------------------------------------------- connections
 
 
-class ConnectionsByUser(GlobalSecondaryIndex["Connection"]):
+class ConnectionsByUser(GlobalSecondaryIndex["Connection"]):  # type: ignore[no-untyped-call]  # PynamoDB: untyped __init_subclass__
     class Meta:
         index_name = "byUser"
         projection = KeysOnlyProjection()
@@ -106,7 +106,7 @@ class Connection(_Table):
 # ---------------------------------------------------------------- rooms
 
 
-class RoomsByConnection(GlobalSecondaryIndex["RoomEntry"]):
+class RoomsByConnection(GlobalSecondaryIndex["RoomEntry"]):  # type: ignore[no-untyped-call]  # PynamoDB: untyped __init_subclass__
     class Meta:
         index_name = "byConnection"
         projection = KeysOnlyProjection()
@@ -141,7 +141,7 @@ class Chat(_Table):
     created_at = NumberAttribute(attr_name="createdAt")  # epoch ms
 
 
-class MembersByUser(GlobalSecondaryIndex["Member"]):
+class MembersByUser(GlobalSecondaryIndex["Member"]):  # type: ignore[no-untyped-call]  # PynamoDB: untyped __init_subclass__
     class Meta:
         index_name = "byUser"
         projection = AllProjection()
@@ -171,7 +171,7 @@ class Member(_Table):
 REACTION_PREFIX = "reaction:"  # attribute name prefix of a message's per-emoji user sets
 
 
-class MessagesByTime(LocalSecondaryIndex["Message"]):
+class MessagesByTime(LocalSecondaryIndex["Message"]):  # type: ignore[no-untyped-call]  # PynamoDB: untyped __init_subclass__
     class Meta:
         index_name = "byTime"
         projection = AllProjection()
@@ -202,6 +202,7 @@ class Message(_Table):
     # only), and the set of emojis in use, which caps how many there can be.
     reaction_emojis = UnicodeSetAttribute(null=True, attr_name="reactionEmojis")
     by_time = MessagesByTime()
+    _reactions: dict[str, set[str]]  # the reaction:* sets, kept by from_raw_data
 
     @classmethod
     def from_raw_data(cls, data: dict[str, Any]) -> Message:

@@ -46,7 +46,8 @@ def _number(item: dict[str, Any], name: str) -> int | None:
 
 
 def _string(item: dict[str, Any], name: str) -> str | None:
-    return item.get(name, {}).get("S")
+    value = item.get(name, {}).get("S")
+    return str(value) if value is not None else None
 
 
 def advance(chat_id: str, user_id: str, message_id: str) -> ReadPosition:

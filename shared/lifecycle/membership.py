@@ -1,0 +1,42 @@
+"""A membership's life: added (the user's live connections join the chat's room at
+once and the chat hears ``chat:member-added``), removed (they leave at once, and
+both the chat and the removed user hear ``chat:member-removed``)."""
+
+from __future__ import annotations
+
+from shared.delivery.fanout import broadcast_to_chat, post_to_connections
+from shared.protocol import Event, frame
+from shared.store import chats, connections, dynamodb, rooms
+
+
+def add(
+    chat_id: str,
+    user_id: str,
+    added_by: str | None = None,
+    role: str = "member",
+    endpoint: str | None = None,
+) -> bool:
+    """Add a member; False (and nothing sent) if already a member."""
+    if not chats.add_member(chat_id, user_id, role):
+        return False
+    live = rooms.resolve(rooms.user_room(user_id))
+    if live:
+        connections.join_room(rooms.chat_room(chat_id), live)
+    payload = {"chatId": chat_id, "userId": user_id, "role": role, "addedBy": added_by}
+    broadcast_to_chat(chat_id, Event.CHAT_MEMBER_ADDED, payload, endpoint=endpoint)
+    return True
+
+
+def remove(
+    chat_id: str, user_id: str, removed_by: str | None = None, endpoint: str | None = None
+) -> bool:
+    """Remove a member; False if not a member."""
+    if not chats.remove_member(chat_id, user_id):
+        return False
+    live = rooms.resolve(rooms.user_room(user_id))
+    room = rooms.chat_room(chat_id)
+    dynamodb.write(deletes=[rooms.entry(room, e.connection_id, user_id) for e in live])
+    payload = {"chatId": chat_id, "userId": user_id, "removedBy": removed_by}
+    targets = [e.connection_id for e in rooms.resolve(room)] + [e.connection_id for e in live]
+    post_to_connections(targets, frame(Event.CHAT_MEMBER_REMOVED, payload), endpoint)
+    return True

@@ -1,0 +1,147 @@
+"""A user's status as their contacts see it (online, away, busy, offline, last seen),
+and who hears when it changes.
+
+Presence reads come from Redis (shared/state/presence.py) and fall back to
+DynamoDB when Redis is down; announcements go to the connections of everyone who
+shares a chat with the user, never to everyone.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from shared import clock, ids
+from shared.delivery.fanout import FanoutResult, post_to_connections
+from shared.protocol import Event, frame
+from shared.state import presence, redis_client
+from shared.store import connections, rooms
+from shared.store.models import Connection, Member, User
+
+_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="status")
+
+
+def _durable(user_id: str) -> User | None:
+    try:
+        return User.get(user_id)
+    except User.DoesNotExist:
+        return None
+
+
+def user_status(user_id: str, online: bool | None = None) -> dict[str, Any]:
+    """``{userId, status, text, lastSeen}``: status is offline, or the chosen one if online.
+
+    One Redis round trip for the chosen status; DynamoDB (Users) only when Redis has
+    none (an offline user's lastSeen, or a status Redis lost).
+    """
+    if online is None:
+        online = is_online(user_id)
+    try:
+        chosen = presence.statuses([user_id]).get(user_id)
+    except redis_client.RedisUnavailable:
+        chosen = None
+    durable = _durable(user_id) if chosen is None or not online else None
+    if chosen is None and durable is not None and durable.status:
+        chosen = {"status": durable.status, "text": durable.status_text or ""}
+    if online:
+        return online_status(user_id, (chosen or {}).get("status"), (chosen or {}).get("text"))
+    last_seen = durable.last_seen if durable is not None else None
+    return {
+        "userId": user_id,
+        "status": "offline",
+        "text": None,
+        "lastSeen": ids.iso_from_ms(int(last_seen)) if last_seen else None,
+    }
+
+
+def online_status(user_id: str, status: str | None, text: str | None) -> dict[str, Any]:
+    """The ``user:status`` payload of an online user (last seen: now)."""
+    return {
+        "userId": user_id,
+        "status": status or "online",
+        "text": text or None,
+        "lastSeen": ids.iso_from_ms(clock.now_ms()),
+    }
+
+
+def contact_connections(user_id: str, chat_ids: list[str] | None = None) -> list[str]:
+    """Connections of everyone who shares a chat with the user (their own included):
+    one Query for the user's chats (unless given) plus one room Query per chat, concurrently."""
+    if chat_ids is None:
+        chat_ids = connections.user_chat_ids(user_id)
+    found = _pool.map(lambda chat_id: rooms.resolve(rooms.chat_room(chat_id)), chat_ids)
+    return list(dict.fromkeys(e.connection_id for entries in found for e in entries))
+
+
+def announce(
+    user_id: str,
+    status: dict[str, Any] | None = None,
+    exclude_connection: str | None = None,
+    chat_ids: list[str] | None = None,
+    endpoint: str | None = None,
+) -> FanoutResult:
+    """``user:status`` to the users who share a chat with ``user_id`` (not to everyone)."""
+    payload = status or user_status(user_id)
+    targets = [c for c in contact_connections(user_id, chat_ids) if c != exclude_connection]
+    return post_to_connections(targets, frame(Event.USER_STATUS, payload), endpoint)
+
+
+def went_offline(
+    user_id: str,
+    exclude_connection: str | None = None,
+    endpoint: str | None = None,
+    chat_ids: list[str] | None = None,
+) -> FanoutResult:
+    """Record last seen durably and tell the user's contacts (of ``chat_ids`` when the
+    caller knows them, as the last connection's rooms: that saves the Members Query)."""
+    now = clock.now_ms()
+    User(user_id).update(actions=[User.last_seen.set(now)])
+    payload = {
+        "userId": user_id,
+        "status": "offline",
+        "text": None,
+        "lastSeen": ids.iso_from_ms(now),
+    }
+    return announce(user_id, payload, exclude_connection, chat_ids, endpoint)
+
+
+def is_online(user_id: str) -> bool:
+    """Redis first (a live session); DynamoDB (a connection record) when Redis is down."""
+    try:
+        return presence.online_many([user_id])[user_id]
+    except redis_client.RedisUnavailable:
+        return bool(connections.user_connection_ids(user_id))
+
+
+def chat_users(chat_id: str) -> list[dict[str, Any]]:
+    """Members of a chat who are online now, with their chosen status."""
+    member_ids = [m.user_id for m in Member.query(chat_id)]
+    try:
+        online = presence.online_many(member_ids)
+        chosen = presence.statuses([u for u in member_ids if online[u]])
+    except redis_client.RedisUnavailable:
+        online = {u: bool(connections.user_connection_ids(u)) for u in member_ids}
+        chosen = {}
+    return [
+        {"userId": u, "status": chosen.get(u, {}).get("status") or "online"}
+        for u in member_ids
+        if online[u]
+    ]
+
+
+def stats() -> dict[str, Any]:
+    """Live connections, online users and per-stage connection counts."""
+    try:
+        sessions = presence.live_sessions()
+    except redis_client.RedisUnavailable:
+        count = sum(1 for _ in Connection.scan(attributes_to_get=["connectionId"]))
+        return {"connections": count, "onlineUsers": None, "stages": {}, "source": "dynamodb"}
+    stages: dict[str, int] = {}
+    for session in sessions:
+        stages[session.stage] = stages.get(session.stage, 0) + 1
+    return {
+        "connections": len(sessions),
+        "onlineUsers": len({s.user_id for s in sessions}),
+        "stages": stages,
+        "source": "redis",
+    }
