@@ -15,6 +15,7 @@ import boto3
 import httpx
 import pytest
 
+from tests.waits import after
 from tests.wsclient import ChatClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +80,7 @@ def connect(emulator: Any) -> Iterator[Callable[..., ChatClient]]:
 
 @pytest.fixture(scope="session")
 def http(emulator: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.rest_url, timeout=15) as client:
+    with httpx.Client(base_url=emulator.rest_url, timeout=after(5)) as client:
         yield client
 
 
@@ -112,7 +113,7 @@ def aws_calls(caplog: pytest.LogCaptureFixture) -> Callable[[Any], dict[str, int
     caplog.set_level(logging.INFO, logger="switchboard.lambda")
 
     def find(request_id: Any) -> dict[str, int]:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + after()
         while time.monotonic() < deadline:
             for record in caplog.records:
                 text = record.getMessage()

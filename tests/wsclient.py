@@ -11,6 +11,8 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from tests.waits import TIMEOUT
+
 Frame = dict[str, Any]
 _ids = itertools.count(1)
 
@@ -20,7 +22,7 @@ class ChatClient:
 
     def __init__(self, url: str, token: str | None, **kwargs: Any) -> None:
         target = f"{url}?token={token}" if token is not None else url
-        self.ws: ClientConnection = connect(target, open_timeout=10, legacy=True, **kwargs)
+        self.ws: ClientConnection = connect(target, open_timeout=TIMEOUT, legacy=True, **kwargs)
         self.inbox: list[Frame] = []
 
     def __enter__(self) -> ChatClient:
@@ -43,7 +45,7 @@ class ChatClient:
         self.ws.send(json.dumps(frame))
         return request_id
 
-    def request(self, action: str, data: Any = None, timeout: float = 10) -> Frame:
+    def request(self, action: str, data: Any = None, timeout: float = TIMEOUT) -> Frame:
         """Send an action and wait for the frame answering it (ack, error, ...)."""
         request_id = self.send(action, data)
         return self.wait(lambda f: f.get("requestId") == request_id, timeout)
@@ -57,7 +59,7 @@ class ChatClient:
         self.inbox.append(frame)
         return frame
 
-    def wait(self, predicate: Callable[[Frame], bool], timeout: float = 10) -> Frame:
+    def wait(self, predicate: Callable[[Frame], bool], timeout: float = TIMEOUT) -> Frame:
         """The first frame (already received or arriving) that matches; removed from the inbox."""
         deadline = time.monotonic() + timeout
         while True:
@@ -70,7 +72,7 @@ class ChatClient:
                 raise AssertionError(f"no matching frame within {timeout}s; inbox={self.inbox}")
             self._receive(remaining)
 
-    def wait_event(self, event: str, timeout: float = 10) -> Frame:
+    def wait_event(self, event: str, timeout: float = TIMEOUT) -> Frame:
         return self.wait(lambda f: f.get("event") == event, timeout)
 
     def drain(self, seconds: float = 0.5) -> list[Frame]:

@@ -1,33 +1,38 @@
-"""The manager API, called from server-side code running in a function's environment
+"""The manager API, called in-process by server-side code with a function's environment
 (as another Lambda would), against the emulator's DynamoDB, Redis and Management API."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
+
+from shared import config, manager
+from shared.protocol import Event
 from tests.wsclient import ChatClient
 
+HOST_ONLY = {"PATH", "HOME", "LANG", "TZ", "PYTHONPATH"}
 
-def in_function(emulator: Any, code: str) -> Any:
-    """Run ``code`` with the ApiFunction's Lambda environment; it sets ``result``."""
+
+@pytest.fixture
+def as_function(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process gets the ApiFunction's Lambda environment (tables, Redis, Management
+    endpoint, credentials); settings are read again from it, and restored after."""
     from infra.runtime.pools import lambda_environment
 
     env = lambda_environment(emulator.template.functions["ApiFunction"], emulator.runtime.settings)
-    script = "import json\n" + textwrap.dedent(code) + "\nprint(json.dumps(result))\n"
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    for name, value in env.items():
+        if name not in HOST_ONLY:
+            monkeypatch.setenv(name, value)
+    config.reload()
+    yield
+    monkeypatch.undo()
+    config.reload()
 
 
 def test_presence_reads_and_stats(
-    emulator: Any,
+    as_function: None,
     connect: Callable[..., ChatClient],
     create_chat: Callable[..., str],
     user: Callable[[str], str],
@@ -37,20 +42,9 @@ def test_presence_reads_and_stats(
     connect(alice).request("hello")
     connect(alice).request("hello")
     connect(bob).request("hello")
-    result = in_function(
-        emulator,
-        f"""
-        from shared import manager
-        result = {{
-            "online": [manager.is_user_online(u) for u in ({alice!r}, {bob!r}, {carol!r})],
-            "chat": sorted(u["userId"] for u in manager.get_chat_users({chat_id!r})),
-            "stats": manager.get_stats(),
-        }}
-        """,
-    )
-    assert result["online"] == [True, True, False]
-    assert result["chat"] == sorted([alice, bob])
-    stats = result["stats"]
+    assert [manager.is_user_online(u) for u in (alice, bob, carol)] == [True, True, False]
+    assert sorted(u["userId"] for u in manager.get_chat_users(chat_id)) == sorted([alice, bob])
+    stats = manager.get_stats()
     assert stats["source"] == "redis"
     assert stats["connections"] >= 3
     assert stats["onlineUsers"] >= 2
@@ -58,7 +52,7 @@ def test_presence_reads_and_stats(
 
 
 def test_send_to_user_broadcast_to_chat_and_disconnect_user(
-    emulator: Any,
+    as_function: None,
     connect: Callable[..., ChatClient],
     create_chat: Callable[..., str],
     user: Callable[[str], str],
@@ -68,30 +62,15 @@ def test_send_to_user_broadcast_to_chat_and_disconnect_user(
     phone, laptop, bobs = connect(alice), connect(alice), connect(bob)
     for client in (phone, laptop, bobs):
         client.request("hello")
-    result = in_function(
-        emulator,
-        f"""
-        from shared import manager
-        from shared.protocol import Event
-        to_user = manager.send_to_user({alice!r}, Event.MESSAGE_NEW, {{"note": "for alice"}})
-        to_chat = manager.broadcast_to_chat({chat_id!r}, Event.MESSAGE_NEW, {{"note": "all"}})
-        result = {{"user": to_user.as_dict(), "chat": to_chat.as_dict()}}
-        """,
-    )
-    assert result["user"] == {"delivered": 2, "gone": 0, "failed": 0}
-    assert result["chat"] == {"delivered": 3, "gone": 0, "failed": 0}
+    to_user = manager.send_to_user(alice, Event.MESSAGE_NEW, {"note": "for alice"})
+    to_chat = manager.broadcast_to_chat(chat_id, Event.MESSAGE_NEW, {"note": "all"})
+    assert to_user.as_dict() == {"delivered": 2, "gone": 0, "failed": 0}
+    assert to_chat.as_dict() == {"delivered": 3, "gone": 0, "failed": 0}
     for client in (phone, laptop):
         assert client.wait_event("message:new")["data"] == {"note": "for alice"}
     assert bobs.wait_event("message:new")["data"] == {"note": "all"}
 
-    closed = in_function(
-        emulator,
-        f"""
-        from shared import manager
-        result = manager.disconnect_user({alice!r})
-        """,
-    )
-    assert closed == 2
+    assert manager.disconnect_user(alice) == 2
     for client in (phone, laptop):
         client.drain(1.0)
         assert client.ws.close_code is not None

@@ -15,6 +15,7 @@ import jwt
 import pytest
 
 from tests.unit.observability.test_metrics import assert_valid_emf
+from tests.waits import TIMEOUT
 from tests.wsclient import ChatClient
 
 CORRELATION = (
@@ -61,7 +62,9 @@ class Captured(logging.Handler):
                 continue
         return found
 
-    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10) -> dict:
+    def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = TIMEOUT
+    ) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for doc in self.documents():

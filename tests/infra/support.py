@@ -15,6 +15,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from infra.emulator import Emulator
+from tests.waits import TIMEOUT
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -28,7 +29,7 @@ class Recorder:
     def events(self, route_key: str) -> list[dict[str, Any]]:
         return [json.loads(e) for e in self.client.lrange(f"events:{route_key}", 0, -1)]
 
-    def wait(self, route_key: str, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
+    def wait(self, route_key: str, predicate: Any, timeout: float = TIMEOUT) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for event in self.events(route_key):

@@ -17,6 +17,7 @@ from infra.emulator import Emulator
 from infra.runtime.scheduler import period_of, scheduled_event
 from infra.template.reader import load_template
 from tests.infra.support import FIXTURES
+from tests.waits import TIMEOUT
 
 INTERVAL = 0.2
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -37,7 +38,7 @@ def wait_for(
     emulator: Emulator,
     function_id: str,
     count: int,
-    timeout: float = 10.0,
+    timeout: float = TIMEOUT,
     stack: str = "switchboard",
 ) -> list[Any]:
     deadline = time.monotonic() + timeout
