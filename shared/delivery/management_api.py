@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import ssl
 import threading
 from collections.abc import Coroutine, Sequence
@@ -34,10 +33,11 @@ from botocore.client import BaseClient
 from botocore.config import Config
 
 from shared.observability import calls
+from shared.retries import MANAGEMENT_API
 
 RETRYABLE = frozenset({0, 429, 500, 502, 503, 504})  # 0: no answer (timeout, reset)
-ATTEMPTS = 3
-TIMEOUT_SECONDS = 2.0  # connect and answer, per attempt; a post normally takes milliseconds
+ATTEMPTS = MANAGEMENT_API.attempts
+TIMEOUT_SECONDS = MANAGEMENT_API.read_timeout_seconds  # connect and answer, per attempt
 SERVICE = "execute-api"
 # Posts in flight per fan-out. One vCPU signs and sends about 5,000 posts a second
 # (0.2 ms each); with API Gateway answering in ~20 ms, Little's law puts
@@ -52,8 +52,8 @@ class _Dropped(Exception):
 
 
 def backoff_seconds(attempt: int) -> float:
-    """Full jitter: up to 50 ms, then 100 ms, capped at 1 s."""
-    return random.uniform(0, min(1.0, 0.05 * 2**attempt))
+    """The Management API policy's full jitter: up to 50 ms, then 100 ms, capped at 1 s."""
+    return MANAGEMENT_API.backoff(attempt)
 
 
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -256,13 +256,12 @@ def for_endpoint(endpoint: str, region: str) -> ManagementApi:
 
 # ---------------------------------------------------------------- rare calls (GET, DELETE)
 
-# Standard mode retries 429 LimitExceeded, 5xx and timeouts: 3 attempts in all, with
-# jittered backoff. Short timeouts bound what one hung connection costs (about
-# 3 x 2 s = 6 s, inside the functions' 10 s timeout).
+# Standard mode retries 429 LimitExceeded, 5xx and timeouts with jittered backoff,
+# as many attempts in all as the Management API policy allows.
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": 3},
-    connect_timeout=1,
-    read_timeout=2,
+    retries={"mode": "standard", "total_max_attempts": MANAGEMENT_API.attempts},
+    connect_timeout=MANAGEMENT_API.connect_timeout_seconds,
+    read_timeout=MANAGEMENT_API.read_timeout_seconds,
     max_pool_connections=32,
 )
 _botocore_lock = threading.Lock()

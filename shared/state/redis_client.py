@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from shared.config import on_change, settings
 from shared.observability import calls
+from shared.retries import REDIS
 
 if TYPE_CHECKING:
     import redis
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TIMEOUT_SECONDS = 0.5
+TIMEOUT_SECONDS = REDIS.read_timeout_seconds  # never retried: the circuit breaker answers
 OPEN_CIRCUIT_SECONDS = 2.0
 
 _lock = threading.Lock()
@@ -60,7 +61,7 @@ def client() -> redis.Redis:
             _client = redis.Redis.from_url(
                 url,
                 socket_timeout=TIMEOUT_SECONDS,
-                socket_connect_timeout=TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS.connect_timeout_seconds,
                 health_check_interval=30,
                 decode_responses=True,
             )

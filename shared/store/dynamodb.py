@@ -16,10 +16,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.models import Model
 
+from shared.retries import DYNAMODB
 from shared.store import models
 
 BATCH_SIZE = 25
-MAX_ATTEMPTS = 6
 
 
 class BatchWriteError(Exception):
@@ -82,13 +82,14 @@ def write(puts: Iterable[Model] = (), deletes: Iterable[Model] = ()) -> int:
         pending: dict[str, list[dict[str, Any]]] = {}
         for table, request in requests[start : start + BATCH_SIZE]:
             pending.setdefault(table, []).append(request)
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in range(DYNAMODB.attempts):
             response = dynamodb.batch_write_item(RequestItems=pending)
             made += 1
             pending = response.get("UnprocessedItems") or {}
             if not pending:
                 break
-            time.sleep(min(0.05 * 2**attempt, 1.0))
+            if attempt + 1 < DYNAMODB.attempts:
+                time.sleep(DYNAMODB.backoff(attempt))
         else:
             raise BatchWriteError(f"{sum(len(v) for v in pending.values())} items unprocessed")
     return made

@@ -23,6 +23,7 @@ from pynamodb.models import Model
 
 from shared.config import on_change, settings
 from shared.observability import calls
+from shared.retries import DYNAMODB
 
 
 class _LazyMeta(type):
@@ -45,12 +46,10 @@ class _LazyMeta(type):
 
 class _Meta(metaclass=_LazyMeta):
     setting = ""
-    # Worst case of one call (3 attempts of 1 s + 2 s, or throttling backoff of
-    # 1 + 2 s) stays inside the 10 s function timeout, so a DynamoDB outage gives
-    # the client a retryable error instead of API Gateway's "Internal server error".
-    max_retry_attempts = 2
-    connect_timeout_seconds = 1
-    read_timeout_seconds = 2
+    # DynamoDB's retry policy (shared/retries.py); botocore counts retries only.
+    max_retry_attempts = DYNAMODB.attempts - 1
+    connect_timeout_seconds = DYNAMODB.connect_timeout_seconds
+    read_timeout_seconds = DYNAMODB.read_timeout_seconds
 
 
 class _Table(Model):
