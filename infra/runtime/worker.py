@@ -15,6 +15,7 @@ import importlib
 import json
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -86,6 +87,10 @@ def _send(channel: TextIO, message: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    # A terminal's Ctrl-C reaches the whole process group; the emulator stops its
+    # workers itself (in order, after the drain), so they must not die mid-invocation
+    # printing KeyboardInterrupt tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     config = json.loads(sys.argv[1])
     channel = _redirect_stdout()
     _setup_sys_path(config)

@@ -43,6 +43,7 @@ import gc
 import http.client
 import inspect
 import logging
+import signal
 import threading
 import time
 from typing import Any
@@ -173,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-p", "--port", type=int, default=5000)
     address, _ = parser.parse_known_args(argv)
     freeze_after_full_collections()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the emulator stops us
     threading.Thread(
         target=warm_up, args=(address.host, address.port), name="warm-up", daemon=True
     ).start()
