@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -80,9 +81,9 @@ class GatewayEvent:
     @property
     def connected_at(self) -> int | None:
         value = self.context.get("connectedAt")
-        return (
-            int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-        )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return int(value) if math.isfinite(value) else None
 
     @property
     def source_ip(self) -> str | None:

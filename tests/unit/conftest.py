@@ -24,6 +24,34 @@ def configure() -> Iterator[Callable[..., config.Settings]]:
 
 # ---------------------------------------------------------------- real parts, in-process
 
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_botocore_data() -> Iterator[None]:
+    """Speed only (about 1 s a test): every PynamoDB connection makes its own botocore
+    session, which parses botocore's static data files again, and `domain` makes new
+    connections in every test. One loader for all sessions parses them once; one
+    session per thread serves every table's connection."""
+    import functools
+    import threading
+
+    import botocore.loaders
+    import botocore.session
+    import pynamodb.connection.base
+
+    per_thread = threading.local()
+
+    def thread_session() -> botocore.session.Session:
+        if getattr(per_thread, "session", None) is None:
+            per_thread.session = botocore.session.get_session()
+        return per_thread.session
+
+    with pytest.MonkeyPatch.context() as patch:
+        shared = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
+        patch.setattr(botocore.session, "create_loader", shared)
+        patch.setattr(pynamodb.connection.base, "get_session", thread_session)
+        yield
+
+
 TABLE_SETTINGS = {
     "ConnectionsTable": "connections_table",
     "RoomsTable": "rooms_table",
