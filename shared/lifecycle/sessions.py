@@ -16,6 +16,13 @@ log = logging.getLogger(__name__)
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sessions")
 
 
+def _chats_left(rooms_left: list[str]) -> list[str] | None:
+    """The chats a user's last connection was in, which name their contacts (saving a
+    Members Query); None when it was in none: its records were already removed (a
+    fan-out's 410 got there first), so the contacts come from the memberships."""
+    return rooms.chat_ids_of(rooms_left) or None
+
+
 def opened(
     connection_id: str,
     user_id: str,
@@ -53,7 +60,7 @@ def closed(connection_id: str, user_id: str | None, stage: str, endpoint: str) -
         return
     if last:
         # The last connection was in every chat of the user: its rooms name the contacts.
-        status.went_offline(user_id, connection_id, endpoint, rooms.chat_ids_of(left))
+        status.went_offline(user_id, connection_id, endpoint, _chats_left(left))
 
 
 def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
@@ -73,7 +80,7 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
         swept += 1
         if last:
             status.went_offline(
-                session.user_id, session.connection_id, endpoint, rooms.chat_ids_of(left)
+                session.user_id, session.connection_id, endpoint, _chats_left(left)
             )
             offline += 1
     return {"swept": swept, "offline": offline}

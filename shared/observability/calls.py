@@ -16,7 +16,7 @@ from botocore.client import BaseClient
 
 _lock = threading.Lock()
 _calls: Counter[str] = Counter()
-_instrumented: set[int] = set()
+_HANDLER_ID = "switchboard-count-calls"
 
 
 def _count(model: Any, **_: Any) -> None:
@@ -30,10 +30,9 @@ def record(call: str) -> None:
 
 
 def instrument(client: BaseClient) -> BaseClient:
-    """Have ``client`` count each of its API calls here (once per client)."""
-    if id(client) not in _instrumented:
-        client.meta.events.register("before-call", _count)
-        _instrumented.add(id(client))
+    """Have ``client`` count each of its API calls here (once per client: botocore keeps
+    one handler per unique id, so instrumenting again changes nothing)."""
+    client.meta.events.register("before-call", _count, unique_id=_HANDLER_ID)
     return client
 
 

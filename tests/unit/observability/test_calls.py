@@ -103,3 +103,16 @@ def test_a_failed_api_call_is_counted_too(aws: None) -> None:
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.describe_table(TableName="no-such-table")
     assert calls.counted() == {"dynamodb.DescribeTable": 1}
+
+
+def test_every_new_client_is_counted_even_at_a_freed_clients_address(aws: None) -> None:
+    """Clients come and go (PynamoDB makes new ones when settings change); one made where
+    a freed one lived must still count its calls (an id()-keyed memory once missed them)."""
+    import gc
+
+    for _ in range(60):
+        client: Any = calls.instrument(dynamodb_client())
+        client.list_tables()
+        del client
+        gc.collect()
+    assert calls.counted() == {"dynamodb.ListTables": 60}
