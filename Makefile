@@ -17,14 +17,17 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 run: $(STAMP)
 	$(BIN)/switchboard local
 
-test: lint
+# Lint, then the in-process unit layer (two workers), then everything through the
+# emulator (e2e, infra, clients, the demo page in Chromium), then the JS client.
+test: lint test-unit
 	sh scripts/ensure-chromium
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --ignore=tests/unit
 	$(MAKE) test-js
 
-# The in-process layer alone (well under a minute): tests/unit mirrors shared/.
+# The in-process layer alone: tests/unit mirrors shared/ (moto's mock_aws, a real
+# redis-server), on two workers.
 test-unit: $(STAMP)
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -n 2 tests/unit
 
 # The JS client (clients/js): its Node tests start this venv's emulator.
 test-js: $(STAMP)

@@ -79,9 +79,7 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
             log.exception("closing swept connection %s failed", session.connection_id)
         swept += 1
         if last:
-            status.went_offline(
-                session.user_id, session.connection_id, endpoint, _chats_left(left)
-            )
+            status.went_offline(session.user_id, session.connection_id, endpoint, _chats_left(left))
             offline += 1
     return {"swept": swept, "offline": offline}
 

@@ -9,9 +9,11 @@ AWS_ENDPOINT_URL_DYNAMODB). Every model's botocore client counts its calls
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.connection import Connection as PynamoConnection
 from pynamodb.connection import TableConnection
 from pynamodb.indexes import (
     AllProjection,
@@ -27,21 +29,13 @@ from shared.retries import DYNAMODB
 
 
 class _LazyMeta(type):
-    """Meta classes whose table name, region and endpoint come from settings() when read."""
+    """Meta classes whose table name comes from settings() when read (not at import)."""
 
     setting: str
 
     @property
     def table_name(cls) -> str:
         return str(getattr(settings(), cls.setting))
-
-    @property
-    def region(cls) -> str:
-        return settings().region
-
-    @property
-    def host(cls) -> str | None:
-        return settings().dynamodb_endpoint or None
 
 
 class _Meta(metaclass=_LazyMeta):
@@ -57,9 +51,32 @@ class _Table(Model):
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
+        # Region and endpoint are set here, not as lazy Meta properties: PynamoDB looks
+        # them up when a model class is made, which would read settings at import.
+        current = settings()
+        cls.Meta.region = current.region
+        cls.Meta.host = current.dynamodb_endpoint or None
         connection = super()._get_connection()
-        calls.instrument(connection.connection.client)
-        return connection
+        return _share(connection, (current.region, current.dynamodb_endpoint))
+
+
+_shared_lock = threading.Lock()
+_shared: dict[tuple[str, str], PynamoConnection] = {}
+
+
+def _share(table: TableConnection, key: tuple[str, str]) -> TableConnection:
+    """One PynamoDB Connection (one botocore client, one connection pool) for every
+    table of a region and endpoint, instead of one per model: fewer clients to build at
+    a cold start, and its calls counted once."""
+    with _shared_lock:
+        shared = _shared.setdefault(key, table.connection)
+        if table.connection is not shared:
+            # PynamoDB keeps each table's schema on its Connection (a private dict).
+            if table.table_name not in shared._tables:
+                shared.add_meta_table(table.connection.get_meta_table(table.table_name))
+            table.connection = shared
+    calls.instrument(shared.client)
+    return table
 
 
 def client_of(model: type[Model]) -> Any:

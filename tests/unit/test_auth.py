@@ -178,25 +178,15 @@ def test_jwks_attacks_are_refused(keys: dict[str, object], jwks_url: str) -> Non
 
 
 @pytest.fixture
-def secrets_manager(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The emulator's Secrets Manager (moto over HTTP), as a function would see it.
-
-    Not moto's in-process mock: its reset on exit would wipe the state every
-    emulator in this test session shares."""
+def secrets_manager(aws: None) -> Iterator[Any]:
+    """Secrets Manager in moto's in-process mock, as a function would see it."""
     import boto3
 
     from shared import auth
 
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": emulator.aws_endpoint,
-    }.items():
-        monkeypatch.setenv(name, value)
     auth._secrets.clear()
     auth._secrets_manager.cache_clear()
-    yield boto3.client("secretsmanager")
+    yield boto3.client("secretsmanager", region_name="us-east-1")
     auth._secrets.clear()
     auth._secrets_manager.cache_clear()
 

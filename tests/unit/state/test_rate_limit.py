@@ -1,4 +1,4 @@
-"""The token bucket against a real Redis (the session emulator's), its configuration,
+"""The token bucket against a real Redis (the unit session's redis-server), its configuration,
 and the check the event function makes: one round trip, fails open."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from shared.state.rate_limit import DEFAULT_LIMITS, Limit, Policy, RateLimited, 
 
 
 @pytest.fixture(scope="module")
-def r(emulator: Any) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(emulator.redis_url, decode_responses=True)
+def r(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
     yield client
     client.close()
 

@@ -1,0 +1,62 @@
+"""Rooms: the names of user and chat rooms, room entries that expire, one-Query resolution."""
+
+from __future__ import annotations
+
+from shared import config
+from shared.config import CONNECTION_TTL_SECONDS
+from shared.observability import calls
+from shared.store import rooms
+from shared.store.models import RoomEntry
+from tests.unit.store.conftest import FakeClock, Reader
+
+
+def test_rooms_are_named_by_kind_and_id() -> None:
+    assert rooms.user_room("alice") == "user:alice"
+    assert rooms.chat_room("c1") == "chat:c1"
+
+
+def test_chat_ids_of_keeps_the_chat_rooms_in_order_and_leaves_user_rooms_out() -> None:
+    names = ["chat:c2", "user:alice", "chat:c1", "user:chat:x"]
+    assert rooms.chat_ids_of(names) == ["c2", "c1"]
+    assert rooms.chat_ids_of([]) == []
+
+
+def test_an_entry_is_built_not_written_and_expires_with_its_connection(
+    domain: config.Settings, clock: FakeClock, stored: Reader
+) -> None:
+    entry = rooms.entry("chat:c1", "k1=", "alice")
+    assert (entry.room, entry.connection_id, entry.user_id) == ("chat:c1", "k1=", "alice")
+    assert entry.expires_at == clock.now_s() + CONNECTION_TTL_SECONDS
+    assert stored.items(domain.rooms_table) == []
+
+
+def test_an_entry_keeps_the_expiry_it_is_given() -> None:
+    assert rooms.entry("chat:c1", "k1=", "alice", expires_at=1234).expires_at == 1234
+
+
+def test_resolve_returns_every_connection_of_the_room_and_only_those(
+    domain: config.Settings,
+) -> None:
+    for connection_id in ("k1=", "k2=", "k3="):
+        rooms.entry("chat:c1", connection_id, "alice").save()
+    rooms.entry("chat:c2", "k4=", "bob").save()
+    rooms.entry("user:alice", "k1=", "alice").save()
+    calls.reset()
+    resolved = rooms.resolve("chat:c1")
+    assert sorted(e.connection_id for e in resolved) == ["k1=", "k2=", "k3="]
+    assert {e.user_id for e in resolved} == {"alice"}
+    assert calls.counted() == {"dynamodb.Query": 1}
+
+
+def test_an_empty_room_resolves_to_nothing(domain: config.Settings) -> None:
+    assert rooms.resolve("chat:nobody") == []
+
+
+def test_rooms_of_lists_the_rooms_a_connection_is_in(domain: config.Settings) -> None:
+    for room in ("user:alice", "chat:c1", "chat:c2"):
+        rooms.entry(room, "k1=", "alice").save()
+    rooms.entry("chat:c1", "k2=", "bob").save()
+    entries = rooms.rooms_of("k1=")
+    assert sorted(e.room for e in entries) == ["chat:c1", "chat:c2", "user:alice"]
+    assert all(isinstance(e, RoomEntry) and e.connection_id == "k1=" for e in entries)
+    assert rooms.rooms_of("k9=") == []
