@@ -39,6 +39,12 @@ _REMOVE = """
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
 local remaining = redis.call('ZCOUNT', KEYS[1], ARGV[3], '+inf')
+if removed == 1 and remaining == 0 then
+  -- Offline now. Expired sessions of the user still waiting for the sweeper must not
+  -- announce it again when swept: forget them here (the sweeper still finds them in
+  -- KEYS[2] and removes their records; ending them then returns removed = 0).
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+end
 return {removed, remaining}
 """
 
@@ -88,10 +94,12 @@ def touch(stage: str, user_id: str, connection_id: str) -> bool:
 
 
 def end(stage: str, user_id: str, connection_id: str) -> bool:
-    """Remove a session; True when this removed the user's last live session (offline).
+    """Remove a session; True when this made the user offline: it was theirs and no
+    live session of theirs is left.
 
-    Removing a session that is already gone (swept, or lost with a Redis
-    restart) returns False, so an offline announcement is made once.
+    Once True, the user's other expired sessions are forgotten, so sweeping them
+    later (or together) returns False; so does removing a session that is already
+    gone (swept, or lost with a Redis restart): an offline announcement is made once.
     """
 
     def run(r: redis.Redis) -> list[int]:

@@ -261,12 +261,6 @@ def test_a_sweep_whose_close_is_refused_or_finds_the_socket_gone_still_sweeps(
     assert last_seen("alice") is not None and last_seen("bob") is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="presence.end() counts only live sessions as remaining: when all of a user's "
-    "sessions expired, each one swept is 'the last', so the user is announced offline (and "
-    "lastSeen written) once per session instead of once",
-)
 def test_a_user_whose_sessions_all_expired_is_announced_offline_once(
     now: Clock, gateway: Gateway, chat_id: str
 ) -> None:

@@ -170,11 +170,6 @@ def test_a_leftover_expired_session_does_not_keep_the_user_online_when_the_last_
     assert presence.end("prod", "alice", "live-tab") is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: end() returns True for every expired session of a user who has no live "
-    "one, so sessions.sweep announces the same user offline once per expired session",
-)
 def test_a_user_whose_sessions_all_expired_is_announced_offline_once(now: Clock) -> None:
     presence.touch("prod", "alice", "tab-1")  # e.g. two tabs of a laptop that went to sleep
     presence.touch("prod", "alice", "tab-2")
@@ -183,11 +178,6 @@ def test_a_user_whose_sessions_all_expired_is_announced_offline_once(now: Clock)
     assert swept.count(True) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: after the last live session ended (offline announced), sweeping a leftover "
-    "expired session of the same user returns True again: a second offline announcement",
-)
 def test_sweeping_a_leftover_session_after_the_user_went_offline_announces_nothing(
     now: Clock,
 ) -> None:
