@@ -45,6 +45,7 @@ def heartbeat(request: Request, caller: Caller) -> Outcome:
             result = status.announce(
                 caller.user_id,
                 status.user_status(caller.user_id, online=True),
+                exclude_connection=caller.connection_id,  # the caller knows it is online
                 endpoint=caller.endpoint,
             )
         data["presence"] = "ok"

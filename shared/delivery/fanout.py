@@ -29,7 +29,8 @@ _cleanup_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fanout-cle
 
 @dataclass
 class FanoutResult:
-    """How a fan-out went: delivered, gone (410, cleaned up) and failed connection ids."""
+    """How a fan-out went: delivered, gone (410: cleaned up, unless the connection is young
+    enough to be inside its own $connect) and failed connection ids."""
 
     delivered: int = 0
     gone: list[str] = field(default_factory=list)

@@ -85,6 +85,7 @@ def test_a_heartbeat_after_redis_lost_the_session_brings_the_user_back_online_fo
     }
     assert status["data"]["lastSeen"] is not None
     assert "carol-1" not in team.gateway.receivers()  # shares no chat with alice
+    assert "alice-1" not in team.gateway.receivers()  # the caller knows it is online
     assert outcome.fanout is not None
     assert outcome.fanout.delivered == len(team.gateway.receivers())
 
