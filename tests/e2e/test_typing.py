@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 
+from tests.waits import after
 from tests.wsclient import ChatClient
 
 
@@ -30,6 +32,10 @@ def test_typing_reaches_other_users_but_not_the_typists_own_devices(
     assert (stopped["isTyping"], stopped["expiresAt"]) == (False, None)
 
 
+def _ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp() * 1000)
+
+
 def test_typing_state_expires_three_seconds_after_the_last_renewal(
     connect: Callable[..., ChatClient],
     create_chat: Callable[..., str],
@@ -38,17 +44,25 @@ def test_typing_state_expires_three_seconds_after_the_last_renewal(
     alice, bob = user("alice"), user("bob")
     chat_id = create_chat(alice, bob)
     alices, bobs = connect(alice), connect(bob)
-    alices.request("typing:start", {"chatId": chat_id})
-    listed = bobs.request("typing:list", {"chatId": chat_id})["data"]
-    assert [t["userId"] for t in listed["typing"]] == [alice]
-    time.sleep(1.5)
-    alices.request("typing:start", {"chatId": chat_id})  # renewal
-    time.sleep(2.0)
-    assert [
-        t["userId"] for t in bobs.request("typing:list", {"chatId": chat_id})["data"]["typing"]
-    ] == [alice]
-    time.sleep(1.3)  # 3.3 s after the renewal: the client crashed, nobody sees it typing
-    assert bobs.request("typing:list", {"chatId": chat_id})["data"]["typing"] == []
+
+    def typing() -> list[dict[str, str]]:
+        return list(bobs.request("typing:list", {"chatId": chat_id})["data"]["typing"])
+
+    before = time.time() * 1000
+    first = _ms(alices.request("typing:start", {"chatId": chat_id})["data"]["expiresAt"])
+    assert before + 3000 <= first + 5 <= time.time() * 1000 + 3000 + 5  # 3 s from the start
+    assert [(t["userId"], _ms(t["expiresAt"])) for t in typing()] == [(alice, first)]
+    renewed = _ms(alices.request("typing:start", {"chatId": chat_id})["data"]["expiresAt"])
+    assert renewed >= first
+    assert [(t["userId"], _ms(t["expiresAt"])) for t in typing()] == [(alice, renewed)]
+    # The client crashed after its renewal: nobody sees it typing from its expiry on,
+    # and not before (polled: on a busy machine a request may take a while).
+    deadline = time.monotonic() + after(3)
+    while (listed := typing()) != []:
+        assert [t["userId"] for t in listed] == [alice]
+        assert time.monotonic() < deadline, "typing state outlived its expiry"
+        time.sleep(0.1)
+    assert time.time() * 1000 >= renewed - 5
 
 
 def test_a_non_member_can_neither_type_nor_look(
