@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from tests.waits import after
 from tests.wsclient import ChatClient
 
 
@@ -133,7 +134,7 @@ def test_with_redis_down_messages_flow_and_presence_rebuilds_from_heartbeats(
     finally:
         emulator.start_redis()
     # The restarted Redis knows no sessions; the next heartbeat brings alice back.
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + after()
     while alices.request("presence:heartbeat")["data"]["presence"] != "ok":
         assert time.monotonic() < deadline
         time.sleep(0.5)

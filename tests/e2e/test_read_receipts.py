@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.waits import after
 from tests.wsclient import ChatClient
 
 
@@ -46,7 +47,7 @@ def logged(caplog: pytest.LogCaptureFixture) -> Callable[[Callable[[dict[str, An
     caplog.set_level(logging.INFO, logger="switchboard.lambda")
 
     def find(predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + after()
         while time.monotonic() < deadline:
             for record in caplog.records:
                 text = record.getMessage()
