@@ -133,7 +133,8 @@ def react(chat_id: str, message_id: str, user_id: str, emoji: str) -> tuple[Mess
     """Add the user to the emoji's set; returns the message and whether it changed.
 
     Idempotent: reacting again with the same emoji changes nothing (no write
-    when the lookup already shows it). A new emoji beyond MAX_REACTION_EMOJIS
+    when the lookup already shows it; when the write finds it there, the state as
+    it stands is announced again, since that may be our own retried write). A new emoji beyond MAX_REACTION_EMOJIS
     is refused with ``conflict``. Query + UpdateItem.
     """
     message = find_live(chat_id, message_id)
@@ -162,8 +163,11 @@ def react(chat_id: str, message_id: str, user_id: str, emoji: str) -> tuple[Mess
         current = refused.current
         if current is None or not _is_live(current):
             raise _not_found() from refused
-        if user_id in current.reactions.get(emoji, ()):  # the same reaction, concurrently
-            return current, False
+        if user_id in current.reactions.get(emoji, ()):
+            # The same reaction landed first: from another device, or our own write whose
+            # answer was lost (botocore retries after a timeout, and the retry finds it
+            # done). Either way it is announced as it stands: at least once, never zero.
+            return current, True
         raise errors.Conflict(
             f"a message can have at most {MAX_REACTION_EMOJIS} emojis"
         ) from refused
@@ -193,7 +197,10 @@ def unreact(chat_id: str, message_id: str, user_id: str, emoji: str) -> tuple[Me
         current = refused.current
         if current is None or not _is_live(current):
             raise _not_found() from refused
-        return current, False  # removed concurrently
+        # Removed first: from another device, or by our own write whose answer was lost
+        # (its retry finds it done). Announced as it stands (at least once), and the
+        # emptied emoji is still taken off below.
+        updated = current
     if emoji not in updated.reactions:  # DynamoDB dropped the emptied set
         with contextlib.suppress(_Refused):  # someone reacted with it again: it stays
             _update(

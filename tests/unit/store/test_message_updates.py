@@ -258,14 +258,17 @@ def test_reacting_again_with_the_same_emoji_changes_nothing_and_writes_nothing(
     assert raw() == before
 
 
-def test_the_same_reaction_sent_concurrently_is_answered_unchanged(
+def test_the_same_reaction_found_by_the_write_changes_nothing_but_is_announced_again(
     message: Message, stale: Callable[[], None], raw: Callable[[], dict[str, Any]]
 ) -> None:
+    """Another device's identical reaction, or our own write whose answer was lost and
+    whose retry finds it done: no second write, and changed=True so the chat hears it
+    (at least once)."""
     stale()
     message_updates.react(CHAT, message.id, "bob", "👍")
     version = raw()["version"]
     current, changed = message_updates.react(CHAT, message.id, "bob", "👍")
-    assert changed is False
+    assert changed is True
     assert current.reactions == {"👍": {"bob"}}
     assert raw()["version"] == version
 
@@ -358,7 +361,7 @@ def test_unreacting_what_was_never_reacted_changes_nothing_and_writes_nothing(
     assert calls.counted() == {"dynamodb.Query": 1}
 
 
-def test_a_reaction_removed_concurrently_is_answered_unchanged(
+def test_a_reaction_removal_found_done_by_the_write_changes_nothing_but_is_announced_again(
     message: Message, stale: Callable[[], None], raw: Callable[[], dict[str, Any]]
 ) -> None:
     message_updates.react(CHAT, message.id, "bob", "👍")
@@ -367,7 +370,7 @@ def test_a_reaction_removed_concurrently_is_answered_unchanged(
     message_updates.unreact(CHAT, message.id, "bob", "👍")
     version = raw()["version"]
     current, changed = message_updates.unreact(CHAT, message.id, "bob", "👍")
-    assert changed is False
+    assert changed is True
     assert current.reactions == {"👍": {"carol"}}
     assert raw()["version"] == version
 
@@ -426,3 +429,27 @@ def test_an_emoji_reacted_again_before_it_is_taken_off_stays(
     item = raw()
     assert reaction_attributes(item) == {"👍": {"carol"}}
     assert item["reactionEmojis"] == {"SS": ["👍"]}  # still listed: it is in use
+
+
+def test_the_last_reaction_removal_found_done_still_takes_the_emoji_off(
+    message: Message, stale: Callable[[], None], raw: Callable[[], dict[str, Any]]
+) -> None:
+    """Our own removal landed but its answer was lost: the retry must still take the
+    emptied emoji out of reactionEmojis, or it would count toward the cap forever."""
+    message_updates.react(CHAT, message.id, "bob", "🎉")
+    stale()
+    message_updates.unreact(CHAT, message.id, "bob", "🎉")
+    # The first removal dropped the set; put the emoji back in the list as if the
+    # cleanup of that first attempt never ran.
+    from shared.store import dynamodb
+    from shared.store.models import Message as Model
+
+    dynamodb.client().update_item(
+        TableName=Model.Meta.table_name,
+        Key={"chatId": {"S": CHAT}, "dedupKey": {"S": message.dedup_key}},
+        UpdateExpression="ADD reactionEmojis :e",
+        ExpressionAttributeValues={":e": {"SS": ["🎉"]}},
+    )
+    current, changed = message_updates.unreact(CHAT, message.id, "bob", "🎉")
+    assert changed is True
+    assert "🎉" not in raw().get("reactionEmojis", {}).get("SS", [])
