@@ -134,8 +134,8 @@ def react(chat_id: str, message_id: str, user_id: str, emoji: str) -> tuple[Mess
 
     Idempotent: reacting again with the same emoji changes nothing (no write
     when the lookup already shows it; when the write finds it there, the state as
-    it stands is announced again, since that may be our own retried write). A new emoji beyond MAX_REACTION_EMOJIS
-    is refused with ``conflict``. Query + UpdateItem.
+    it stands is announced again, since that may be our own retried write). A new
+    emoji beyond MAX_REACTION_EMOJIS is refused with ``conflict``. Query + UpdateItem.
     """
     message = find_live(chat_id, message_id)
     if user_id in message.reactions.get(emoji, ()):
