@@ -20,6 +20,9 @@ calls, a tenth of its CPU per request); that list cannot change while it runs, s
 read once. If moto's internals ever change shape, a patch is skipped and moto runs as
 shipped.
 
+Writes are serialized (``serialize_writes``): moto changes an item without a lock, and
+two concurrent UpdateItems of one item could lose an update, which DynamoDB never does.
+
 And the cyclic garbage collector: moto's heap (its modules, botocore's models, every
 item of every table) is long-lived, and each full collection walked all of it, 70 to
 120 ms of CPU at 1,000 connections, a stall that every request in flight waited out
@@ -102,6 +105,33 @@ def patch_query(table_class: Any) -> bool:
     return True
 
 
+WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
+_writes_lock = threading.Lock()
+
+
+def serialize_writes(backend_class: Any) -> bool:
+    """DynamoDB applies each write to an item atomically (a conditional UpdateItem reads
+    and writes as one); moto serves requests on threads and reads, changes and stores an
+    item without a lock, so two concurrent UpdateItems of one item could each ADD 1 to
+    the same old version (a lost update that DynamoDB never makes). Writes run one at a
+    time here; reads still run beside them."""
+    done = False
+    for name in WRITES:
+        write = getattr(backend_class, name, None)
+        if write is None or getattr(write, "_switchboard_patched", False):
+            continue
+
+        def serialized(*args: Any, _write: Any = write, **kwargs: Any) -> Any:
+            with _writes_lock:
+                return _write(*args, **kwargs)
+
+        functools.update_wrapper(serialized, write)
+        serialized._switchboard_patched = True  # type: ignore[attr-defined]  # a marker on a function
+        setattr(backend_class, name, serialized)
+        done = True
+    return done
+
+
 def cache_module_list(backends: Any) -> bool:
     """Read moto's list of service packages once; False if moto's shape differs."""
     listing = getattr(backends, "list_of_moto_modules", None)
@@ -169,6 +199,10 @@ def main(argv: list[str] | None = None) -> None:
         log.warning("moto's Table.query has changed shape; running it unpatched")
     if not cache_module_list(backends):
         log.warning("moto.backends.list_of_moto_modules is gone; not cached")
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if not serialize_writes(DynamoDBBackend):
+        log.warning("moto's DynamoDB writes have changed shape; running them unserialized")
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=5000)

@@ -8,6 +8,7 @@ an LSI Query), and every answer must be identical, pages included.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -197,3 +198,35 @@ def test_a_full_collection_freezes_its_survivors() -> None:
     finally:
         if not registered:
             gc.callbacks.remove(_freeze_survivors)
+
+
+def test_dynamodb_writes_run_one_at_a_time_as_on_dynamodb() -> None:
+    """Two UpdateItems of one item must never interleave (moto's own would lose one)."""
+    import threading as threads
+
+    from infra.services.moto_server import WRITES, serialize_writes
+
+    inside = 0
+    overlapped = False
+    guard = threads.Lock()
+
+    class Backend:
+        def update_item(self) -> None:
+            nonlocal inside, overlapped
+            with guard:
+                inside += 1
+                overlapped = overlapped or inside > 1
+            time.sleep(0.01)
+            with guard:
+                inside -= 1
+
+    assert serialize_writes(Backend)
+    assert not serialize_writes(Backend)  # patched once
+    backend = Backend()
+    workers = [threads.Thread(target=backend.update_item) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert not overlapped
+    assert "update_item" in WRITES
