@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from shared import clock, errors, ids
 from shared.store import dynamodb, rooms
-from shared.store.connections import join_room
+from shared.store.connections import join_room, user_chat_ids
 from shared.store.models import Chat, Member, RoomEntry
 
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="chats")
@@ -59,7 +59,7 @@ def membership(chat_id: str, user_id: str) -> Member | None:
 
 def user_chats(user_id: str) -> list[Chat]:
     """The user's chats: one index Query plus one BatchGetItem per 100 chats."""
-    chat_ids = [m.chat_id for m in Member.by_user.query(user_id)]
+    chat_ids = user_chat_ids(user_id)
     if not chat_ids:
         return []
     found = {c.chat_id: c for c in Chat.batch_get(chat_ids)}

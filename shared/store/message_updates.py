@@ -16,7 +16,7 @@ import contextlib
 from typing import Any
 
 from shared import clock, errors
-from shared.store import dynamodb, messages
+from shared.store import chats, dynamodb, messages
 from shared.store.models import REACTION_PREFIX, Member, Message
 
 MAX_REACTION_EMOJIS = 50  # distinct emojis on one message
@@ -105,7 +105,7 @@ def delete(chat_id: str, message_id: str, user_id: str) -> Message:
     and deletedBy set, version bumped. Query + UpdateItem (+ GetItem when not the author).
     """
     message = find_live(chat_id, message_id)
-    if message.sender_id != user_id and not _is_admin(chat_id, user_id):
+    if message.sender_id != user_id and not _is_admin(chats.membership(chat_id, user_id)):
         raise errors.Forbidden("only the author or a chat admin can delete")
     names = {f"#r{i}": REACTION_PREFIX + emoji for i, emoji in enumerate(message.reactions)}
     removed = ", ".join(["body", "reactionEmojis", *names])
@@ -121,12 +121,8 @@ def delete(chat_id: str, message_id: str, user_id: str) -> Message:
         raise _not_found() from refused
 
 
-def _is_admin(chat_id: str, user_id: str) -> bool:
-    try:
-        member = Member.get(chat_id, user_id, consistent_read=True)
-    except Member.DoesNotExist:
-        return False
-    return member.role == "admin"
+def _is_admin(member: Member | None) -> bool:
+    return member is not None and member.role == "admin"
 
 
 def react(chat_id: str, message_id: str, user_id: str, emoji: str) -> tuple[Message, bool]:
