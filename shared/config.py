@@ -23,6 +23,19 @@ from typing import Any
 CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 15 * 60
 
 
+# Defaults of the template parameters of the same names (docs/performance.md
+# says how they were chosen).
+DEFAULT_FANOUT_INLINE_LIMIT = 100
+DEFAULT_FANOUT_BATCH_SIZE = 250
+DEFAULT_PRESENCE_ANNOUNCE_LIMIT = 100
+
+
+def _count(name: str, default: int) -> int:
+    """A non-negative integer setting (ASCII digits only), else the default."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isascii() and value.isdigit() else default
+
+
 def _csv(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
@@ -66,6 +79,20 @@ class Settings:
         default_factory=lambda: os.environ.get(
             "AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
         )
+    )
+    # Sharded delivery (shared/delivery/batches.py): a fan-out to more connections
+    # than the inline limit goes to DELIVERY_FUNCTION (asynchronous invocations) in
+    # batches; without a delivery function every fan-out stays inline.
+    delivery_function: str = field(default_factory=lambda: os.environ.get("DELIVERY_FUNCTION", ""))
+    fanout_inline_limit: int = field(
+        default_factory=lambda: _count("FANOUT_INLINE_LIMIT", DEFAULT_FANOUT_INLINE_LIMIT)
+    )
+    fanout_batch_size: int = field(
+        default_factory=lambda: max(1, _count("FANOUT_BATCH_SIZE", DEFAULT_FANOUT_BATCH_SIZE))
+    )
+    # Chats with more members than this hear no per-user presence or typing.
+    presence_announce_limit: int = field(
+        default_factory=lambda: _count("PRESENCE_ANNOUNCE_LIMIT", DEFAULT_PRESENCE_ANNOUNCE_LIMIT)
     )
 
 

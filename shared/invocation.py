@@ -137,12 +137,16 @@ def lambda_handler(
     failure: Callable[[GatewayEvent], tuple[R, Fields]],
     route: str | Callable[[GatewayEvent], str | None] | None = None,
     fields: Callable[[GatewayEvent], Fields] = correlation,
+    retried: bool = False,
 ) -> Callable[[Body[R]], Handler[R]]:
     """Wrap an entry point's body ``(event, report) -> response``.
 
     ``route`` names the invocation in the log (default: the event's route key);
     ``fields`` gives its correlation fields; the body adds what it did to
     ``report``; ``failure`` gives the answer and log fields when the body raised.
+    A ``retried`` function (invoked asynchronously: Lambda retries a failed
+    invocation, then sends it to its on-failure destination) logs the failure and
+    lets the exception reach Lambda; no function behind API Gateway is one.
     """
 
     def decorate(body: Body[R]) -> Handler[R]:
@@ -158,6 +162,9 @@ def lambda_handler(
             except Exception:
                 logger.exception("%s failed", name or "invocation")
                 response, report = failure(event)
+                if retried:
+                    invocation.finish(**report, awsCalls=calls.counted())
+                    raise
             invocation.finish(**report, awsCalls=calls.counted())
             return response
 

@@ -4,7 +4,8 @@ Every call to DynamoDB (PynamoDB's own and the batch writes' unprocessed
 items) follows ``DYNAMODB``; every call to the Management API (the fan-out
 poster and the botocore client) follows ``MANAGEMENT_API``; Redis is never
 retried (``REDIS``: a short timeout, then the circuit breaker of
-shared/state/redis_client.py answers at once). Each worst case stays inside
+shared/state/redis_client.py answers at once); handing delivery jobs over (Lambda's
+asynchronous Invoke) follows ``LAMBDA``. Each worst case stays inside
 the functions' 10 s timeout, so an outage gives the client a retryable error
 rather than API Gateway's "Internal server error".
 """
@@ -40,6 +41,15 @@ DYNAMODB = RetryPolicy(
 # A post normally takes milliseconds: 3 x 2 s bounds what one hung recipient costs;
 # other recipients are posted concurrently meanwhile.
 MANAGEMENT_API = RetryPolicy(
+    attempts=3,
+    base_seconds=0.05,
+    cap_seconds=1.0,
+    connect_timeout_seconds=1.0,
+    read_timeout_seconds=2.0,
+)
+# Handing a delivery job to the delivery function (an asynchronous Invoke, answered
+# 202 once Lambda has queued it): throttling and 5xx are retried like DynamoDB's.
+LAMBDA = RetryPolicy(
     attempts=3,
     base_seconds=0.05,
     cap_seconds=1.0,

@@ -11,8 +11,7 @@ from shared.delivery import fanout
 from shared.delivery.fanout import FanoutResult
 from shared.invocation import GatewayEvent
 from shared.protocol import Event, frame
-from shared.store import chats
-from shared.store.models import RoomEntry
+from shared.store import chats, rooms
 
 
 @dataclass(frozen=True)
@@ -31,13 +30,17 @@ class Caller:
             raise errors.Unauthorized("connection is not authorized")
         return cls(event.connection_id, event.user_id, event.management_endpoint, event.stage)
 
-    def room_of(self, chat_id: str) -> list[RoomEntry]:
+    def room_of(self, chat_id: str) -> rooms.Page:
         """The chat's room, after checking the caller belongs to the chat (see
-        ``chats.room_as_member``: one Query, Forbidden for non-members)."""
-        return chats.room_as_member(chat_id, self.connection_id, self.user_id)
+        ``chats.room_as_member``: one Query, Forbidden for non-members). A room larger
+        than the inline fan-out limit is read only that far; ``announce`` hands its
+        rest to the delivery function."""
+        return chats.room_as_member(
+            chat_id, self.connection_id, self.user_id, fanout.first_page_limit()
+        )
 
     def announce(
-        self, room: list[RoomEntry], event: Event, data: Any, *, own_devices: bool = True
+        self, room: rooms.Page, event: Event, data: Any, *, own_devices: bool = True
     ) -> FanoutResult:
         """Post ``event`` to every connection in ``room`` but the caller's own; with
         ``own_devices=False``, to none of the caller's user's devices either."""
@@ -46,7 +49,8 @@ class Caller:
             for e in room
             if e.connection_id != self.connection_id and (own_devices or e.user_id != self.user_id)
         ]
-        return fanout.post_to_connections(targets, frame(event, data), self.endpoint)
+        rest = fanout.room_rest(room, (self.connection_id,), None if own_devices else self.user_id)
+        return fanout.deliver(targets, frame(event, data), self.endpoint, rest)
 
 
 @dataclass

@@ -5,14 +5,11 @@ from __future__ import annotations
 from shared.actions.caller import Caller, Outcome
 from shared.actions.registry import handles
 from shared.protocol import Action, Event, Request, frame
-from shared.store import receipts
-from shared.store.models import RoomEntry
+from shared.store import receipts, rooms
 from shared.store.receipts import ReadPosition
 
 
-def _answer(
-    request: Request, caller: Caller, room: list[RoomEntry], position: ReadPosition
-) -> Outcome:
+def _answer(request: Request, caller: Caller, room: rooms.Page, position: ReadPosition) -> Outcome:
     """Ack the read position; ``message:read`` to the chat only when it moved forward."""
     data = position.to_wire()
     result = None

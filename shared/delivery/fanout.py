@@ -1,25 +1,32 @@
-"""Fan-out through the API Gateway Management API.
+"""Fan-out through the API Gateway Management API: the one way anything reaches
+more than one connection.
 
-A room resolves with one Query; posts go out concurrently, a bounded number in
-flight, through shared/management_api.py (botocore's signer, asyncio keep-alive
-connections reused across invocations); a 410 (GoneException) removes that stale
-connection and its room entries; throttling (429), 5xx and timeouts are
-retried with jittered backoff, three attempts in all. The public functions mirror the Socket.IO
-manager Switchboard replaces: broadcast_to_chat, send_to_user, broadcast.
+``deliver`` decides how: up to ``FanoutInlineLimit`` recipients (settings), the
+invocation posts itself, concurrently, a bounded number in flight, through
+shared/delivery/management_api.py (botocore's signer, asyncio keep-alive
+connections reused across invocations); beyond it, or when the room was not
+read to its end, the recipients go to the delivery function in batches of
+``FanoutBatchSize`` (shared/delivery/handover.py, run by
+shared/delivery/worker.py), so the caller's answer never waits for a large
+fan-out. A 410 (GoneException) removes that stale connection and its room
+entries; throttling (429), 5xx and timeouts are retried with jittered backoff,
+three attempts in all. The public functions mirror the Socket.IO manager
+Switchboard replaces: broadcast_to_chat, send_to_user, broadcast.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shared import protocol
 from shared.config import settings
+from shared.delivery import handover
+from shared.delivery.jobs import Job
 from shared.store import connections, rooms
-from shared.store.models import Connection
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +42,24 @@ class FanoutResult:
     delivered: int = 0
     gone: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # Handed to the delivery function: the connections known when handed over (a
+    # room's unread rest is not counted) and the jobs (invocations) it took.
+    handed_over: int = 0
+    jobs: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"delivered": self.delivered, "gone": len(self.gone), "failed": len(self.failed)}
+        summary = {"delivered": self.delivered, "gone": len(self.gone), "failed": len(self.failed)}
+        if self.jobs:
+            summary.update(handedOver=self.handed_over, jobs=self.jobs)
+        return summary
+
+    def merge(self, other: FanoutResult) -> FanoutResult:
+        self.delivered += other.delivered
+        self.gone += other.gone
+        self.failed += other.failed
+        self.handed_over += other.handed_over
+        self.jobs += other.jobs
+        return self
 
 
 def _forget(connection_id: str) -> None:
@@ -72,6 +94,52 @@ def post_to_connections(
     return result
 
 
+def deliver(
+    targets: Sequence[str],
+    payload: str,
+    endpoint: str | None = None,
+    rest: Job | None = None,
+) -> FanoutResult:
+    """Post ``payload`` to ``targets`` and to the recipients ``rest`` describes (a room's
+    unread rest): inline when they are known and within the inline limit, else
+    handed to the delivery function in batches (inline too when there is none)."""
+    endpoint = endpoint or settings().management_endpoint
+    targets = list(dict.fromkeys(targets))
+    if rest is None and len(targets) <= settings().fanout_inline_limit:
+        return post_to_connections(targets, payload, endpoint)
+    from shared.delivery import worker  # only the invocations that shard pay for it
+
+    jobs = worker.batches(targets, payload, endpoint)
+    if rest is not None:
+        jobs.append(replace(rest, frame=payload, endpoint=endpoint))
+    return worker.dispatch(jobs)
+
+
+def room_rest(
+    page: rooms.Page, exclude: Iterable[str] = (), exclude_user: str | None = None
+) -> Job | None:
+    """The job that reads and delivers the rest of a room read in part (None: it was all
+    read); its frame and endpoint are filled in by ``deliver``."""
+    if page.complete:
+        return None
+    return Job(
+        "", "", room=page.room, after=page.after, exclude=tuple(exclude), exclude_user=exclude_user
+    )
+
+
+def first_page_limit() -> int | None:
+    """How much of a room an invocation reads itself: all of it (None), unless sharded
+    delivery is on, then just past the inline limit (one more for the sender's own
+    connection, one more to tell that there is more); one Query for a room that fits."""
+    if not handover.available():
+        return None
+    return settings().fanout_inline_limit + 2
+
+
+def first_page(room: str) -> rooms.Page:
+    return rooms.first_page(room, first_page_limit())
+
+
 def broadcast_to_room(
     room: str,
     event: protocol.Event,
@@ -79,9 +147,10 @@ def broadcast_to_room(
     exclude_connection: str | None = None,
     endpoint: str | None = None,
 ) -> FanoutResult:
-    entries = rooms.resolve(room)
-    targets = [e.connection_id for e in entries if e.connection_id != exclude_connection]
-    return post_to_connections(targets, protocol.frame(event, data), endpoint)
+    page = first_page(room)
+    exclude = () if exclude_connection is None else (exclude_connection,)
+    targets = [e.connection_id for e in page if e.connection_id not in exclude]
+    return deliver(targets, protocol.frame(event, data), endpoint, room_rest(page, exclude))
 
 
 def broadcast_to_chat(
@@ -103,7 +172,10 @@ def send_to_user(
 
 
 def broadcast(event: protocol.Event, data: Any, endpoint: str | None = None) -> FanoutResult:
-    """Every live connection. Reads the whole connections table (a Scan): an
-    administrative operation, never on a per-message path."""
-    targets = [c.connection_id for c in Connection.scan(attributes_to_get=["connectionId"])]
-    return post_to_connections(targets, protocol.frame(event, data), endpoint)
+    """Every live connection: the connections table read in parallel Scan segments,
+    each by its own delivery invocation (inline, one after the other, without a
+    delivery function). An administrative operation, never on a per-message path."""
+    from shared.delivery import worker
+
+    endpoint = endpoint or settings().management_endpoint
+    return worker.dispatch(worker.segments(protocol.frame(event, data), endpoint))

@@ -4,7 +4,7 @@ both the chat and the removed user hear ``chat:member-removed``)."""
 
 from __future__ import annotations
 
-from shared.delivery.fanout import broadcast_to_chat, post_to_connections
+from shared.delivery import fanout
 from shared.protocol import Event, frame
 from shared.store import chats, connections, dynamodb, rooms
 
@@ -23,7 +23,7 @@ def add(
     if live:
         connections.join_room(rooms.chat_room(chat_id), live)
     payload = {"chatId": chat_id, "userId": user_id, "role": role, "addedBy": added_by}
-    broadcast_to_chat(chat_id, Event.CHAT_MEMBER_ADDED, payload, endpoint=endpoint)
+    fanout.broadcast_to_chat(chat_id, Event.CHAT_MEMBER_ADDED, payload, endpoint=endpoint)
     return True
 
 
@@ -37,6 +37,9 @@ def remove(
     room = rooms.chat_room(chat_id)
     dynamodb.write(deletes=[rooms.entry(room, e.connection_id, user_id) for e in live])
     payload = {"chatId": chat_id, "userId": user_id, "removedBy": removed_by}
-    targets = [e.connection_id for e in rooms.resolve(room)] + [e.connection_id for e in live]
-    post_to_connections(targets, frame(Event.CHAT_MEMBER_REMOVED, payload), endpoint)
+    page = fanout.first_page(room)
+    targets = [e.connection_id for e in page] + [e.connection_id for e in live]
+    fanout.deliver(
+        targets, frame(Event.CHAT_MEMBER_REMOVED, payload), endpoint, fanout.room_rest(page)
+    )
     return True

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shared import clock, ids
-from shared.delivery.fanout import FanoutResult, post_to_connections
+from shared.delivery.fanout import FanoutResult, deliver
 from shared.protocol import Event, frame
 from shared.state import presence, redis_client
 from shared.store import connections, rooms
@@ -83,7 +83,7 @@ def announce(
     """``user:status`` to the users who share a chat with ``user_id`` (not to everyone)."""
     payload = status or user_status(user_id)
     targets = [c for c in contact_connections(user_id, chat_ids) if c != exclude_connection]
-    return post_to_connections(targets, frame(Event.USER_STATUS, payload), endpoint)
+    return deliver(targets, frame(Event.USER_STATUS, payload), endpoint)
 
 
 def went_offline(

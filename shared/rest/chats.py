@@ -39,7 +39,7 @@ async def create_chat(request: Request) -> JSONResponse:
     wire = chats.chat_to_wire(chat, member_ids)
     targets = [entry.connection_id for entries in live.values() for entry in entries]
     if targets:
-        fanout.post_to_connections(targets, protocol.frame(Event.CHAT_CREATED, wire))
+        fanout.deliver(targets, protocol.frame(Event.CHAT_CREATED, wire))
     return JSONResponse(wire, status_code=201)
 
 

@@ -70,22 +70,29 @@ def member_ids(chat_id: str) -> list[str]:
     return [m.user_id for m in Member.query(chat_id)]
 
 
-def room_as_member(chat_id: str, connection_id: str, user_id: str) -> list[RoomEntry]:
-    """The chat's room (one Query), after checking the user belongs to the chat.
+def room_as_member(
+    chat_id: str, connection_id: str, user_id: str, limit: int | None = None
+) -> rooms.Page:
+    """The chat's room (its first ``limit`` entries: one Query), after checking the
+    user belongs to the chat.
 
-    Membership comes free with the room Query: the connection is in it. Only a
-    miss costs a GetItem: either a non-member (Forbidden, without telling whether
-    the chat exists) or a member whose connection missed the room in a race
-    with the chat's creation (joined now).
+    Membership comes free with the room Query when the connection is in the page
+    read. Otherwise one GetItem tells a non-member (Forbidden, without telling
+    whether the chat exists) from a member whose connection is beyond the page
+    read (a large room) or missed the room in a race with the chat's creation
+    (then it joins now, when the whole room was read and it was not there).
     """
-    room = rooms.resolve(rooms.chat_room(chat_id))
+    room = rooms.first_page(rooms.chat_room(chat_id), limit)
     if any(entry.connection_id == connection_id for entry in room):
         return room
     if membership(chat_id, user_id) is None:
         raise errors.Forbidden("not a member of this chat")
-    entry = rooms.entry(rooms.chat_room(chat_id), connection_id, user_id)
+    if not room.complete:
+        return room
+    entry = rooms.entry(room.room, connection_id, user_id)
     entry.save()
-    return [*room, entry]
+    room.entries.append(entry)
+    return room
 
 
 def add_member(chat_id: str, user_id: str, role: str = "member") -> bool:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
 from shared import clock
 from shared.config import CONNECTION_TTL_SECONDS
-from shared.store.models import RoomEntry
+from shared.store.models import RoomEntry, client_of
 
 
 def user_room(user_id: str) -> str:
@@ -31,6 +36,35 @@ def entry(room: str, connection_id: str, user_id: str, expires_at: int | None = 
     )
 
 
+@dataclass
+class Page:
+    """A room's first entries and the key its rest begins after (None: that is all).
+
+    Iterating a page yields its entries."""
+
+    room: str
+    entries: list[RoomEntry]
+    after: dict[str, Any] | None = None
+
+    def __iter__(self) -> Iterator[RoomEntry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def complete(self) -> bool:
+        return self.after is None
+
+
+def first_page(room: str, limit: int | None) -> Page:
+    """The room's first ``limit`` entries (one Query), or all of it when ``limit`` is None."""
+    if limit is None:
+        return Page(room, resolve(room))
+    entries, after = page(room, limit=limit)
+    return Page(room, entries, after)
+
+
 def resolve(room: str) -> list[RoomEntry]:
     """Every connection in a room: one strongly consistent Query (paged past 1 MB)."""
     return list(RoomEntry.query(room, consistent_read=True))
@@ -39,3 +73,54 @@ def resolve(room: str) -> list[RoomEntry]:
 def rooms_of(connection_id: str) -> list[RoomEntry]:
     """The rooms a connection is in (keys only), from the byConnection index."""
     return list(RoomEntry.by_connection.query(connection_id))
+
+
+# The last key a range can hold: above every connection id (API Gateway's are base64).
+KEY_MAX = "\uffff"
+
+
+def page(
+    room: str,
+    *,
+    limit: int | None = None,
+    after: dict[str, Any] | None = None,
+    between: tuple[str, str] | None = None,
+) -> tuple[list[RoomEntry], dict[str, Any] | None]:
+    """One page of a room (one strongly consistent Query): up to ``limit`` entries (or
+    1 MB), after the key ``after``, connection ids within ``between`` (inclusive).
+    Returns the entries and the key to go on from (None: the room, or range, is done)."""
+    request: dict[str, Any] = {
+        "TableName": RoomEntry.Meta.table_name,
+        "KeyConditionExpression": "#room = :room",
+        "ExpressionAttributeNames": {"#room": "room"},
+        "ExpressionAttributeValues": {":room": {"S": room}},
+        "ConsistentRead": True,
+    }
+    if between is not None:
+        request["KeyConditionExpression"] += " AND #id BETWEEN :low AND :high"
+        request["ExpressionAttributeNames"]["#id"] = "connectionId"
+        request["ExpressionAttributeValues"].update(
+            {":low": {"S": between[0]}, ":high": {"S": between[1]}}
+        )
+    if limit is not None:
+        request["Limit"] = limit
+    if after is not None:
+        request["ExclusiveStartKey"] = after
+    response = client_of(RoomEntry).query(**request)
+    entries = [RoomEntry.from_raw_data(item) for item in response.get("Items", [])]
+    return entries, response.get("LastEvaluatedKey")
+
+
+def ranges_after(connection_id: str, parts: int) -> list[tuple[str, str]]:
+    """Split the connection ids above ``connection_id`` into about ``parts`` ranges
+    (inclusive bounds, cut on single characters, which no connection id is), so
+    that a large room's rest is read by parallel Queries rather than page by page."""
+    above = [c for c in _KEY_ALPHABET if c > connection_id[:1]]
+    step = max(1, len(above) // max(1, parts - 1)) if above else 1
+    cuts = above[::step][: max(0, parts - 1)]
+    bounds = [connection_id, *cuts, KEY_MAX]
+    return [(low, high) for low, high in zip(bounds, bounds[1:], strict=False)]
+
+
+# API Gateway's connection ids are base64: these characters, in key (byte) order.
+_KEY_ALPHABET = sorted(string.ascii_letters + string.digits + "+/=-_")

@@ -391,6 +391,26 @@ def test_the_handler_never_raises_what_the_body_raised(lines: Any, error: Except
     assert handler(websocket_event(), CONTEXT) == {"statusCode": 500, "body": "failed"}
 
 
+def test_a_retried_function_logs_its_failure_then_lets_lambda_see_the_exception(
+    lines: Any,
+) -> None:
+    """Asynchronous invocations (the delivery function): Lambda retries what raised."""
+
+    @lambda_handler(failure=failed, route="delivery", retried=True)
+    def handler(event: GatewayEvent, report: Fields) -> None:
+        calls.record("lambda.Invoke")
+        raise RuntimeError("batch failed")
+
+    with pytest.raises(RuntimeError, match="batch failed"):
+        handler({}, CONTEXT)
+    (line,) = lines()
+    assert (line["route"], line["error"], line["awsCalls"]) == (
+        "delivery",
+        "internal_error",
+        {"lambda.Invoke": 1},
+    )
+
+
 @pytest.mark.parametrize("raw", [None, {}, {"requestContext": None}, ["odd"]])
 def test_an_odd_event_still_gets_an_invocation_line(
     lines: Any, raw: Any, monkeypatch: pytest.MonkeyPatch

@@ -127,7 +127,8 @@ def test_announce_without_own_devices_skips_every_connection_of_the_callers_user
 
 def test_announce_to_a_room_of_the_caller_alone_posts_nothing(team: Team) -> None:
     caller = team.caller()
-    room = [e for e in caller.room_of(team.chat_id) if e.user_id == "alice"]
+    whole = caller.room_of(team.chat_id)
+    room = rooms.Page(whole.room, [e for e in whole if e.user_id == "alice"])
     assert caller.announce(room, Event.TYPING, {}, own_devices=False) == FanoutResult()
     assert team.gateway.posts == []
 

@@ -60,3 +60,53 @@ def test_rooms_of_lists_the_rooms_a_connection_is_in(domain: config.Settings) ->
     assert sorted(e.room for e in entries) == ["chat:c1", "chat:c2", "user:alice"]
     assert all(isinstance(e, RoomEntry) and e.connection_id == "k1=" for e in entries)
     assert rooms.rooms_of("k9=") == []
+
+
+# ---------------------------------------------------------------- pages and ranges
+
+
+def fill(room: str, ids: list[str]) -> None:
+    for cid in ids:
+        rooms.entry(room, cid, "u1").save()
+
+
+def test_first_page_reads_up_to_the_limit_and_says_where_the_rest_begins(
+    domain: config.Settings,
+) -> None:
+    fill("chat:p", ["a", "b", "c", "d"])
+    calls.reset()
+    page = rooms.first_page("chat:p", 3)
+    assert [e.connection_id for e in page] == ["a", "b", "c"]
+    assert not page.complete
+    assert page.after == {"room": {"S": "chat:p"}, "connectionId": {"S": "c"}}
+    assert calls.counted() == {"dynamodb.Query": 1}
+    rest, after = rooms.page("chat:p", after=page.after)
+    assert ([e.connection_id for e in rest], after) == (["d"], None)
+
+
+def test_a_room_within_the_limit_is_complete_and_no_limit_reads_it_all(
+    domain: config.Settings,
+) -> None:
+    fill("chat:p", ["a", "b"])
+    assert rooms.first_page("chat:p", 3).complete
+    assert len(rooms.first_page("chat:p", None)) == 2
+
+
+def test_a_page_within_a_range_holds_only_the_range_inclusive(domain: config.Settings) -> None:
+    fill("chat:p", ["A1", "B1", "C1", "a1"])
+    entries, _ = rooms.page("chat:p", between=("B", "C1"))
+    assert [e.connection_id for e in entries] == ["B1", "C1"]
+
+
+def test_ranges_after_cover_every_key_above_the_start_once() -> None:
+    ranges = rooms.ranges_after("Lq3xYdM4IAMCJfQ=", 16)
+    assert len(ranges) == 16
+    assert ranges[0][0] == "Lq3xYdM4IAMCJfQ="
+    assert ranges[-1][1] == rooms.KEY_MAX
+    for (_, high), (low, _) in zip(ranges, ranges[1:], strict=False):
+        assert high == low and len(low) == 1  # cut on single characters
+    assert all(low < high for low, high in ranges)
+
+
+def test_ranges_after_the_last_character_are_one_range() -> None:
+    assert rooms.ranges_after("zzzz", 16) == [("zzzz", rooms.KEY_MAX)]
