@@ -31,6 +31,7 @@ class Action(StrEnum):
     MESSAGE_UNREACT = "message:unreact"
     MESSAGE_READ = "message:read"
     CHAT_READ_ALL = "chat:read-all"
+    CHAT_PRESENCE = "chat:presence"
     PRESENCE_HEARTBEAT = "presence:heartbeat"
     PRESENCE_SET = "presence:set"
     TYPING_START = "typing:start"
@@ -161,6 +162,7 @@ ACTION_FIELDS: dict[Action, dict[str, Field]] = {
     Action.MESSAGE_UNREACT: {"chatId": ID, "messageId": ID, "emoji": EMOJI},
     Action.MESSAGE_READ: {"chatId": ID, "messageId": ID},
     Action.CHAT_READ_ALL: {"chatId": ID},
+    Action.CHAT_PRESENCE: {"chatId": ID, "cursor": Field(required=False)},
     Action.PRESENCE_HEARTBEAT: {},
     Action.PRESENCE_SET: {
         "status": Field(kind="choice", choices=PRESENCE_STATUSES),

@@ -106,7 +106,7 @@ def patch_query(table_class: Any) -> bool:
 
 
 WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
-_writes_lock = threading.Lock()
+_writes_lock = threading.RLock()  # reentrant: a transaction applies its writes through put_item &c.
 
 
 def serialize_writes(backend_class: Any) -> bool:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from shared.actions.caller import Caller, Outcome
 from shared.actions.registry import handles
+from shared.config import settings
 from shared.ids import iso_from_ms
 from shared.protocol import Action, Event, Request, frame
 from shared.state import typing_indicators
+from shared.store import chats
 
 
 def _announce(request: Request, caller: Caller, is_typing: bool) -> Outcome:
     """One room Query (membership and targets), one Redis round trip (degrades if Redis
-    is down: the event still goes out) and one post per connection of the other users."""
+    is down: the event still goes out), the chat's size (a GetItem, kept a minute) and,
+    in a chat of at most PresenceAnnounceLimit members, one post per connection of the
+    other users; larger chats hear nothing (members ask ``typing:list``)."""
     chat_id = request.data["chatId"]
     room = caller.room_of(chat_id)
     if is_typing:
@@ -25,7 +29,9 @@ def _announce(request: Request, caller: Caller, is_typing: bool) -> Outcome:
         "isTyping": is_typing,
         "expiresAt": iso_from_ms(expires_at) if expires_at else None,
     }
-    result = caller.announce(room, Event.TYPING, data, own_devices=False)
+    result = None
+    if chats.size(chat_id) <= settings().presence_announce_limit:  # large chats: typing:list
+        result = caller.announce(room, Event.TYPING, data, own_devices=False)
     return Outcome(frame(Event.ACK, data, request.request_id), result)
 
 

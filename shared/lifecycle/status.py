@@ -8,14 +8,16 @@ shares a chat with the user, never to everyone.
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shared import clock, ids
+from shared.config import settings
 from shared.delivery.fanout import FanoutResult, deliver
 from shared.protocol import Event, frame
 from shared.state import presence, redis_client
-from shared.store import connections, rooms
+from shared.store import chats, connections, rooms
 from shared.store.models import Connection, Member, User
 
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="status")
@@ -65,12 +67,26 @@ def online_status(user_id: str, status: str | None, text: str | None) -> dict[st
 
 
 def contact_connections(user_id: str, chat_ids: list[str] | None = None) -> list[str]:
-    """Connections of everyone who shares a chat with the user (their own included):
-    one Query for the user's chats (unless given) plus one room Query per chat, concurrently."""
+    """Connections of everyone who shares a small chat with the user (their own included)."""
+    return audience(user_id, chat_ids)[0]
+
+
+def audience(user_id: str, chat_ids: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """Who hears the user's status changes: the connections in the user's chats of at most
+    ``PresenceAnnounceLimit`` members, and the larger chats (which hear nothing; their
+    online sets are kept instead). One Query for the user's chats (unless given), one
+    BatchGetItem for their sizes and one room Query per small chat, concurrently."""
     if chat_ids is None:
         chat_ids = connections.user_chat_ids(user_id)
-    found = _pool.map(lambda chat_id: rooms.resolve(rooms.chat_room(chat_id)), chat_ids)
-    return list(dict.fromkeys(e.connection_id for entries in found for e in entries))
+    if not chat_ids:
+        return [], []
+    limit = settings().presence_announce_limit
+    counts = chats.sizes(chat_ids)
+    small = [chat_id for chat_id in chat_ids if counts[chat_id] <= limit]
+    large = [chat_id for chat_id in chat_ids if counts[chat_id] > limit]
+    found = _pool.map(lambda chat_id: rooms.resolve(rooms.chat_room(chat_id)), small)
+    targets = list(dict.fromkeys(e.connection_id for entries in found for e in entries))
+    return targets, large
 
 
 def announce(
@@ -80,9 +96,15 @@ def announce(
     chat_ids: list[str] | None = None,
     endpoint: str | None = None,
 ) -> FanoutResult:
-    """``user:status`` to the users who share a chat with ``user_id`` (not to everyone)."""
+    """``user:status`` to the users who share a small chat with ``user_id`` (not to
+    everyone); the user joins or leaves the online sets of the large ones."""
     payload = status or user_status(user_id)
-    targets = [c for c in contact_connections(user_id, chat_ids) if c != exclude_connection]
+    targets, large = audience(user_id, chat_ids)
+    if large:
+        # Redis down: the sets catch up with the user's next change.
+        with contextlib.suppress(redis_client.RedisUnavailable):
+            presence.track(large, user_id, payload["status"] != "offline")
+    targets = [c for c in targets if c != exclude_connection]
     return deliver(targets, frame(Event.USER_STATUS, payload), endpoint)
 
 

@@ -14,7 +14,7 @@ the user just came online or went offline.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared import clock
 from shared.config import settings
@@ -186,3 +186,45 @@ def live_sessions() -> list[ExpiredSession]:
     members = redis_client.call(lambda r: r.zrangebyscore(SESSIONS_KEY, clock.now_ms(), "+inf"))
     parts = (str(member).split(" ") for member in members)
     return [ExpiredSession(*p) for p in parts if len(p) == 3]
+
+
+# ---------------------------------------------------------------- large chats
+
+# Chats over the presence announce limit hear no per-user status changes; instead
+# each keeps the set of its members who are online, which `chat:presence` pages.
+
+
+def _chat_online_key(chat_id: str) -> str:
+    return f"sb:chat-online:{chat_id}"
+
+
+def track(chat_ids: list[str], user_id: str, online: bool) -> None:
+    """Add the user to (or remove them from) the online sets of large chats: one round trip."""
+    if not chat_ids:
+        return
+
+    def run(r: redis.Redis) -> None:
+        pipe = r.pipeline(transaction=False)
+        for chat_id in chat_ids:
+            if online:
+                pipe.sadd(_chat_online_key(chat_id), user_id)
+            else:
+                pipe.srem(_chat_online_key(chat_id), user_id)
+        pipe.execute()
+
+    redis_client.call(run)
+
+
+def chat_online(chat_id: str, cursor: int = 0, count: int = 100) -> tuple[int, list[str], int]:
+    """One page of a large chat's online members: (next cursor, 0 when done; user ids;
+    how many are online in all), in one round trip (SSCAN + SCARD)."""
+
+    def run(r: redis.Redis) -> list[Any]:
+        pipe = r.pipeline(transaction=False)
+        pipe.sscan(_chat_online_key(chat_id), cursor, count=count)
+        pipe.scard(_chat_online_key(chat_id))
+        return list(pipe.execute())
+
+    (next_cursor, members), total = redis_client.call(run)
+    users = sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
+    return int(next_cursor), users, int(total)

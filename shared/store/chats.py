@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from botocore.exceptions import ClientError
 
 from shared import clock, errors, ids
 from shared.store import dynamodb, rooms
@@ -35,7 +39,13 @@ def create_chat(
     """
     members = list(dict.fromkeys([creator_id, *member_ids]))
     now = clock.now_ms()
-    chat = Chat(ids.new_id(now), name=name, created_by=creator_id, created_at=now)
+    chat = Chat(
+        ids.new_id(now),
+        name=name,
+        created_by=creator_id,
+        created_at=now,
+        member_count=len(members),
+    )
     memberships = [
         Member(chat.chat_id, uid, role="admin" if uid == creator_id else "member", joined_at=now)
         for uid in members
@@ -95,30 +105,80 @@ def room_as_member(
     return room
 
 
-def add_member(chat_id: str, user_id: str, role: str = "member") -> bool:
-    """Make ``user_id`` a member: one conditional PutItem; False if already a member."""
-    member = Member(chat_id, user_id, role=role, joined_at=clock.now_ms())
+def _change_membership(member_write: dict[str, Any], chat_id: str, delta: int) -> bool:
+    """A membership write and the chat's member count, together (one TransactWriteItems):
+    False when the membership write's condition failed, NotFound when the chat does not
+    exist (nothing changed either way)."""
+    count = {
+        "Update": {
+            "TableName": Chat.Meta.table_name,
+            "Key": {"chatId": {"S": chat_id}},
+            "UpdateExpression": "ADD memberCount :delta",
+            "ConditionExpression": "attribute_exists(chatId)",
+            "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
+        }
+    }
     try:
-        dynamodb.conditional(
-            "put_item",
-            TableName=Member.Meta.table_name,
-            Item=member.serialize(),
-            ConditionExpression="attribute_not_exists(userId)",
-        )
-    except dynamodb.ConditionFailed:
-        return False
+        dynamodb.client().transact_write_items(TransactItems=[member_write, count])
+    except ClientError as error:
+        reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            return False
+        if reasons[1:2] == ["ConditionalCheckFailed"]:
+            raise errors.NotFound("no such chat") from error
+        raise
     return True
+
+
+def add_member(chat_id: str, user_id: str, role: str = "member") -> bool:
+    """Make ``user_id`` a member (a conditional Put, and the chat's member count + 1, in
+    one transaction); False if already a member."""
+    member = Member(chat_id, user_id, role=role, joined_at=clock.now_ms())
+    put = {
+        "Put": {
+            "TableName": Member.Meta.table_name,
+            "Item": member.serialize(),
+            "ConditionExpression": "attribute_not_exists(userId)",
+        }
+    }
+    return _change_membership(put, chat_id, +1)
 
 
 def remove_member(chat_id: str, user_id: str) -> bool:
-    """End a membership: one conditional DeleteItem; False if not a member."""
-    try:
-        dynamodb.conditional(
-            "delete_item",
-            TableName=Member.Meta.table_name,
-            Key={"chatId": {"S": chat_id}, "userId": {"S": user_id}},
-            ConditionExpression="attribute_exists(userId)",
-        )
-    except dynamodb.ConditionFailed:
-        return False
-    return True
+    """End a membership (a conditional Delete, and the chat's member count - 1, in one
+    transaction); False if not a member."""
+    delete = {
+        "Delete": {
+            "TableName": Member.Meta.table_name,
+            "Key": {"chatId": {"S": chat_id}, "userId": {"S": user_id}},
+            "ConditionExpression": "attribute_exists(userId)",
+        }
+    }
+    return _change_membership(delete, chat_id, -1)
+
+
+def sizes(chat_ids: list[str]) -> dict[str, int]:
+    """Each chat's member count: one BatchGetItem per 100 chats (0 for a chat not found;
+    a chat made before counts were kept counts from its first change on)."""
+    found: dict[str, int] = {}
+    for chat in Chat.batch_get(chat_ids, attributes_to_get=["chatId", "memberCount"]):
+        found[chat.chat_id] = int(chat.member_count or 0)
+    return {chat_id: found.get(chat_id, 0) for chat_id in chat_ids}
+
+
+_size_cache: dict[str, tuple[int, float]] = {}
+SIZE_CACHE_SECONDS = 60.0
+
+
+def size(chat_id: str) -> int:
+    """A chat's member count, kept by this container for a minute (typing asks it on
+    every keystroke burst; a chat crossing the presence limit is seen within a minute)."""
+    now = time.monotonic()
+    cached = _size_cache.get(chat_id)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    count = sizes([chat_id])[chat_id]
+    if len(_size_cache) > 10_000:
+        _size_cache.clear()
+    _size_cache[chat_id] = (count, now + SIZE_CACHE_SECONDS)
+    return count

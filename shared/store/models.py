@@ -155,6 +155,7 @@ class Chat(_Table):
     name = UnicodeAttribute(null=True, attr_name="name")
     created_by = UnicodeAttribute(attr_name="createdBy")
     created_at = NumberAttribute(attr_name="createdAt")  # epoch ms
+    member_count = NumberAttribute(null=True, attr_name="memberCount")  # kept by add/remove
 
 
 class MembersByUser(GlobalSecondaryIndex["Member"]):  # type: ignore[no-untyped-call]  # PynamoDB: untyped __init_subclass__

@@ -230,3 +230,25 @@ def test_dynamodb_writes_run_one_at_a_time_as_on_dynamodb() -> None:
         worker.join()
     assert not overlapped
     assert "update_item" in WRITES
+
+
+def test_a_serialized_transaction_may_apply_its_writes_through_the_other_writes() -> None:
+    """moto's transact_write_items calls put_item/update_item: the lock must let it in
+    again (a plain lock hung every TransactWriteItems until the client timed out)."""
+    import threading as threads
+
+    from infra.services.moto_server import serialize_writes
+
+    class Backend:
+        def put_item(self) -> str:
+            return "put"
+
+        def transact_write_items(self) -> str:
+            return self.put_item()
+
+    serialize_writes(Backend)
+    done: list[str] = []
+    worker = threads.Thread(target=lambda: done.append(Backend().transact_write_items()))
+    worker.start()
+    worker.join(timeout=5)
+    assert done == ["put"]

@@ -161,7 +161,8 @@ def test_contact_connections_are_every_connection_sharing_a_chat_each_once(team:
         connections.register(connection_id, user_id, clock.now_ms(), None)
     calls.reset()
     found = status.contact_connections("alice")
-    assert calls.counted() == {"dynamodb.Query": 3}  # alice's chats, then each chat's room
+    # alice's chats, their sizes (small chats only are announced to), each chat's room
+    assert calls.counted() == {"dynamodb.Query": 3, "dynamodb.BatchGetItem": 1}
     assert sorted(found) == ["alice-1", "bob-1"]  # the user's own included, bob once
 
 
@@ -169,7 +170,7 @@ def test_contact_connections_of_given_chats_skip_the_members_query(team: str) ->
     connections.register("bob-1", "bob", clock.now_ms(), None)
     calls.reset()
     assert status.contact_connections("alice", [team]) == ["bob-1"]
-    assert calls.counted() == {"dynamodb.Query": 1}
+    assert calls.counted() == {"dynamodb.Query": 1, "dynamodb.BatchGetItem": 1}
     assert status.contact_connections("alice", []) == []
 
 
@@ -288,3 +289,13 @@ def test_stats_with_redis_down_count_the_connection_records(
         "stages": {},
         "source": "dynamodb",
     }
+
+
+def test_chats_over_the_presence_limit_are_left_out_of_the_audience(team: str) -> None:
+    """A chat of more than PresenceAnnounceLimit members hears no status change: the
+    announcements would grow with the square of its size."""
+    connections.register("bob-1", "bob", clock.now_ms(), None)
+    with config.override(presence_announce_limit=1):
+        assert status.audience("alice", [team]) == ([], [team])
+    with config.override(presence_announce_limit=2):
+        assert status.audience("alice", [team]) == (["bob-1"], [])

@@ -58,6 +58,7 @@ def test_create_chat_makes_the_creator_admin_and_the_others_members_once_each(
         "name": {"S": "lunch"},
         "createdBy": {"S": "alice"},
         "createdAt": {"N": str(created_at)},
+        "memberCount": {"N": "3"},
     }
     assert roles(stored, domain.members_table, chat.chat_id) == {
         "alice": "admin",
@@ -223,19 +224,30 @@ def test_a_member_whose_connection_missed_the_room_is_joined_now(
 # ---------------------------------------------------------------- add_member, remove_member
 
 
-def test_add_member_makes_a_member_with_one_conditional_put(
+def test_add_member_makes_a_member_and_counts_it_in_one_transaction(
     domain: config.Settings, clock: FakeClock, stored: Reader
 ) -> None:
+    chat, _, _ = chats.create_chat("alice", [], None)
     clock.step_ms = 0
     calls.reset()
-    assert chats.add_member("c1", "bob") is True
-    assert calls.counted() == {"dynamodb.PutItem": 1}
-    assert stored.item(domain.members_table, chatId="c1", userId="bob") == {
-        "chatId": {"S": "c1"},
+    assert chats.add_member(chat.chat_id, "bob") is True
+    assert calls.counted() == {"dynamodb.TransactWriteItems": 1}
+    assert stored.item(domain.members_table, chatId=chat.chat_id, userId="bob") == {
+        "chatId": {"S": chat.chat_id},
         "userId": {"S": "bob"},
         "role": {"S": "member"},
         "joinedAt": {"N": str(clock.ms)},
     }
+    assert chats.sizes([chat.chat_id]) == {chat.chat_id: 2}
+
+
+def test_adding_a_member_to_a_chat_that_does_not_exist_is_not_found_and_writes_nothing(
+    domain: config.Settings, stored: Reader
+) -> None:
+    with pytest.raises(errors.NotFound):
+        chats.add_member("no-such-chat", "bob")
+    assert chats.membership("no-such-chat", "bob") is None
+    assert stored.items(domain.chats_table) == []
 
 
 def test_adding_a_member_again_changes_nothing(
@@ -248,20 +260,37 @@ def test_adding_a_member_again_changes_nothing(
 
 
 def test_add_member_can_name_the_role(domain: config.Settings) -> None:
-    assert chats.add_member("c1", "carol", role="admin") is True
-    found = chats.membership("c1", "carol")
+    chat, _, _ = chats.create_chat("alice", [], None)
+    assert chats.add_member(chat.chat_id, "carol", role="admin") is True
+    found = chats.membership(chat.chat_id, "carol")
     assert found is not None and found.role == "admin"
 
 
-def test_remove_member_ends_a_membership_with_one_conditional_delete(
-    domain: config.Settings, join: Callable[..., Member]
+def test_remove_member_ends_a_membership_and_uncounts_it_in_one_transaction(
+    domain: config.Settings,
 ) -> None:
-    join("c1", "alice")
-    join("c1", "bob")
+    chat, _, _ = chats.create_chat("alice", ["bob"], None)
     calls.reset()
-    assert chats.remove_member("c1", "bob") is True
-    assert calls.counted() == {"dynamodb.DeleteItem": 1}
-    assert chats.member_ids("c1") == ["alice"]
+    assert chats.remove_member(chat.chat_id, "bob") is True
+    assert calls.counted() == {"dynamodb.TransactWriteItems": 1}
+    assert chats.member_ids(chat.chat_id) == ["alice"]
+    assert chats.sizes([chat.chat_id]) == {chat.chat_id: 1}
+    assert chats.remove_member(chat.chat_id, "bob") is False
+    assert chats.sizes([chat.chat_id]) == {chat.chat_id: 1}
+
+
+def test_sizes_reads_many_chats_in_one_batch_and_counts_unknown_chats_as_empty(
+    domain: config.Settings,
+) -> None:
+    big, _, _ = chats.create_chat("alice", ["bob", "carol"], None)
+    small, _, _ = chats.create_chat("alice", [], None)
+    calls.reset()
+    assert chats.sizes([big.chat_id, small.chat_id, "gone"]) == {
+        big.chat_id: 3,
+        small.chat_id: 1,
+        "gone": 0,
+    }
+    assert calls.counted() == {"dynamodb.BatchGetItem": 1}
 
 
 def test_removing_a_non_member_is_false(domain: config.Settings) -> None:
