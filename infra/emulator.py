@@ -111,8 +111,9 @@ class Emulator:
         self.runtime: LambdaRuntime | None = None
         self.scheduler: Scheduler | None = None
         self.registry = Registry()
-        # Test hook: faults the Management API (always) and DynamoDB (with dynamodb_faults:
-        # the functions then reach DynamoDB through a fault-injecting proxy) serve.
+        # Test hook: faults the Management API and the functions' invocations (always) and
+        # DynamoDB (with dynamodb_faults: the functions then reach DynamoDB through a
+        # fault-injecting proxy) serve.
         self.faults = FaultPlan()
         self.dynamodb_faults = dynamodb_faults
         self._dynamodb_proxy: DynamoDBFaultProxy | None = None
@@ -217,6 +218,7 @@ class Emulator:
                 max_concurrency=self.max_concurrency,
                 extra_environment={"AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws_endpoint},
             ),
+            self.faults,
         )
         app = self._app = build_app(
             self.template,
