@@ -36,6 +36,7 @@ from infra.runtime.scheduler import Scheduler
 from infra.services.aws import MotoDynamoDB, create_tables, local_jwt_secret
 from infra.services.certs import write_self_signed
 from infra.services.redis_server import LocalRedis
+from infra.services.sqs import LocalQueues
 from infra.template.intrinsics import URL_SUFFIX
 from infra.template.reader import Template, load_template
 
@@ -123,6 +124,7 @@ class Emulator:
         # How long stop() lets connections close and their $disconnects (and any request
         # in flight) finish before cancelling what is left.
         self.stop_timeout = stop_timeout
+        self.queues: LocalQueues | None = None
         self._app: GatewayApp | None = None
         self._servers: list[uvicorn.Server] = []
         self._thread: threading.Thread | None = None
@@ -208,6 +210,12 @@ class Emulator:
         self._start_services()
         self.template = self._load()
         create_tables(self.dynamodb_endpoint, REGION, self.template.tables.values())
+        self.queues = LocalQueues(
+            self.aws_endpoint,
+            REGION,
+            self.template.queues.values(),
+            self.template.alarms.values(),
+        ).create()
         self.runtime = LambdaRuntime(
             self.template.functions,
             RuntimeSettings(
@@ -216,7 +224,10 @@ class Emulator:
                 dynamodb_endpoint=self.functions_dynamodb_endpoint,
                 ca_bundle=self.ca_bundle,
                 max_concurrency=self.max_concurrency,
-                extra_environment={"AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws_endpoint},
+                extra_environment={
+                    "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws_endpoint,
+                    "AWS_ENDPOINT_URL_SQS": self.aws_endpoint,
+                },
             ),
             self.faults,
         )

@@ -71,3 +71,14 @@ def management(emulator: Emulator, tls: bool = True):  # noqa: ANN201 - boto3 cl
         aws_access_key_id="x",
         aws_secret_access_key="y",
     )
+
+
+def aws_client(emulator: Emulator, service: str):  # noqa: ANN201 - boto3 client
+    """A boto3 client of the emulator's moto (`sqs`, `secretsmanager`, ...)."""
+    return boto3.client(
+        service,
+        endpoint_url=emulator.aws_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+    )
