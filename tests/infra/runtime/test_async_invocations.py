@@ -22,7 +22,9 @@ import psutil
 import pytest
 
 from infra.emulator import Emulator
+from infra.runtime.async_invocations import AsyncEvent, record
 from infra.runtime.faults import FaultPlan
+from infra.template.reader import Destination
 from tests.infra.support import FIXTURES, Recorder, aws_client, lambda_client, new_tag
 from tests.waits import after
 
@@ -262,9 +264,9 @@ def test_events_run_concurrently_within_the_pool_concurrency(
     emulator: Emulator, recorder: Recorder
 ) -> None:
     tag = new_tag()
-    for _ in range(emulator.max_concurrency + 2):
-        emulator.invoke_event("DeliveryFunction", {"tag": tag, "sleep": 1})
-    idle(emulator, 2)
+    for _ in range(emulator.max_concurrency + 2):  # 2 s each: longer than a cold start
+        emulator.invoke_event("DeliveryFunction", {"tag": tag, "sleep": 2})
+    idle(emulator, 4)
     spans = [(d["at"], d["end"]) for d in finished(recorder, DELIVERY, tag)]
     assert len(spans) == emulator.max_concurrency + 2
     overlap = max(sum(1 for s, e in spans if s <= start < e) for start, _ in spans)
@@ -325,3 +327,31 @@ def test_stopping_the_emulator_stops_the_events_cleanly(
     with caplog.at_level(logging.INFO, logger="switchboard.lambda.async"):
         emu.invoke_event("DeliveryFunction", {"tag": running})
     assert any("dropped: stopping" in m for m in messages(caplog, "switchboard.lambda.async"))
+
+
+def test_records_to_destinations_lambda_cannot_or_the_emulator_does_not_reach(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A delivery that fails is logged (Lambda's DestinationDeliveryFailures), never raised;
+    an event dropped before any attempt has no response in its record."""
+    engine, template = emulator.async_invocations, emulator.template
+    assert engine is not None and template is not None
+    function = template.functions["DeliveryFunction"]
+    event = AsyncEvent("DeliveryFunction", "req-1", {"tag": "x"}, time.monotonic())
+    invocation_record = record(function, event, "EventAgeExceeded")
+    assert "responseContext" not in invocation_record
+    assert "responsePayload" not in invocation_record
+    assert invocation_record["requestContext"]["approximateInvokeCount"] == 0
+    destinations = {
+        "SNS": "arn:aws:sns:us-east-1:123456789012:topic",
+        "SQS": "arn:aws:sqs:us-east-1:123456789012:somewhere.fifo",
+        "Lambda": "arn:aws:lambda:us-east-1:123456789012:function:not-in-the-template",
+    }
+    with caplog.at_level(logging.WARNING, logger="switchboard.lambda.async"):
+        for kind, arn in destinations.items():
+            engine.deliver(Destination(kind, arn), invocation_record, function, event)
+    logged = messages(caplog, "switchboard.lambda.async")
+    assert len(logged) == 3
+    assert "SNS destinations are not emulated; record dropped" in logged[0]
+    assert "DestinationDeliveryFailures" in logged[1] and "FIFO" in logged[1]
+    assert "DestinationDeliveryFailures" in logged[2] and "not-in-the-template" in logged[2]
