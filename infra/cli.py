@@ -9,6 +9,7 @@ import sys
 import threading
 
 from infra.emulator import DEV_JWT_SECRET, Emulator, issue_local_token
+from infra.runtime.async_invocations import DEFAULT_RETRY_DELAY
 
 
 def _overrides(pairs: list[str]) -> dict[str, str]:
@@ -52,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="run every schedule every SECONDS instead of at its own rate",
     )
+    local.add_argument(
+        "--async-retry-delay",
+        type=float,
+        default=DEFAULT_RETRY_DELAY,
+        metavar="SECONDS",
+        help="what stands for Lambda's 1-minute wait before retrying a failed asynchronous "
+        f"invocation (retry k waits k * SECONDS; default {DEFAULT_RETRY_DELAY})",
+    )
     local.add_argument("--quiet", action="store_true", help="do not relay function logs")
     local.add_argument(
         "--jwt-secret",
@@ -73,6 +82,8 @@ def emulator_from_args(args: argparse.Namespace) -> Emulator:
     """The (unstarted) emulator that `switchboard local ARGS` runs."""
     if args.schedule_interval is not None and args.schedule_interval <= 0:
         raise SystemExit("--schedule-interval must be positive")
+    if args.async_retry_delay < 0:
+        raise SystemExit("--async-retry-delay must not be negative")
     return Emulator(
         args.template,
         host=args.host,
@@ -86,6 +97,7 @@ def emulator_from_args(args: argparse.Namespace) -> Emulator:
         schedules=args.schedules,
         schedule_interval=args.schedule_interval,
         jwt_secret=args.jwt_secret,
+        async_retry_delay=args.async_retry_delay,
     )
 
 
@@ -101,6 +113,16 @@ def _schedules_line(emulator: Emulator) -> str:
     if emulator.schedule_interval is not None:
         line += f"   (all every {emulator.schedule_interval:g}s: --schedule-interval)"
     return line
+
+
+def _retry_line(emulator: Emulator) -> str:
+    delay = emulator.async_retry_delay
+    return f"{delay:g}s, {2 * delay:g}s (Lambda: 1, 2 minutes)"
+
+
+def _queues_line(emulator: Emulator) -> str:
+    queues = emulator.template.queues if emulator.template else {}
+    return ", ".join(q.name for q in queues.values()) or "none"
 
 
 def _run_local(args: argparse.Namespace) -> int:
@@ -122,7 +144,10 @@ Switchboard local emulator ({emulator.template_path})
   Demo chat page:   http://{emulator.host}:{emulator.port}/   (development only: any user signs in)
   Management API:   {emulator.management_url}   (TLS, CA bundle {emulator.ca_bundle})
                     {emulator.management_url_plain}
+  Lambda API:       {emulator.lambda_url}   (AWS_ENDPOINT_URL_LAMBDA of every function)
+                    Event retries after {_retry_line(emulator)}
   DynamoDB:         {emulator.dynamodb_endpoint}
+  SQS:              {emulator.aws_endpoint}   (queues: {_queues_line(emulator)})
   Redis:            {emulator.redis_url}
   Schedules:        {_schedules_line(emulator)}
   Mint a token:     switchboard token USER   (secret: {emulator.jwt_secret})

@@ -2,10 +2,14 @@
 
 `Emulator.start()` runs both uvicorn servers (plain and TLS) on their own asyncio loop in
 a background thread, and the EventBridge schedule timers; several emulators may run in one
-process. `Emulator.stop()` closes the stage as API Gateway would (each connection closed,
-its $disconnect run) before stopping the servers, the Lambda workers and the services: it
-prints no traceback and leaves no child process. Test hooks (`sever`, `stop_redis` /
-`start_redis`, `run_schedule`) are thread-safe.
+process. The plain port also serves Lambda's Invoke API (`lambda_url`, which every function
+gets as `AWS_ENDPOINT_URL_LAMBDA`), whose `Event` invocations `async_invocations` runs with
+Lambda's retries and destinations (the template's SQS queues live in moto, which the
+functions reach through `AWS_ENDPOINT_URL_SQS`). `Emulator.stop()` closes the stage as API
+Gateway would (each connection closed, its $disconnect run) before stopping the servers,
+the asynchronous invocations, the Lambda workers and the services: it prints no traceback
+and leaves no child process or thread. Test hooks (`sever`, `stop_redis` / `start_redis`,
+`run_schedule`, `faults`, `async_invocations.wait_idle`) are thread-safe.
 """
 
 from __future__ import annotations
@@ -30,12 +34,14 @@ from infra.gateway.app import GatewayApp, build_app
 from infra.gateway.connections import Registry
 from infra.gateway.limits import WebSocketProtocol
 from infra.gateway.websocket_api import StageSettings
+from infra.runtime.async_invocations import DEFAULT_RETRY_DELAY, AsyncInvocations
 from infra.runtime.faults import DynamoDBFaultProxy, FaultPlan
 from infra.runtime.pools import InvokeResult, LambdaRuntime, RuntimeSettings
 from infra.runtime.scheduler import Scheduler
 from infra.services.aws import MotoDynamoDB, create_tables, local_jwt_secret
 from infra.services.certs import write_self_signed
 from infra.services.redis_server import LocalRedis
+from infra.services.sqs import LocalQueues
 from infra.template.intrinsics import URL_SUFFIX
 from infra.template.reader import Template, load_template
 
@@ -84,6 +90,7 @@ class Emulator:
         aws_endpoint: str | None = None,
         dynamodb_faults: bool = False,
         stop_timeout: float = 15.0,
+        async_retry_delay: float = DEFAULT_RETRY_DELAY,
     ) -> None:
         self.template_path = Path(template_path).resolve()
         self.host = host
@@ -111,8 +118,9 @@ class Emulator:
         self.runtime: LambdaRuntime | None = None
         self.scheduler: Scheduler | None = None
         self.registry = Registry()
-        # Test hook: faults the Management API (always) and DynamoDB (with dynamodb_faults:
-        # the functions then reach DynamoDB through a fault-injecting proxy) serve.
+        # Test hook: faults the Management API and the functions' invocations (always) and
+        # DynamoDB (with dynamodb_faults: the functions then reach DynamoDB through a
+        # fault-injecting proxy) serve.
         self.faults = FaultPlan()
         self.dynamodb_faults = dynamodb_faults
         self._dynamodb_proxy: DynamoDBFaultProxy | None = None
@@ -122,6 +130,13 @@ class Emulator:
         # How long stop() lets connections close and their $disconnects (and any request
         # in flight) finish before cancelling what is left.
         self.stop_timeout = stop_timeout
+        # Lambda waits 1 then 2 minutes before retrying a failed asynchronous invocation;
+        # here retry k waits k * async_retry_delay seconds (see runtime/async_invocations.py).
+        if async_retry_delay < 0:
+            raise ValueError("async_retry_delay must not be negative")
+        self.async_retry_delay = async_retry_delay
+        self.async_invocations: AsyncInvocations | None = None
+        self.queues: LocalQueues | None = None
         self._app: GatewayApp | None = None
         self._servers: list[uvicorn.Server] = []
         self._thread: threading.Thread | None = None
@@ -144,6 +159,11 @@ class Emulator:
     @property
     def management_url_plain(self) -> str:
         return f"http://{self.host}:{self.port}/{self.stage}"
+
+    @property
+    def lambda_url(self) -> str:
+        """Lambda's Invoke API: `boto3.client("lambda", endpoint_url=emulator.lambda_url)`."""
+        return f"http://{self.host}:{self.port}"
 
     # ---------------------------------------------------------------- lifecycle
     def _start_services(self) -> None:
@@ -207,6 +227,12 @@ class Emulator:
         self._start_services()
         self.template = self._load()
         create_tables(self.dynamodb_endpoint, REGION, self.template.tables.values())
+        queues = self.queues = LocalQueues(
+            self.aws_endpoint,
+            REGION,
+            self.template.queues.values(),
+            self.template.alarms.values(),
+        ).create()
         self.runtime = LambdaRuntime(
             self.template.functions,
             RuntimeSettings(
@@ -215,8 +241,22 @@ class Emulator:
                 dynamodb_endpoint=self.functions_dynamodb_endpoint,
                 ca_bundle=self.ca_bundle,
                 max_concurrency=self.max_concurrency,
-                extra_environment={"AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws_endpoint},
+                extra_environment={
+                    "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws_endpoint,
+                    "AWS_ENDPOINT_URL_SQS": self.aws_endpoint,
+                    # Lambda's Invoke API on the plain port: functions invoke each other.
+                    "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{self.port}",
+                },
             ),
+            self.faults,
+        )
+        self.async_invocations = AsyncInvocations(
+            self.runtime,
+            region=REGION,
+            account_id=self.template.account_id,
+            retry_delay=self.async_retry_delay,
+            senders={"SQS": queues.send},
+            name=f"lambda-async-{self.port}",
         )
         app = self._app = build_app(
             self.template,
@@ -231,6 +271,7 @@ class Emulator:
             ),
             self.registry,
             self.faults,
+            self.async_invocations,
         )
         scheduler = self.scheduler = Scheduler(
             self.runtime,
@@ -306,10 +347,13 @@ class Emulator:
 
     def stop(self) -> None:
         """Stop timers, the gateway (its connections closed and their $disconnects run
-        first), the Lambda workers and the services this emulator started. Idempotent."""
+        first), the asynchronous invocations (what is queued is dropped), the Lambda
+        workers and the services this emulator started. Idempotent."""
         if self.scheduler is not None:
             self.scheduler.cancel()
         self._drain()
+        if self.async_invocations is not None:
+            self.async_invocations.close()
         for server in self._servers:
             server.should_exit = True
         if self._thread is not None:
@@ -317,6 +361,8 @@ class Emulator:
             self._thread = None
         if self.runtime is not None:
             self.runtime.stop()
+        if self.async_invocations is not None:
+            self.async_invocations.join()
         if self.scheduler is not None:
             self.scheduler.join()
         if self._dynamodb_proxy is not None:
@@ -356,6 +402,13 @@ class Emulator:
         """Invoke a function as Lambda would; returns its payload (or Lambda's error payload)."""
         result = self.invoke_result(function_logical_id, event)
         return result.payload if result.ok else result.error
+
+    def invoke_event(self, function_logical_id: str, payload: Any) -> str:
+        """Invoke a function asynchronously, as Lambda's Invoke with InvocationType=Event;
+        returns the request id (the invocation record's `requestContext.requestId`)."""
+        if self.async_invocations is None:
+            raise RuntimeError("the emulator is not started")
+        return self.async_invocations.submit(function_logical_id, payload)
 
     def run_schedule(self, function_logical_id: str, event_name: str | None = None) -> Any:
         """Invoke a scheduled function once now, as its EventBridge rule would; returns the

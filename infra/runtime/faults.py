@@ -1,6 +1,6 @@
 """Fault injection for tests: a thread-safe plan of faults the emulator serves.
 
-Two places consult the plan, and nothing in `shared/` knows about it:
+Three places consult the plan, and nothing in `shared/` knows about it:
 
 - the Management API (`infra/gateway/management_api.py`): the next N POSTs (to one
   connection, or any) answer 410/429/5xx with API Gateway's `x-amzn-ErrorType`, and/or
@@ -8,7 +8,12 @@ Two places consult the plan, and nothing in `shared/` knows about it:
 - DynamoDB, when the emulator runs with `dynamodb_faults=True`: the functions reach DynamoDB
   through `DynamoDBFaultProxy`, which answers the next N requests of one operation (optionally
   of one table) with a throttling error or a 5xx, either instead of forwarding them or after
-  forwarding them (the write happened, the response was lost).
+  forwarding them (the write happened, the response was lost);
+- Lambda (`infra/runtime/pools.py`): the next N invocations of one function, however they
+  are invoked (a route, the Lambda API, a schedule, an asynchronous event or its retry),
+  crash (the worker process is killed `after` seconds in: `Runtime.ExitError`), time out
+  (ended at `after` seconds as `Sandbox.Timedout`, the worker killed) or fail with an error
+  (answered after `after` seconds, the handler not run).
 
     fault = emulator.faults.management(connection_id=cid, status=429, times=2)
     ...
@@ -26,6 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 log = logging.getLogger("switchboard.faults")
@@ -86,6 +92,35 @@ class DynamoDBFault:
         ).encode()
 
 
+INVOCATION_FAULT_KINDS = ("crash", "timeout", "error")
+
+
+@dataclass
+class InvocationFault:
+    """The next `remaining` invocations of `function_id` (a logical id) fail as `kind` says,
+    `after` seconds into the invocation: "crash" kills the worker process then (Lambda's
+    `Runtime.ExitError`), "timeout" ends the invocation then as `Sandbox.Timedout` (the
+    worker killed, as Lambda kills a timed-out environment), "error" answers a function
+    error then without running the handler. A crash or timeout happens at `after` even if
+    the handler answered sooner (its answer is lost with the process)."""
+
+    function_id: str
+    kind: str
+    remaining: int
+    after: float = 0.0
+    message: str | None = None
+    served: int = 0
+
+    def error(self, request_id: str) -> dict[str, Any]:
+        """The error payload of an invocation failed by an "error" fault."""
+        return {
+            "errorMessage": self.message or f"injected fault: {self.kind}",
+            "errorType": "InjectedFault",
+            "requestId": request_id,
+            "stackTrace": [],
+        }
+
+
 class FaultPlan:
     """Faults a test sets on a running emulator; consulted by the emulator's services.
 
@@ -96,6 +131,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._management: list[ManagementFault] = []
         self._dynamodb: list[DynamoDBFault] = []
+        self._invocations: list[InvocationFault] = []
 
     # ---------------------------------------------------------------- setting
     def management(
@@ -143,11 +179,36 @@ class FaultPlan:
             self._dynamodb.append(fault)
         return fault
 
+    def invocation(
+        self,
+        function_id: str,
+        kind: str = "crash",
+        *,
+        after: float = 0.0,
+        times: int = 1,
+        message: str | None = None,
+    ) -> InvocationFault:
+        """The next `times` invocations of the function `function_id` (its logical id) fail:
+        `kind` "crash" (the worker killed `after` seconds in), "timeout" (ended at `after`
+        seconds as Sandbox.Timedout) or "error" (a function error after `after` seconds,
+        with `message`). An asynchronous invocation so failed is retried as Lambda retries."""
+        if kind not in INVOCATION_FAULT_KINDS:
+            raise ValueError(f"unsupported invocation fault {kind!r}: {INVOCATION_FAULT_KINDS}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        if after < 0:
+            raise ValueError("after must not be negative")
+        fault = InvocationFault(function_id, kind, times, after, message)
+        with self._lock:
+            self._invocations.append(fault)
+        return fault
+
     def clear(self) -> None:
         """Remove every pending fault (requests already hanging finish as planned)."""
         with self._lock:
             self._management.clear()
             self._dynamodb.clear()
+            self._invocations.clear()
 
     # ---------------------------------------------------------------- consulting
     def take_management(self, connection_id: str) -> ManagementFault | None:
@@ -162,6 +223,13 @@ class FaultPlan:
             for fault in self._dynamodb:
                 if fault.operation == operation and fault.table in (None, table):
                     return self._consume(self._dynamodb, fault)
+        return None
+
+    def take_invocation(self, function_id: str) -> InvocationFault | None:
+        with self._lock:
+            for fault in self._invocations:
+                if fault.function_id == function_id:
+                    return self._consume(self._invocations, fault)
         return None
 
     @staticmethod

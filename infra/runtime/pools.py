@@ -1,8 +1,10 @@
 """Local Lambda service: a small pool of warm worker subprocesses per function.
 
 Owns the worker lifecycle (cold start on first use, reuse while warm, kill on timeout or
-exit), the Lambda-like environment each worker gets, and the relay of worker stderr to the
-emulator log. `invoke` is synchronous; `invoke_async` runs it on a thread pool.
+exit), the Lambda-like environment each worker gets, the relay of worker stderr to the
+emulator log, and the invocation faults a test planned (`faults.FaultPlan.invocation`).
+`invoke` is synchronous; `invoke_async` runs it on a thread pool (an `await`-able call,
+not Lambda's asynchronous invocation, which is `async_invocations`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import os
 import queue
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -25,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from infra.runtime.faults import FaultPlan, InvocationFault
 from infra.template.reader import Function
 
 log = logging.getLogger("switchboard.lambda")
@@ -93,6 +97,18 @@ def lambda_environment(function: Function, settings: RuntimeSettings) -> dict[st
         }
     )
     return env
+
+
+# Go's spelling of a signal, as Lambda's runtime reports a process killed by one.
+_SIGNAL_NAMES = {
+    int(signal.SIGKILL): "killed",
+    int(signal.SIGTERM): "terminated",
+    int(signal.SIGSEGV): "segmentation fault",
+}
+
+
+def _signal_name(number: int) -> str:
+    return _SIGNAL_NAMES.get(number, f"signal {number}")
 
 
 class Worker:
@@ -164,14 +180,30 @@ class Worker:
             else {"errorMessage": "Init timed out", "errorType": "Sandbox.Timedout"}
         )
 
-    def _exit_error(self) -> dict[str, Any]:
+    def _exit_error(self, request_id: str | None = None) -> dict[str, Any]:
+        """Lambda's error for an environment whose process ended (`exit status 1`, or
+        `signal: killed` for a process killed by a signal)."""
         code = self.process.wait(timeout=5)
+        how = f"exit status {code}" if code >= 0 else f"signal: {_signal_name(-code)}"
+        prefix = f"RequestId: {request_id} Error: " if request_id else ""
         return {
-            "errorMessage": f"Runtime exited with error: exit status {code}",
+            "errorMessage": f"{prefix}Runtime exited with error: {how}",
             "errorType": "Runtime.ExitError",
         }
 
-    def run(self, event: Any, request_id: str) -> InvokeResult:
+    @staticmethod
+    def _timed_out(request_id: str, seconds: float) -> dict[str, Any]:
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return {
+            "errorMessage": f"{stamp} {request_id} Task timed out after {seconds:.2f} seconds",
+            "errorType": "Sandbox.Timedout",
+        }
+
+    def run(
+        self, event: Any, request_id: str, fault: InvocationFault | None = None
+    ) -> InvokeResult:
+        """Run one invocation; with a crash or timeout `fault`, the worker is killed at
+        `fault.after` seconds (or at the function's timeout, whichever comes first)."""
         timeout = self.function.timeout
         deadline_ms = int(time.time() * 1000 + timeout * 1000)
         started = time.monotonic()
@@ -184,20 +216,36 @@ class Worker:
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             self.kill()
-            return InvokeResult(request_id, error=self._exit_error())
-        message = self._next(timeout)
+            return InvokeResult(request_id, error=self._exit_error(request_id))
+        faulted = fault is not None and fault.after < timeout
+        message = self._next(fault.after if fault is not None and faulted else timeout)
+        if faulted and fault is not None and message not in (None, _EOF):
+            # It answered sooner: the answer is held until the fault, and dies with it.
+            time.sleep(max(0.0, started + fault.after - time.monotonic()))
         elapsed = (time.monotonic() - started) * 1000
         self.invocations += 1
+        if message is _EOF:
+            return InvokeResult(request_id, error=self._exit_error(request_id), duration_ms=elapsed)
+        if faulted and fault is not None:
+            log.info(
+                "[%s] injected %s fault: worker killed %.2fs into %s",
+                self.function.logical_id,
+                fault.kind,
+                fault.after,
+                request_id,
+            )
+            self.kill()
+            error = (
+                self._exit_error(request_id)
+                if fault.kind == "crash"
+                else self._timed_out(request_id, fault.after)
+            )
+            return InvokeResult(request_id, error=error, duration_ms=elapsed)
         if message is None:
             self.kill()
-            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            error = {
-                "errorMessage": f"{stamp} {request_id} Task timed out after {timeout:.2f} seconds",
-                "errorType": "Sandbox.Timedout",
-            }
-            return InvokeResult(request_id, error=error, duration_ms=elapsed)
-        if message is _EOF:
-            return InvokeResult(request_id, error=self._exit_error(), duration_ms=elapsed)
+            return InvokeResult(
+                request_id, error=self._timed_out(request_id, timeout), duration_ms=elapsed
+            )
         if message.get("ok"):
             return InvokeResult(request_id, payload=message.get("result"), duration_ms=elapsed)
         return InvokeResult(request_id, error=message.get("error"), duration_ms=elapsed)
@@ -228,11 +276,15 @@ class Worker:
 
 
 class FunctionPool:
-    """Up to `max_size` warm workers for one function; each runs one invocation at a time."""
+    """Up to `max_concurrency` warm workers for one function; each runs one invocation at a
+    time."""
 
-    def __init__(self, function: Function, settings: RuntimeSettings) -> None:
+    def __init__(
+        self, function: Function, settings: RuntimeSettings, faults: FaultPlan | None = None
+    ) -> None:
         self.function = function
         self.settings = settings
+        self.faults = faults
         self.idle: list[Worker] = []
         self.all: set[Worker] = set()
         self.condition = threading.Condition()
@@ -263,8 +315,8 @@ class FunctionPool:
                 worker.kill()
             self.condition.notify()
 
-    def invoke(self, event: Any) -> InvokeResult:
-        request_id = str(uuid.uuid4())
+    def invoke(self, event: Any, request_id: str | None = None) -> InvokeResult:
+        request_id = request_id or str(uuid.uuid4())
         worker, cold = self._acquire()
         try:
             if worker is None:
@@ -282,7 +334,14 @@ class FunctionPool:
                 error = worker.wait_ready()
                 if error is not None:
                     return InvokeResult(request_id, error=error, cold_start=True)
-            result = worker.run(event, request_id)
+            fault = self.faults.take_invocation(self.function.logical_id) if self.faults else None
+            if fault is not None and fault.kind == "error":
+                started = time.monotonic()
+                time.sleep(fault.after)
+                log.info("[%s] injected error fault in %s", self.function.logical_id, request_id)
+                elapsed = (time.monotonic() - started) * 1000
+                return InvokeResult(request_id, error=fault.error(request_id), duration_ms=elapsed)
+            result = worker.run(event, request_id, fault)
             result.cold_start = cold
             return result
         finally:
@@ -307,10 +366,16 @@ class FunctionPool:
 class LambdaRuntime:
     """All functions of a template, invocable by logical id."""
 
-    def __init__(self, functions: dict[str, Function], settings: RuntimeSettings) -> None:
+    def __init__(
+        self,
+        functions: dict[str, Function],
+        settings: RuntimeSettings,
+        faults: FaultPlan | None = None,
+    ) -> None:
         self.functions = functions
         self.settings = settings
-        self.pools = {lid: FunctionPool(f, settings) for lid, f in functions.items()}
+        self.faults = faults
+        self.pools = {lid: FunctionPool(f, settings, faults) for lid, f in functions.items()}
         self.executor = ThreadPoolExecutor(
             max_workers=max(16, 8 * settings.max_concurrency), thread_name_prefix="lambda-invoke"
         )
@@ -318,13 +383,14 @@ class LambdaRuntime:
         self._idle = threading.Condition()
         self.stopping = False
 
-    def invoke(self, function_id: str, event: Any) -> InvokeResult:
+    def invoke(self, function_id: str, event: Any, request_id: str | None = None) -> InvokeResult:
+        """Run one invocation (`request_id`: an asynchronous event's, kept by its retries)."""
         if function_id not in self.pools:
             raise KeyError(f"no function {function_id} in the template")
         with self._idle:
             self._in_flight += 1
         try:
-            result = self.pools[function_id].invoke(event)
+            result = self.pools[function_id].invoke(event, request_id)
         finally:
             with self._idle:
                 self._in_flight -= 1

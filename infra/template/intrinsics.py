@@ -2,7 +2,10 @@
 
 Owns: Ref (parameters, pseudo-parameters, resources), Fn::Sub, Fn::GetAtt, Fn::Join,
 Fn::Select, Fn::Split, Fn::If and the condition functions. Resources resolve to
-deterministic local physical ids (see `physical_id`).
+deterministic local physical ids (see `physical_id`): a function's name is its
+`FunctionName` or `{stack}-{logical id}`, a queue's (`AWS::SQS::Queue`) its `QueueName` or
+`{stack}-{logical id}` (`.fifo` added for a FIFO queue), and `Ref` of a queue is its URL as
+AWS spells it (`https://sqs.{region}.amazonaws.com/{account}/{name}`).
 """
 
 from __future__ import annotations
@@ -70,11 +73,31 @@ class Resolver:
         if rtype in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
             name = props.get("FunctionName")
             return str(self.resolve(name)) if name else f"{self.stack_name}-{logical_id}"
+        if rtype == "AWS::SQS::Queue":
+            return self.queue_url(logical_id)
         if rtype in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
             return f"arn:{PARTITION}:lambda:{self.region}:{self.account_id}:layer:{logical_id}:1"
         # Routes, integrations, authorizers, stages...: the logical id itself, so
         # that `integrations/${X}` and `AuthorizerId: !Ref X` point back at X.
         return logical_id
+
+    def queue_name(self, logical_id: str) -> str:
+        """The name of an `AWS::SQS::Queue`: its QueueName, else one made from the stack
+        (CloudFormation adds a random suffix; a local deployment needs none)."""
+        props = self.resources[logical_id].get("Properties") or {}
+        name = props.get("QueueName")
+        if name:
+            return str(self.resolve(name))
+        fifo = str(self.resolve(props.get("FifoQueue", False))).lower() == "true"
+        return f"{self.stack_name}-{logical_id}" + (".fifo" if fifo else "")
+
+    def queue_url(self, logical_id: str) -> str:
+        name = self.queue_name(logical_id)
+        return f"https://sqs.{self.region}.{URL_SUFFIX}/{self.account_id}/{name}"
+
+    def queue_arn(self, logical_id: str) -> str:
+        name = self.queue_name(logical_id)
+        return f"arn:{PARTITION}:sqs:{self.region}:{self.account_id}:{name}"
 
     def function_arn(self, logical_id: str) -> str:
         name = self.physical_id(logical_id)
@@ -87,6 +110,15 @@ class Resolver:
         physical = self.physical_id(logical_id)
         if rtype in ("AWS::Serverless::Function", "AWS::Lambda::Function") and attribute == "Arn":
             return self.function_arn(logical_id)
+        if rtype == "AWS::SQS::Queue":
+            attributes = {
+                "Arn": self.queue_arn,
+                "QueueName": self.queue_name,
+                "QueueUrl": self.queue_url,
+            }
+            if attribute not in attributes:
+                raise TemplateError(f"Fn::GetAtt {logical_id}.{attribute}: no such attribute")
+            return attributes[attribute](logical_id)
         if rtype == "AWS::DynamoDB::Table":
             arn = f"arn:{PARTITION}:dynamodb:{self.region}:{self.account_id}:table/{physical}"
             return arn if attribute == "Arn" else f"{arn}/stream/1970-01-01T00:00:00.000"

@@ -1,14 +1,19 @@
-"""The SAM template as the emulator sees it: functions, the WebSocket API, the HTTP API, tables.
+"""The SAM template as the emulator sees it: functions, the WebSocket API, the HTTP API,
+tables, queues and alarms.
 
 Loads template.yaml with cfn-lint's decoder, resolves intrinsics (see intrinsics.py) and
-builds plain dataclasses (including each function's EventBridge schedules and the Lambda
-authorizer guarding each HTTP API route). Nothing about particular routes or functions is
-hard-coded here.
+builds plain dataclasses (including each function's EventBridge schedules, its
+asynchronous invocation settings (`EventInvokeConfig`, as SAM's property or an
+`AWS::Lambda::EventInvokeConfig` resource) and the Lambda authorizer guarding each HTTP API
+route). Nothing about particular routes or functions is hard-coded here.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +22,24 @@ from cfnlint.decode import decode
 
 from infra.template.intrinsics import Resolver, TemplateError
 
+log = logging.getLogger("switchboard.template")
+
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 _FUNCTION_IN_URI = re.compile(r"functions/(arn:[^/]+:function:[^/:]+)(?::[^/]+)?/invocations")
 SCHEDULE_EVENT_TYPES = ("Schedule", "ScheduleV2")
+LATEST = "$LATEST"
+# Lambda's bounds and defaults of asynchronous invocation (PutFunctionEventInvokeConfig).
+MAX_RETRY_ATTEMPTS = 2
+MIN_EVENT_AGE, MAX_EVENT_AGE = 60, 21600
+DESTINATION_TYPES = ("SQS", "SNS", "Lambda", "EventBridge", "S3Bucket")
+_DESTINATION_BY_SERVICE = {
+    "sqs": "SQS",
+    "sns": "SNS",
+    "lambda": "Lambda",
+    "events": "EventBridge",
+    "s3": "S3Bucket",
+}
 
 
 @dataclass
@@ -33,6 +52,27 @@ class Schedule:
     rule_name: str
     enabled: bool = True
     input: str | None = None  # a JSON document sent instead of the Scheduled Event
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where Lambda sends the record of an asynchronous invocation (`OnSuccess`/`OnFailure`)."""
+
+    type: str  # one of DESTINATION_TYPES
+    arn: str
+
+
+@dataclass(frozen=True)
+class EventInvokeConfig:
+    """How Lambda handles a function's asynchronous (`Event`) invocations: how many times a
+    failed one is retried (0-2), how old an event may get before it is dropped (60-21600
+    seconds), and where the record of a success or of a final failure goes. The defaults are
+    Lambda's, for a function that configures nothing."""
+
+    maximum_retry_attempts: int = MAX_RETRY_ATTEMPTS
+    maximum_event_age_in_seconds: int = MAX_EVENT_AGE
+    on_success: Destination | None = None
+    on_failure: Destination | None = None
 
 
 @dataclass
@@ -49,6 +89,7 @@ class Function:
     layer_dirs: list[Path] = field(default_factory=list)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     schedules: list[Schedule] = field(default_factory=list)
+    event_invoke_config: EventInvokeConfig = field(default_factory=EventInvokeConfig)
 
 
 @dataclass
@@ -110,6 +151,50 @@ class Table:
 
 
 @dataclass
+class Queue:
+    """An `AWS::SQS::Queue`: `url` and `arn` as on AWS (what `Ref` and `!GetAtt .Arn` give),
+    `attributes` as SQS's CreateQueue takes them (strings; RedrivePolicy as JSON)."""
+
+    logical_id: str
+    name: str
+    url: str
+    arn: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def redrive_policy(self) -> dict[str, Any] | None:
+        policy = self.attributes.get("RedrivePolicy")
+        return json.loads(policy) if policy else None
+
+
+@dataclass
+class Alarm:
+    """An `AWS::CloudWatch::Alarm` on one metric (alarms on metric math have no namespace)."""
+
+    logical_id: str
+    name: str
+    namespace: str | None
+    metric_name: str | None
+    dimensions: dict[str, str]
+    statistic: str | None
+    period: int
+    evaluation_periods: int
+    threshold: float
+    comparison_operator: str
+    treat_missing_data: str = "missing"
+
+    def breached_by(self, value: float) -> bool:
+        """Whether `value` is on the alarming side of the threshold."""
+        compare = {
+            "GreaterThanThreshold": value > self.threshold,
+            "GreaterThanOrEqualToThreshold": value >= self.threshold,
+            "LessThanThreshold": value < self.threshold,
+            "LessThanOrEqualToThreshold": value <= self.threshold,
+        }
+        return compare.get(self.comparison_operator, False)
+
+
+@dataclass
 class Template:
     path: Path
     stack_name: str
@@ -120,10 +205,23 @@ class Template:
     websocket_api: WebSocketApi | None
     http_routes: list[HttpRoute]
     tables: dict[str, Table]
+    queues: dict[str, Queue] = field(default_factory=dict)
+    alarms: dict[str, Alarm] = field(default_factory=dict)
 
     @property
     def schedules(self) -> list[Schedule]:
         return [s for function in self.functions.values() for s in function.schedules]
+
+    def find_function(self, reference: str) -> tuple[Function, str | None] | None:
+        """The function a Lambda API `FunctionName` names, and its qualifier (see
+        `find_function`); None if it names none of the template's."""
+        return find_function(self.functions.values(), reference, self.region, self.account_id)
+
+    def queue_by_arn(self, arn: str) -> Queue | None:
+        return next((q for q in self.queues.values() if q.arn == arn), None)
+
+    def alarms_on_queue(self, queue: Queue) -> list[Alarm]:
+        return backlog_alarms(self.alarms.values(), queue)
 
     def rewrite_environment(self, old_host: str, new_host: str) -> None:
         """Point every function environment value that names `old_host` at `new_host`."""
@@ -131,6 +229,152 @@ class Template:
             for key, value in function.environment.items():
                 if old_host in value:
                     function.environment[key] = value.replace(old_host, new_host)
+
+
+def backlog_alarms(alarms: Iterable[Alarm], queue: Queue) -> list[Alarm]:
+    """The alarms on the queue's ApproximateNumberOfMessagesVisible (its backlog)."""
+    return [
+        alarm
+        for alarm in alarms
+        if alarm.namespace == "AWS/SQS"
+        and alarm.metric_name == "ApproximateNumberOfMessagesVisible"
+        and alarm.dimensions.get("QueueName") == queue.name
+    ]
+
+
+def parse_function_reference(reference: str) -> tuple[str | None, str | None, str, str | None]:
+    """A Lambda API `FunctionName` -> (region, account, name, qualifier), the absent ones
+    None. Lambda's forms: `name`, `name:qualifier`, `account:function:name[:qualifier]`,
+    `arn:aws:lambda:region:account:function:name[:qualifier]`. ValueError otherwise."""
+    parts = reference.split(":")
+    region = account = qualifier = None
+    if parts[0] == "arn":
+        if len(parts) not in (7, 8) or parts[2] != "lambda" or parts[5] != "function":
+            raise ValueError(f"not a function ARN: {reference}")
+        region, account, name = parts[3], parts[4], parts[6]
+        qualifier = parts[7] if len(parts) == 8 else None
+    elif len(parts) in (3, 4) and parts[1] == "function":
+        account, name = parts[0], parts[2]
+        qualifier = parts[3] if len(parts) == 4 else None
+    elif len(parts) in (1, 2):
+        name = parts[0]
+        qualifier = parts[1] if len(parts) == 2 else None
+    else:
+        raise ValueError(f"not a function name: {reference}")
+    if not name or qualifier == "":
+        raise ValueError(f"not a function name: {reference}")
+    return region, account, name, qualifier
+
+
+def find_function(
+    functions: Iterable[Function], reference: str, region: str, account_id: str
+) -> tuple[Function, str | None] | None:
+    """The function that `reference` names (its name, ARN or partial ARN, or, as SAM's
+    `start-lambda` allows, its logical id; optionally with a qualifier), and the qualifier;
+    None if no function of this deployment (region, account) has that name."""
+    try:
+        ref_region, ref_account, name, qualifier = parse_function_reference(reference)
+    except ValueError:
+        return None
+    if ref_region not in (None, region) or ref_account not in (None, account_id):
+        return None
+    candidates = list(functions)
+    for function in candidates:
+        if function.name == name:
+            return function, qualifier
+    if ref_account is None:
+        for function in candidates:
+            if function.logical_id == name:
+                return function, qualifier
+    return None
+
+
+def _destination_type(arn: str) -> str:
+    parts = arn.split(":")
+    service = parts[2] if len(parts) > 2 and parts[0] == "arn" else ""
+    if service not in _DESTINATION_BY_SERVICE:
+        raise TemplateError(f"destination {arn!r}: not a queue, topic, bus or function ARN")
+    return _DESTINATION_BY_SERVICE[service]
+
+
+def _bounded_int(value: Any, default: int, low: int, high: int, what: str) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise TemplateError(f"{what}: {value!r} is not an integer") from None
+    if not low <= number <= high:
+        raise TemplateError(f"{what}: {number} is outside {low}-{high}")
+    return number
+
+
+def event_invoke_config(
+    props: dict[str, Any], where: str, destination_of: Any = None
+) -> EventInvokeConfig:
+    """`MaximumRetryAttempts`, `MaximumEventAgeInSeconds` and `DestinationConfig` (as SAM's
+    `EventInvokeConfig` property or an `AWS::Lambda::EventInvokeConfig` resource writes
+    them), checked against Lambda's bounds. `destination_of(kind, spec)` supplies the ARN of a
+    destination written without one (SAM creates an SQS queue or SNS topic for it)."""
+    retries = _bounded_int(
+        props.get("MaximumRetryAttempts"),
+        MAX_RETRY_ATTEMPTS,
+        0,
+        MAX_RETRY_ATTEMPTS,
+        f"{where}.MaximumRetryAttempts",
+    )
+    age = _bounded_int(
+        props.get("MaximumEventAgeInSeconds"),
+        MAX_EVENT_AGE,
+        MIN_EVENT_AGE,
+        MAX_EVENT_AGE,
+        f"{where}.MaximumEventAgeInSeconds",
+    )
+    destinations: dict[str, Destination | None] = {"OnSuccess": None, "OnFailure": None}
+    for kind, spec in (props.get("DestinationConfig") or {}).items():
+        if kind not in destinations:
+            raise TemplateError(f"{where}.DestinationConfig: unknown {kind}")
+        spec = spec or {}
+        arn = spec.get("Destination")
+        declared = spec.get("Type")
+        if declared is not None and declared not in DESTINATION_TYPES:
+            raise TemplateError(f"{where}.{kind}: Type {declared!r} is none of {DESTINATION_TYPES}")
+        if arn is None and destination_of is not None:
+            arn = destination_of(kind, spec)
+        if not arn:
+            raise TemplateError(f"{where}.{kind}: no Destination")
+        kind_of_arn = _destination_type(str(arn))
+        if declared is not None and declared != kind_of_arn:
+            raise TemplateError(f"{where}.{kind}: Type {declared} but {arn} is {kind_of_arn}")
+        destinations[kind] = Destination(kind_of_arn, str(arn))
+    return EventInvokeConfig(retries, age, destinations["OnSuccess"], destinations["OnFailure"])
+
+
+def _sqs_attribute(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+# AWS::SQS::Queue properties that are CreateQueue attributes of the same name.
+QUEUE_ATTRIBUTES = (
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "DelaySeconds",
+    "FifoQueue",
+    "FifoThroughputLimit",
+    "KmsDataKeyReusePeriodSeconds",
+    "KmsMasterKeyId",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "RedriveAllowPolicy",
+    "RedrivePolicy",
+    "SqsManagedSseEnabled",
+    "VisibilityTimeout",
+)
 
 
 def _parameters(raw: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
@@ -214,6 +458,9 @@ class _Builder:
         self.r = resolver
         self.base = base
         self.resources: dict[str, Any] = raw.get("Resources") or {}
+        # Functions whose $LATEST has an EventInvokeConfig, and the queues SAM would create.
+        self.configured: set[str] = set()
+        self.implicit_queues: dict[str, dict[str, Any]] = {}
 
     def of_type(self, *types: str) -> dict[str, dict[str, Any]]:
         return {
@@ -257,7 +504,50 @@ class _Builder:
                 events=events,
                 schedules=_schedules(lid, events, self.r.stack_name),
             )
+            if props.get("EventInvokeConfig") is not None:
+                out[lid].event_invoke_config = event_invoke_config(
+                    props["EventInvokeConfig"] or {},
+                    f"{lid}.EventInvokeConfig",
+                    lambda kind, spec, lid=lid: self.sam_destination(lid, kind, spec),
+                )
+                self.configured.add(lid)
+        self.apply_event_invoke_configs(out)
         return out
+
+    def sam_destination(self, function_id: str, kind: str, spec: dict[str, Any]) -> str | None:
+        """SAM creates the SQS queue (or SNS topic) of a destination given only a Type:
+        `{Function}EventInvokeConfig{OnFailure|OnSuccess}Queue`, a queue with defaults."""
+        lid = f"{function_id}EventInvokeConfig{kind}"
+        if spec.get("Type") == "SQS":
+            queue = self.r.resources.setdefault(
+                lid + "Queue", {"Type": "AWS::SQS::Queue", "Properties": {}}
+            )
+            self.implicit_queues[lid + "Queue"] = queue
+            return self.r.queue_arn(lid + "Queue")
+        if spec.get("Type") == "SNS":
+            return f"arn:aws:sns:{self.r.region}:{self.r.account_id}:{lid}Topic"
+        return None
+
+    def apply_event_invoke_configs(self, functions: dict[str, Function]) -> None:
+        """`AWS::Lambda::EventInvokeConfig` resources: each names its function (name, ARN or
+        partial ARN) and qualifier; only `$LATEST` runs locally (others are logged, unused)."""
+        for lid, res in self.of_type("AWS::Lambda::EventInvokeConfig").items():
+            props = self.r.resolve(res.get("Properties") or {})
+            reference = str(props.get("FunctionName") or "")
+            found = find_function(functions.values(), reference, self.r.region, self.r.account_id)
+            if found is None:
+                raise TemplateError(f"{lid}: FunctionName {reference!r} names no function")
+            function, qualifier = found
+            qualifier = str(props.get("Qualifier") or qualifier or "")
+            if qualifier != LATEST:
+                log.info("%s: qualifier %r is not run locally (only $LATEST)", lid, qualifier)
+                continue
+            if function.logical_id in self.configured:
+                raise TemplateError(
+                    f"{lid}: {function.logical_id} already has an EventInvokeConfig for $LATEST"
+                )
+            function.event_invoke_config = event_invoke_config(props, lid)
+            self.configured.add(function.logical_id)
 
     def function_for_uri(self, uri: str, functions: dict[str, Function]) -> str | None:
         match = _FUNCTION_IN_URI.search(uri or "")
@@ -414,6 +704,48 @@ class _Builder:
             out[lid] = Table(lid, name, table_create_kwargs(name, props), _ttl_attribute(props))
         return out
 
+    def queues(self) -> dict[str, Queue]:
+        out: dict[str, Queue] = {}
+        found = {**self.of_type("AWS::SQS::Queue"), **self.implicit_queues}
+        for lid, res in found.items():
+            props = self.r.resolve(res.get("Properties") or {})
+            attributes = {
+                name: _sqs_attribute(props[name])
+                for name in QUEUE_ATTRIBUTES
+                if props.get(name) is not None
+            }
+            out[lid] = Queue(
+                logical_id=lid,
+                name=self.r.queue_name(lid),
+                url=self.r.queue_url(lid),
+                arn=self.r.queue_arn(lid),
+                attributes=attributes,
+            )
+        return out
+
+    def alarms(self) -> dict[str, Alarm]:
+        out: dict[str, Alarm] = {}
+        for lid, res in self.of_type("AWS::CloudWatch::Alarm").items():
+            props = self.r.resolve(res.get("Properties") or {})
+            dimensions = {
+                str(d.get("Name")): str(d.get("Value")) for d in props.get("Dimensions") or []
+            }
+            namespace, metric = props.get("Namespace"), props.get("MetricName")
+            out[lid] = Alarm(
+                logical_id=lid,
+                name=str(props.get("AlarmName") or f"{self.r.stack_name}-{lid}"),
+                namespace=None if namespace is None else str(namespace),
+                metric_name=None if metric is None else str(metric),
+                dimensions=dimensions,
+                statistic=None if props.get("Statistic") is None else str(props["Statistic"]),
+                period=int(props.get("Period", 60)),
+                evaluation_periods=int(props.get("EvaluationPeriods", 1)),
+                threshold=float(props.get("Threshold", 0)),
+                comparison_operator=str(props.get("ComparisonOperator", "")),
+                treat_missing_data=str(props.get("TreatMissingData", "missing")),
+            )
+        return out
+
 
 def _ttl_attribute(props: dict[str, Any]) -> str | None:
     ttl = props.get("TimeToLiveSpecification") or {}
@@ -493,4 +825,6 @@ def load_template(
         websocket_api=builder.websocket_api(functions),
         http_routes=builder.http_routes(functions),
         tables=builder.tables(),
+        queues=builder.queues(),
+        alarms=builder.alarms(),
     )

@@ -71,3 +71,29 @@ def management(emulator: Emulator, tls: bool = True):  # noqa: ANN201 - boto3 cl
         aws_access_key_id="x",
         aws_secret_access_key="y",
     )
+
+
+def aws_client(emulator: Emulator, service: str):  # noqa: ANN201 - boto3 client
+    """A boto3 client of the emulator's moto (`sqs`, `secretsmanager`, ...)."""
+    return boto3.client(
+        service,
+        endpoint_url=emulator.aws_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+    )
+
+
+def lambda_client(emulator: Emulator, **config: Any):  # noqa: ANN201 - boto3 client
+    """boto3's own `lambda` client on the emulator's Invoke API (no retries: a test sees
+    each answer as the emulator gave it)."""
+    from botocore.config import Config
+
+    return boto3.client(
+        "lambda",
+        endpoint_url=emulator.lambda_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
+    )

@@ -30,3 +30,18 @@ def test_cli_schedule_options() -> None:
     assert tuned.schedules is False and tuned.schedule_interval == 2.5
     with pytest.raises(SystemExit):
         build("--schedule-interval", "0")
+
+
+def test_cli_async_retry_delay(emulator: Emulator) -> None:
+    def build(*argv: str) -> Emulator:
+        return cli.emulator_from_args(cli._parser().parse_args(["local", *argv]))
+
+    assert build().async_retry_delay == 0.2
+    assert build("--async-retry-delay", "0.05").async_retry_delay == 0.05
+    with pytest.raises(SystemExit):
+        build("--async-retry-delay", "-1")
+    # What `switchboard local` prints beside the Lambda API's URL.
+    assert cli._retry_line(emulator) == "0.2s, 0.4s (Lambda: 1, 2 minutes)"
+    assert cli._queues_line(emulator) == (
+        "switchboard-DeliveryDeadLetterQueue, switchboard-aging-dlq, switchboard-WorkQueue"
+    )

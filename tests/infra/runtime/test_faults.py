@@ -1,5 +1,7 @@
-"""The fault injection machinery itself: Management API faults on a running emulator, and
-the DynamoDB fault proxy (in front of the session's moto) with its faults."""
+"""The fault injection machinery itself: Management API faults on a running emulator, the
+DynamoDB fault proxy (in front of the session's moto) with its faults, and invocation
+faults (crash, timeout, error) on synchronous invocations (their asynchronous retries are
+tests/infra/runtime/test_async_invocations.py's)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import psutil
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -115,6 +118,93 @@ def test_the_plan_refuses_faults_it_cannot_serve() -> None:
         plan.management()
     with pytest.raises(ValueError):
         plan.dynamodb("PutItem", times=0)
+    with pytest.raises(ValueError, match="explode"):
+        plan.invocation("CounterFunction", "explode")
+    with pytest.raises(ValueError):
+        plan.invocation("CounterFunction", times=0)
+    with pytest.raises(ValueError):
+        plan.invocation("CounterFunction", after=-1)
+
+
+# ---------------------------------------------------------------- invocation faults
+
+
+def warm_pids(emulator: Emulator, function_id: str) -> set[int]:
+    """The live workers of a function, after one invocation made sure there is one."""
+    assert emulator.invoke_result(function_id, {"probe": True}).ok
+    assert emulator.runtime is not None
+    pool = emulator.runtime.pools[function_id]
+    with pool.condition:
+        return {w.process.pid for w in pool.all if w.alive}
+
+
+def killed(emulator: Emulator, function_id: str, before: set[int]) -> set[int]:
+    """The workers of `before` that are gone (from the pool and from the machine)."""
+    assert emulator.runtime is not None
+    pool = emulator.runtime.pools[function_id]
+    with pool.condition:
+        now = {w.process.pid for w in pool.all if w.alive}
+    gone = before - now
+    for pid in gone:  # killed and reaped
+        assert not psutil.pid_exists(pid), pid
+    return gone
+
+
+def test_a_crash_kills_the_worker_mid_invocation(emulator: Emulator, faults: FaultPlan) -> None:
+    before = warm_pids(emulator, "CounterFunction")
+    fault = faults.invocation("CounterFunction", "crash", after=0.3)
+    result = emulator.invoke_result("CounterFunction", {"probe": True})
+    assert result.error == {
+        "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: "
+        "signal: killed",
+        "errorType": "Runtime.ExitError",
+    }
+    assert result.duration_ms >= 300
+    assert (fault.served, fault.remaining) == (1, 0)
+    assert len(killed(emulator, "CounterFunction", before)) == 1
+    assert emulator.invoke_result("CounterFunction", {"probe": True}).ok  # a new worker
+
+
+def test_a_timeout_ends_the_invocation_at_after_and_kills_the_worker(
+    emulator: Emulator, faults: FaultPlan
+) -> None:
+    before = warm_pids(emulator, "CounterFunction")
+    faults.invocation("CounterFunction", "timeout", after=0.3)
+    result = emulator.invoke_result("CounterFunction", {"probe": True})
+    assert result.error is not None and result.error["errorType"] == "Sandbox.Timedout"
+    assert result.error["errorMessage"].endswith(
+        f" {result.request_id} Task timed out after 0.30 seconds"
+    )
+    assert len(killed(emulator, "CounterFunction", before)) == 1
+
+
+def test_an_error_fault_fails_without_running_the_handler(
+    emulator: Emulator, recorder: Recorder, faults: FaultPlan
+) -> None:
+    tag = new_tag()
+    fault = faults.invocation("DeliveryFunction", "error", times=2, message="planned")
+    for _ in range(2):
+        result = emulator.invoke_result("DeliveryFunction", {"tag": tag})
+        assert result.error == {
+            "errorMessage": "planned",
+            "errorType": "InjectedFault",
+            "requestId": result.request_id,
+            "stackTrace": [],
+        }
+    assert recorder.client.llen(f"async:switchboard-delivery:{tag}") == 0
+    assert fault.served == 2
+    assert emulator.invoke("DeliveryFunction", {"tag": tag}) == {"tag": tag, "invocation": 1}
+
+
+def test_an_invocation_fault_spares_other_functions_and_clear_removes_it(
+    emulator: Emulator, faults: FaultPlan
+) -> None:
+    fault = faults.invocation("DeliveryFunction", "crash", times=3)
+    assert emulator.invoke_result("CounterFunction", {"probe": True}).ok
+    assert fault.served == 0
+    faults.clear()
+    assert emulator.invoke_result("DeliveryFunction", {"tag": new_tag()}).ok
+    assert fault.served == 0 and fault.remaining == 3
 
 
 # ---------------------------------------------------------------- DynamoDB proxy

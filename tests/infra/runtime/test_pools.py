@@ -16,6 +16,9 @@ def test_per_function_environment(emulator: Emulator) -> None:
     env = echo["env"]
     assert env["MANAGEMENT_ENDPOINT"] == f"https://127.0.0.1:{emulator.tls_port}/local"
     assert env["AWS_ENDPOINT_URL_DYNAMODB"] == emulator.dynamodb_endpoint
+    assert env["AWS_ENDPOINT_URL_SQS"] == emulator.aws_endpoint
+    assert env["AWS_ENDPOINT_URL_LAMBDA"] == f"http://127.0.0.1:{emulator.port}"
+    assert env["DELIVERY_FUNCTION"] == "switchboard-delivery"
     assert env["AWS_CA_BUNDLE"] == emulator.ca_bundle
     assert env["REDIS_URL"] == emulator.redis_url
     assert env["ITEMS_TABLE"] == "switchboard-ItemsTable"
