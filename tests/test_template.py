@@ -297,6 +297,7 @@ def test_connections_are_managed_on_this_api_and_stage_only(
             "EventFunction",
             "ApiFunction",
             "SweeperFunction",
+            "DeliveryFunction",
         )
     }
     for _, statement in managing:

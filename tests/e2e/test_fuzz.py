@@ -47,6 +47,7 @@ def frames(chats: list[str], message_ids: list[str]) -> st.SearchStrategy[str]:
         "emoji": st.sampled_from(["👍", "🎉", ":ok:"]),
         "status": st.sampled_from(["online", "away", "busy"]),
         "text": st.text(max_size=40),
+        "cursor": st.sampled_from(["0", "17", "x"]),
         "chats": st.dictionaries(st.sampled_from(chats), st.none() | st.sampled_from(message_ids)),
     }
     junk = json_value | st.text(min_size=1, max_size=5000)
