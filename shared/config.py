@@ -85,14 +85,20 @@ class Settings:
     # batches; without a delivery function every fan-out stays inline.
     delivery_function: str = field(default_factory=lambda: os.environ.get("DELIVERY_FUNCTION", ""))
     fanout_inline_limit: int = field(
-        default_factory=lambda: _count(os.environ.get("FANOUT_INLINE_LIMIT", ""), DEFAULT_FANOUT_INLINE_LIMIT)
+        default_factory=lambda: _count(
+            os.environ.get("FANOUT_INLINE_LIMIT", ""), DEFAULT_FANOUT_INLINE_LIMIT
+        )
     )
     fanout_batch_size: int = field(
-        default_factory=lambda: max(1, _count(os.environ.get("FANOUT_BATCH_SIZE", ""), DEFAULT_FANOUT_BATCH_SIZE))
+        default_factory=lambda: max(
+            1, _count(os.environ.get("FANOUT_BATCH_SIZE", ""), DEFAULT_FANOUT_BATCH_SIZE)
+        )
     )
     # Chats with more members than this hear no per-user presence or typing.
     presence_announce_limit: int = field(
-        default_factory=lambda: _count(os.environ.get("PRESENCE_ANNOUNCE_LIMIT", ""), DEFAULT_PRESENCE_ANNOUNCE_LIMIT)
+        default_factory=lambda: _count(
+            os.environ.get("PRESENCE_ANNOUNCE_LIMIT", ""), DEFAULT_PRESENCE_ANNOUNCE_LIMIT
+        )
     )
 
 
