@@ -199,7 +199,7 @@ def test_project_template_with_the_delivery_function(tmp_path: Path) -> None:
     assert queue.url == (
         "https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-DeliveryDeadLetterQueue"
     )
-    assert queue.attributes == {"MessageRetentionPeriod": "1209600"}
+    assert queue.attributes == {"MessageRetentionPeriod": "1209600", "SqsManagedSseEnabled": "true"}
     [alarm] = template.alarms_on_queue(queue)
     assert alarm.logical_id == "DeliveryDeadLetterAlarm"
     assert alarm.dimensions == {"QueueName": queue.name}
