@@ -136,7 +136,10 @@ def is_online(user_id: str) -> bool:
 
 
 def chat_users(chat_id: str) -> list[dict[str, Any]]:
-    """Members of a chat who are online now, with their chosen status."""
+    """Members of a chat who are online now, with their chosen status. A large chat's
+    come from its online set (paged), not from a Query of every member."""
+    if chats.size(chat_id) > settings().presence_announce_limit:
+        return _large_chat_users(chat_id)
     member_ids = [m.user_id for m in Member.query(chat_id)]
     try:
         online = presence.online_many(member_ids)
@@ -167,3 +170,22 @@ def stats() -> dict[str, Any]:
         "stages": stages,
         "source": "redis",
     }
+
+
+def _large_chat_users(chat_id: str) -> list[dict[str, Any]]:
+    try:
+        found: list[str] = []
+        cursor = -1
+        while cursor != 0:
+            cursor, user_ids, _ = presence.chat_online(chat_id, max(cursor, 0), 1000)
+            found += user_ids
+        member_ids = sorted(set(found))
+        online = presence.online_many(member_ids)
+        chosen = presence.statuses([u for u in member_ids if online[u]])
+    except redis_client.RedisUnavailable:
+        return []
+    return [
+        {"userId": u, "status": chosen.get(u, {}).get("status") or "online"}
+        for u in member_ids
+        if online[u]
+    ]

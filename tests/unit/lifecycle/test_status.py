@@ -299,3 +299,19 @@ def test_chats_over_the_presence_limit_are_left_out_of_the_audience(team: str) -
         assert status.audience("alice", [team]) == ([], [team])
     with config.override(presence_announce_limit=2):
         assert status.audience("alice", [team]) == (["bob-1"], [])
+
+
+def test_a_large_chats_online_users_come_from_its_online_set_not_its_members(
+    team: str,
+) -> None:
+    from shared.state import presence
+    from shared.store import chats
+
+    presence.touch("prod", "bob", "bob-1")
+    presence.track([team], "bob", True)
+    chats._size_cache.clear()
+    with config.override(presence_announce_limit=1):
+        calls.reset()
+        assert status.chat_users(team) == [{"userId": "bob", "status": "online"}]
+        assert "dynamodb.Query" not in calls.counted()  # no Members Query
+    chats._size_cache.clear()
