@@ -505,12 +505,12 @@ class ClientCore:
             return count
         while True:
             reply = await self._call(session, Action.SYNC, {"chats": {chat_id: after}})
-            page = (reply.get("chats") or {}).get(chat_id) if isinstance(reply, dict) else None
-            if page is None:
+            chat = (reply.get("chats") or {}).get(chat_id) if isinstance(reply, dict) else None
+            if chat is None:
                 return count
-            messages = page.get("messages") or []
+            messages = chat.get("messages") or []
             count += self._deliver_synced(messages)
-            if not page.get("hasMore"):
+            if not chat.get("hasMore"):
                 return count
             newest = _newest(messages)
             if newest is None or (after is not None and newest <= after):
