@@ -3,20 +3,27 @@
 in any order and any number of times. The list is in id order, each id once, each message
 at its newest version; an event is raised for a copy only when it changed something.
 
-The tests feed frames straight into the store (switchboard_client.messages).
+Most tests feed frames straight into the store, or into a client through the scripted
+fake server (not the emulator, which delivers in order); the last one runs against the
+emulator.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import json
 import random
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from switchboard_client import SwitchboardClient
 from switchboard_client.messages import PENDING_LIMIT, Change, MessageStore
 from switchboard_client.resume import lowest_id
+from tests.client.conftest import FAST, OpenDevice, Recorder
+from tests.client.fakeserver import FakeServer, ack
 
 T0 = 4_000_000_000_000  # epoch ms: after any stream start (ids older than it are history)
 CHAT = "c1"
@@ -273,3 +280,196 @@ def test_copies_without_a_version_are_taken_in_arrival_order() -> None:
     # Not messages: passed through untouched.
     assert store.put({"chatId": CHAT}) == ({"chatId": CHAT}, Change.UNTRACKED)
     assert store.deleted({"messageId": mid(1)}) is Change.UNTRACKED
+
+
+# ------------------------------------------------------------------ through a client
+
+
+async def push(server: FakeServer, frames: list[tuple[str, dict[str, Any]]]) -> None:
+    connection = server.connections[-1]
+    for event, data in frames:
+        await connection.send(json.dumps({"event": event, "data": data}))
+    # A marker after them: once it is delivered, so is everything before it.
+    await connection.send(json.dumps({"event": "user:status", "data": {"userId": "marker"}}))
+
+
+async def delivered(inbox: Recorder, markers: int) -> None:
+    await inbox.wait(
+        lambda: len([s for s in inbox.named("user:status") if s["userId"] == "marker"]) >= markers,
+        "the frames to be delivered",
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("seed", range(6))
+async def test_a_client_fed_frames_out_of_order_and_twice(
+    fake_server: FakeServer, seed: int
+) -> None:
+    chat, frames = busy_chat()
+    arrivals = shuffled_with_copies(frames, random.Random(seed))
+    client = SwitchboardClient(fake_server.url, "t", backoff=FAST)
+    inbox = Recorder(client)
+    views: list[tuple[str, list[str]]] = []  # each message:new, and the list as it was then
+    client.on(
+        "message:new",
+        lambda e: views.append((e.data["id"], [m["id"] for m in client.messages(CHAT)])),
+    )
+    async with client:
+        await push(fake_server, arrivals)
+        await delivered(inbox, 1)
+
+        # The list: id order, each id once, each message as the server holds it.
+        held = client.messages(CHAT)
+        assert [shown(m) for m in held] == [shown(m) for m in chat.expected()]
+        assert client.get_message(CHAT, mid(3)) == held[2]
+        assert client.get_message(CHAT, "nope") is None
+
+        # message:new: once per id, on the arrival of its first copy (not in id order),
+        # carrying the message as held then, with the ordered list already holding it.
+        first_arrivals = list(dict.fromkeys(d["id"] for e, d in arrivals if e == "message:new"))
+        raised = inbox.message_ids(CHAT)
+        assert sorted(raised) == sorted(chat.state) and len(raised) == len(set(raised))
+        assert raised == first_arrivals
+        for message_id, listed in views:
+            assert message_id in listed and listed == sorted(set(listed))
+
+        # Updates: a copy that changed nothing is not raised (so no more events than
+        # distinct frames, and each delete once). Per message, what is raised never goes
+        # back a version, and nothing raised after its delete shows a body.
+        raised_updates = [(e.name, e.data) for e in inbox.events if e.name.startswith("message:")]
+        assert len(raised_updates) <= len(frames), "a duplicate was raised"
+        deletes = [d["messageId"] for d in inbox.named("message:deleted")]
+        assert sorted(deletes) == [mid(3), mid(6)]
+        for message_id in chat.state:
+            about = [
+                d for _, d in raised_updates if message_id in (d.get("id"), d.get("messageId"))
+            ]
+            versions = [d["version"] for d in about]
+            assert versions == sorted(versions), (message_id, about)
+            gone = [i for i, d in enumerate(about) if d.get("messageId") and "deletedBy" in d]
+            for d in about[gone[0] if gone else len(about) :]:
+                assert d.get("body") is None, (message_id, about)
+
+        # Every copy again: nothing is raised, nothing moves.
+        before = len(inbox.events)
+        await push(fake_server, [copy.deepcopy(f) for f in frames])
+        await delivered(inbox, 2)
+        assert [e.name for e in inbox.events[before:]] == ["user:status"]
+        assert client.messages(CHAT) == held
+
+
+@pytest.mark.anyio
+async def test_a_late_edit_after_a_delete_is_neither_raised_nor_shown(
+    fake_server: FakeServer,
+) -> None:
+    chat = Chat()
+    new, edited, deleted = chat.send(1), chat.edit(1, "edited"), chat.delete(1)
+    client = SwitchboardClient(fake_server.url, "t", backoff=FAST)
+    inbox = Recorder(client)
+    async with client:
+        await push(fake_server, [deleted, new, edited, copy.deepcopy(edited), deleted])
+        await delivered(inbox, 1)
+    names = [e.name for e in inbox.events if e.name.startswith("message:")]
+    assert names == ["message:deleted", "message:new"]
+    [raised] = inbox.messages(CHAT)
+    assert raised["deleted"] is True and raised["body"] is None and raised["version"] == 3
+    [held] = client.messages(CHAT)
+    assert held == raised
+
+
+@pytest.mark.anyio
+async def test_a_catch_up_merges_with_what_arrived_live_out_of_order(
+    fake_server: FakeServer,
+) -> None:
+    """Live: 3 then 1. Dropped; the sync answers 1, 2, 3 edited, 4 (out of order, as pages
+    may be), and on the new connection 4 and 5 come live, 5 before the catch-up ends."""
+    chat = Chat()
+    news = {n: chat.send(n) for n in range(1, 6)}
+    _, three_edited = chat.edit(3, "three, edited")
+
+    async def answer(frame: dict[str, Any], server: FakeServer, connection: Any) -> bool:
+        if frame["action"] != "sync":
+            return False
+        await connection.send(json.dumps({"event": "message:new", "data": news[5][1]}))
+        messages = [news[4][1], three_edited, news[1][1], news[2][1]]
+        await connection.send(
+            ack(frame, {"chats": {CHAT: {"messages": messages, "hasMore": False}}, "unknown": []})
+        )
+        await connection.send(json.dumps({"event": "message:new", "data": news[4][1]}))
+        return True
+
+    client = SwitchboardClient(fake_server.url, "t", backoff=FAST, rest_url=None)
+    inbox = Recorder(client)
+    async with client:
+        await push(fake_server, [news[3], news[1]])
+        await delivered(inbox, 1)
+        fake_server.handler = answer
+        await client.reconnect()
+        await inbox.wait_count("client:resumed", 1)
+        await inbox.wait_ids([mid(5)])
+        assert [m["id"] for m in client.messages(CHAT)] == [mid(n) for n in range(1, 6)]
+        assert client.get_message(CHAT, mid(3))["body"] == "three, edited"
+    assert inbox.message_ids(CHAT) == [mid(3), mid(1), mid(2), mid(4), mid(5)]
+    assert [m["version"] for m in inbox.named("message:edited")] == [2]
+
+
+@pytest.mark.anyio
+async def test_own_requests_and_mark_seen_join_the_list(fake_server: FakeServer) -> None:
+    chat = Chat()
+    _, history = chat.send(1)
+    _, theirs = chat.send(3)
+    stored = {**chat.send(2, sender="fake")[1]}
+    _, edited = chat.edit(2, "mine, edited")
+    _, reacted = chat.react(1, "👍", "fake")
+
+    async def answer(frame: dict[str, Any], server: FakeServer, connection: Any) -> bool:
+        replies = {"message:send": stored, "message:edit": edited, "message:react": reacted}
+        if frame["action"] not in replies:
+            return False
+        await connection.send(ack(frame, replies[frame["action"]]))
+        return True
+
+    fake_server.handler = answer
+    client = SwitchboardClient(fake_server.url, "t", backoff=FAST)
+    inbox = Recorder(client)
+    async with client:
+        await push(fake_server, [("message:new", theirs)])
+        await delivered(inbox, 1)
+        await client.edit_message(CHAT, mid(2), "mine, edited")  # its ack comes first...
+        await client.send_message(CHAT, "message 2")  # ...the send's after: not older
+        client.mark_seen([history])
+        await client.react(CHAT, mid(1), "👍")
+        assert [shown(m) for m in client.messages(CHAT)] == [shown(m) for m in chat.expected()]
+    assert inbox.message_ids(CHAT) == [mid(3)]  # acks and mark_seen raise nothing
+
+
+# ------------------------------------------------------------------ against the emulator
+
+
+@pytest.mark.anyio
+async def test_both_ends_list_the_same_messages_as_the_history(
+    device: OpenDevice,
+    create_chat: Callable[..., str],
+    user: Any,
+    api: Callable[..., Any],
+) -> None:
+    alice, bob = user("alice"), user("bob")
+    chat_id = create_chat(alice, bob)
+    a, b = await device(alice), await device(bob)
+    sent = [await a.client.send_message(chat_id, f"line {n}") for n in range(4)]
+    reply = await b.client.send_message(chat_id, "reply")
+    await a.client.edit_message(chat_id, sent[1]["id"], "line 1, edited")
+    await b.client.react(chat_id, sent[1]["id"], "👍")
+    await a.client.delete_message(chat_id, sent[2]["id"])
+    await b.client.reconnect()  # a drop: the catch-up's overlap comes again
+    await b.inbox.wait_count("client:resumed", 1)
+    await a.client.react(chat_id, reply["id"], "🎉")
+    await b.inbox.wait_count("message:reaction", 1)
+    await a.inbox.wait_count("message:reaction", 1)
+
+    response = api(alice, "GET", f"/chats/{chat_id}/messages", params={"limit": 100})
+    stored = list(reversed(response.json()["messages"]))
+    assert [shown(m) for m in a.client.messages(chat_id)] == [shown(m) for m in stored]
+    assert [shown(m) for m in b.client.messages(chat_id)] == [shown(m) for m in stored]
+    assert stored[2]["deleted"] and stored[1]["version"] == 3
+    assert len(b.inbox.message_ids(chat_id)) == len(set(b.inbox.message_ids(chat_id))) == 4
