@@ -129,8 +129,16 @@ export class SwitchboardClient extends ClientCore {
   async send(chatId, body, options = {}) {
     const clientMessageId = options.clientMessageId || newId("m");
     this.stopTyping(chatId);
-    const message = await this._request(Action.MESSAGE_SEND, { chatId, body, clientMessageId },
-      RETRY_OF[Action.MESSAGE_SEND]);
+    this._sending.set(clientMessageId, (this._sending.get(clientMessageId) || 0) + 1);
+    let message;
+    try {
+      message = await this._request(Action.MESSAGE_SEND, { chatId, body, clientMessageId },
+        RETRY_OF[Action.MESSAGE_SEND]);
+    } finally {
+      const left = this._sending.get(clientMessageId) - 1;
+      if (left) this._sending.set(clientMessageId, left);
+      else this._sending.delete(clientMessageId);
+    }
     this._resume.remember(message);
     return message;
   }

@@ -86,6 +86,8 @@ export class ClientCore extends Emitter {
     this._probing = false;
     this._requests = new Requests();
     this._resume = new ResumeState();
+    /** @type {Map<string, number>} clientMessageIds of our sends waiting for their answer */
+    this._sending = new Map();
     this._heartbeat = new Heartbeat(() => this._beat());
     this._syncing = false;
     /** @type {Array<[string, any]>} events held back while catching up */
@@ -429,10 +431,20 @@ export class ClientCore extends Emitter {
   /** Deliver a message once: false if its id was delivered (or tracked) before. @param {any} message */
   _deliver(message) {
     if (!message || !message.id || !message.chatId) return false;
+    if (this._ownInFlight(message)) return false;
     if (!this._resume.remember(message)) return false;
     // A message ends its author's typing.
     this._typingIn.stop(message.chatId, message.senderId);
     this.emit(ClientEvent.MESSAGE, message);
+    return true;
+  }
+
+  /** A message of one of our sends still waiting for its answer (stored, but the answer
+   *  was lost in a drop, and the catch-up found it): taken as delivered, not emitted; the
+   *  send resolves with it when the resend is answered. @param {any} message */
+  _ownInFlight(message) {
+    if (message.senderId !== this.userId || !this._sending.has(message.clientMessageId)) return false;
+    this._resume.remember(message);
     return true;
   }
 

@@ -85,6 +85,8 @@ export class ClientCore extends Emitter {
     _probing: boolean;
     _requests: Requests;
     _resume: ResumeState;
+    /** @type {Map<string, number>} clientMessageIds of our sends waiting for their answer */
+    _sending: Map<string, number>;
     _heartbeat: Heartbeat;
     _syncing: boolean;
     /** @type {Array<[string, any]>} events held back while catching up */
@@ -145,6 +147,10 @@ export class ClientCore extends Emitter {
     _dispatch(event: string, data: any): void;
     /** Deliver a message once: false if its id was delivered (or tracked) before. @param {any} message */
     _deliver(message: any): boolean;
+    /** A message of one of our sends still waiting for its answer (stored, but the answer
+     *  was lost in a drop, and the catch-up found it): taken as delivered, not emitted; the
+     *  send resolves with it when the resend is answered. @param {any} message */
+    _ownInFlight(message: any): boolean;
     /** @param {string} chatId */
     _forgetChat(chatId: string): void;
     /**
