@@ -3,12 +3,15 @@
 // order and any number of times. The list is in id order, each id once, each message at its
 // newest version; an event is raised for a copy only when it changed something.
 //
-// No emulator (it delivers in order): frames go straight into the store (src/messages.js).
+// No emulator (it delivers in order): frames go straight into the store, or into a client
+// through a scripted WebSocket (test/support/scripted.js).
 
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { afterEach, describe, test } from "node:test";
 
+import { SwitchboardClient } from "../src/index.js";
 import { Change, MessageStore, PENDING_LIMIT } from "../src/messages.js";
+import { connected as connectedTo, greetAgain } from "./support/scripted.js";
 
 const CHAT = "c1";
 
@@ -234,5 +237,146 @@ describe("the store alone", () => {
       { id: mid(1), chatId: CHAT, body: null, deleted: true, reactions: {}, version: 1 });
     assert.deepEqual(store.put({ chatId: CHAT }), { message: { chatId: CHAT }, change: Change.UNTRACKED });
     assert.equal(store.deleted(null), Change.UNTRACKED);
+  });
+});
+
+// ------------------------------------------------------------------ through a client
+
+const opened = [];
+const connected = (options = {}) => connectedTo(opened, options);
+
+// A client left open (a test that failed half-way) would keep the process alive.
+afterEach(() => {
+  for (const client of opened.splice(0)) client.close();
+});
+
+/** Every event of the message family the client raises, in order: [name, data]. */
+function recordUpdates(client) {
+  const raised = [];
+  for (const name of ["message", "message:edited", "message:deleted", "message:reaction"]) {
+    client.on(name, (data) => raised.push([name, data]));
+  }
+  return raised;
+}
+
+describe("through a client", () => {
+  for (let seed = 0; seed < 20; seed++) {
+    test(`frames out of order and twice (seed ${seed}): the list, and each change raised once`, async () => {
+      const { chat, frames } = busyChat();
+      const arrivals = shuffledWithCopies(frames, seeded(1000 + seed));
+      const { client, ws } = await connected();
+      const raised = recordUpdates(client);
+      const views = []; // each `message`, and the list as it was when it was raised
+      client.on("message", (m) => views.push([m.id, idsOf(client.messages(CHAT))]));
+      for (const [event, data] of arrivals) ws.push(event, data);
+
+      // The list: id order, each id once, each message as the server holds it.
+      const held = client.messages(CHAT);
+      assert.deepEqual(held.map(shown), chat.expected().map(shown));
+      assert.equal(client.getMessage(CHAT, mid(3)), held[2]);
+      assert.equal(client.getMessage(CHAT, "nope"), null);
+
+      // `message`: once per id, on the arrival of its first message:new (so not in id
+      // order), carrying the message as held then, the list already holding it.
+      const firstArrivals = [...new Set(arrivals.filter(([e]) => e === "message:new").map(([, d]) => d.id))];
+      assert.deepEqual(views.map(([id]) => id), firstArrivals);
+      for (const [id, listed] of views) {
+        assert.ok(listed.includes(id) && isSortedUnique(listed), JSON.stringify(listed));
+      }
+
+      // Updates: a copy that changed nothing is not raised. Per message what is raised
+      // never goes back a version, and nothing raised after its delete shows a body.
+      assert.ok(raised.length <= frames.length, "a duplicate was raised");
+      assert.deepEqual(raised.filter(([n]) => n === "message:deleted").map(([, d]) => d.messageId).sort(),
+        [mid(3), mid(6)]);
+      for (const id of chat.state.keys()) {
+        const about = raised.filter(([, d]) => (d.id ?? d.messageId) === id);
+        const versions = about.map(([, d]) => d.version);
+        assert.deepEqual(versions, [...versions].sort((a, b) => a - b), JSON.stringify(about));
+        const gone = about.findIndex(([n]) => n === "message:deleted");
+        if (gone >= 0) for (const [, d] of about.slice(gone)) assert.ok(!d.body, JSON.stringify(about));
+      }
+
+      // Every copy again: nothing raised, nothing moves.
+      const before = raised.length;
+      for (const [event, data] of frames) ws.push(event, clone(data));
+      assert.equal(raised.length, before);
+      assert.deepEqual(client.messages(CHAT), held);
+    });
+  }
+
+  test("a late edit after a delete is neither raised nor shown", async () => {
+    const chat = new Chat();
+    const [created, edited, deleted] = [chat.send(1), chat.edit(1, "edited"), chat.delete(1)];
+    const { client, ws } = await connected();
+    const raised = recordUpdates(client);
+    for (const [event, data] of [deleted, created, edited, edited, deleted]) ws.push(event, clone(data));
+    assert.deepEqual(raised.map(([n]) => n), ["message:deleted", "message"]);
+    const [, message] = raised[1];
+    assert.equal(message.deleted, true);
+    assert.equal(message.body, null);
+    assert.equal(message.version, 3);
+    assert.deepEqual(client.messages(CHAT), [message]);
+  });
+
+  test("a catch-up merges with what arrived live out of order", async () => {
+    const chat = new Chat();
+    const created = Object.fromEntries([1, 2, 3, 4, 5].map((n) => [n, chat.send(n)[1]]));
+    const [, threeEdited] = chat.edit(3, "three, edited");
+    const { client, ws, sockets } = await connected();
+    const raised = recordUpdates(client);
+    ws.push("message:new", created[3]);
+    ws.push("message:new", created[1]);
+    ws.drop();
+
+    const synced = new Promise((resolve) => client.on("synced", (s) => s.reconnected && resolve(s)));
+    const { ws: ws2, sync } = await greetAgain(client, sockets, 1);
+    assert.deepEqual(sync.data, { chats: { [CHAT]: mid(3) } });
+    ws2.push("message:new", created[5]); // live during the catch-up: held back
+    ws2.push("ack", { chats: { [CHAT]: { messages: [created[4], threeEdited, created[1], created[2]], hasMore: false } },
+                      unknown: [] }, sync.requestId);
+    await synced;
+    ws2.push("message:new", created[4]); // a copy, live
+
+    assert.deepEqual(idsOf(client.messages(CHAT)), [1, 2, 3, 4, 5].map(mid));
+    assert.equal(client.getMessage(CHAT, mid(3)).body, "three, edited");
+    assert.deepEqual(raised.map(([n, d]) => [n, d.id]), [
+      ["message", mid(3)], ["message", mid(1)], // live, as they came
+      ["message", mid(2)], ["message:edited", mid(3)], ["message", mid(4)], // the catch-up, in id order
+      ["message", mid(5)], // then what was held back
+    ]);
+  });
+
+  test("answers to our own requests and track() join the list, and raise nothing", async () => {
+    const chat = new Chat();
+    const [, history] = chat.send(1);
+    const [, theirs] = chat.send(3);
+    const [, stored] = chat.send(2, "alice");
+    const [, edited] = chat.edit(2, "mine, edited");
+    const [, reacted] = chat.react(1, "👍", "alice");
+    const { client, ws } = await connected();
+    const raised = recordUpdates(client);
+    ws.push("message:new", theirs);
+    const answer = async (action, data) => ws.push("ack", data, (await ws.sentAction(action)).requestId);
+    const editing = client.edit(CHAT, mid(2), "mine, edited");
+    await answer("message:edit", edited); // the edit's answer first...
+    await editing;
+    const sending = client.send(CHAT, "message 2");
+    await answer("message:send", stored); // ...the send's after: it is older, it changes nothing
+    await sending;
+    client.track([history]);
+    const reacting = client.react(CHAT, mid(1), "👍");
+    await answer("message:react", reacted);
+    await reacting;
+    assert.deepEqual(client.messages(CHAT).map(shown), chat.expected().map(shown));
+    assert.deepEqual(raised.map(([n, d]) => [n, d.id]), [["message", mid(3)]]);
+  });
+
+  test("messageLimit: the newest messages of each chat", async () => {
+    const chat = new Chat();
+    const { client, ws } = await connected({ messageLimit: 2 });
+    for (const n of [3, 1, 4, 2]) ws.push(...chat.send(n));
+    assert.deepEqual(idsOf(client.messages(CHAT)), [mid(3), mid(4)]);
+    assert.throws(() => new SwitchboardClient({ url: "ws://x", token: "t", messageLimit: -1 }), TypeError);
   });
 });
