@@ -196,6 +196,59 @@ def test_severed_connection_resumes(
     assert bodies == ["one", "two, right after the cut", "three"]
 
 
+OUT_OF_ORDER_SCRIPT = """
+({ chatId }) => {
+  // Frames as sharded delivery may push them: late, early, twice. They go in through the
+  // client's socket handler (_onFrame), as frames from the server would.
+  const client = window.switchboardDemo.client;
+  const id = (n) => "7ZZZZZZZZZ" + String(n).padStart(16, "0");  // after any real message's id
+  const at = new Date().toISOString();
+  const msg = (n, extra = {}) => ({
+    id: id(n), chatId, senderId: "zoe", body: `line ${n}`, createdAt: at, clientMessageId: `z${n}`,
+    version: 1, editedAt: null, deleted: false, reactions: {}, ...extra });
+  const push = (event, data) => client._onFrame(JSON.stringify({ event, data }));
+  const thumbs = { chatId, messageId: id(1), emoji: "👍", userId: "zoe", added: true,
+                   reactions: { "👍": { count: 1, users: ["zoe"] } }, version: 2 };
+  push("message:new", msg(4));
+  // An edit before its message; a delete (v3) before its message.
+  push("message:edited", msg(2, { body: "line 2, edited", editedAt: at, version: 2 }));
+  push("message:deleted", { chatId, messageId: id(3), deletedBy: "zoe", deletedAt: at,
+                            version: 3 });
+  push("message:new", msg(1));
+  push("message:new", msg(3));
+  push("message:new", msg(2));  // older than the edit that came first
+  push("message:new", msg(4));  // twice
+  // The edit (v2) that came before the delete, arriving after it.
+  push("message:edited", msg(3, { body: "line 3, edited", editedAt: at, version: 2 }));
+  push("message:reaction", thumbs);
+  push("message:reaction", thumbs);  // twice
+  return [1, 2, 3, 4].map(id);
+}
+"""
+
+
+def test_messages_delivered_out_of_order_are_drawn_in_id_order(
+    demo: Demo, user: Callable[[str], str], create_chat: Callable[..., str]
+) -> None:
+    """The page draws the client's list: in id order, each message once and at its newest
+    version, whatever order its frames came in (edits before their message, a late edit
+    after a delete, copies)."""
+    alice, bob = user("alice"), user("bob")
+    chat = create_chat(alice, bob, name="Shards")
+    pa = demo.open(alice, chat=chat)
+    ids = pa.evaluate(OUT_OF_ORDER_SCRIPT, {"chatId": chat})
+    rows = pa.get_by_test_id("message")
+    expect(rows).to_have_count(4)
+    assert rows.evaluate_all("rows => rows.map((r) => r.dataset.id)") == ids
+    bodies = pa.locator("[data-testid=message] .body").all_inner_texts()
+    assert bodies == ["line 1", "line 2, edited", "This message was deleted", "line 4"]
+    expect(message(pa, "line 2, edited").locator(".edited")).to_have_text("edited")
+    expect(message(pa, "line 1").get_by_test_id("reaction")).to_have_count(1)
+    expect(message(pa, "line 1").locator(".reaction .count")).to_have_text("1")
+    expect(pa.get_by_test_id("chat-item").filter(has_text="Shards")).to_contain_text("line 4")
+    demo.shot(pa, "out-of-order")
+
+
 CLIENT_SCRIPT = """
 async () => {
   const { SwitchboardClient } = await import("/web/client/index.js");

@@ -9,19 +9,15 @@ import { loadHistory } from "./data.js";
 import { $ } from "./dom.js";
 import { renderConversation } from "./messages.js";
 import { render, scheduleRender } from "./render.js";
-import { app, messagesOf, newer, setRead } from "./state.js";
+import { app, lastMessageOf, messagesOf, setRead } from "./state.js";
 
 /** Read receipts: the open chat, when the page is visible, is read up to its newest message. */
 export function maybeMarkRead() {
   const chat = app.chats.get(app.activeId);
   if (!chat || !app.client || document.visibilityState !== "visible") return;
-  let newest = null;
-  for (const m of app.messages.get(chat.id)?.values() || []) {
-    if (m.senderId !== app.me && (!newest || m.id > newest.id)) newest = m;
-  }
-  if (chat.lastMessage && chat.lastMessage.senderId !== app.me && (!newest || chat.lastMessage.id > newest.id)) {
-    newest = chat.lastMessage;
-  }
+  let newest = messagesOf(chat.id).findLast((m) => m.senderId !== app.me) || null;
+  const last = lastMessageOf(chat);
+  if (last && last.senderId !== app.me && (!newest || last.id > newest.id)) newest = last;
   const mine = app.reads.get(chat.id)?.get(app.me);
   if (chat.unread) {
     chat.unread = 0;
@@ -56,11 +52,8 @@ export async function sendMessage(body) {
   box.set(clientMessageId, draft);
   renderConversation({ scrollToEnd: true });
   try {
-    const stored = await app.client.send(chatId, body, { clientMessageId });
+    await app.client.send(chatId, body, { clientMessageId }); // the client lists the stored message
     box.delete(clientMessageId);
-    if (app.history.get(chatId)?.loaded) messagesOf(chatId).set(stored.id, newer(messagesOf(chatId).get(stored.id), stored));
-    const chat = app.chats.get(chatId);
-    if (chat && (!chat.lastMessage || stored.id >= chat.lastMessage.id)) chat.lastMessage = stored;
   } catch (error) {
     draft.pending = false;
     draft.failed = error.message;
@@ -78,8 +71,7 @@ export async function saveEdit(body) {
   app.editing = null;
   renderComposer();
   try {
-    const updated = await app.client.edit(chatId, messageId, body);
-    messagesOf(chatId).set(updated.id, newer(messagesOf(chatId).get(updated.id), updated));
+    await app.client.edit(chatId, messageId, body); // the client applies the answer to its list
   } catch (error) {
     toast(`Edit failed: ${error.message}`);
   }
@@ -104,8 +96,7 @@ export function cancelEdit() {
 
 export async function deleteMessage(message) {
   try {
-    const d = await app.client.deleteMessage(message.chatId, message.id);
-    messagesOf(message.chatId).set(message.id, { ...message, deleted: true, body: null, reactions: {}, version: d.version });
+    await app.client.deleteMessage(message.chatId, message.id); // listed as a tombstone now
   } catch (error) {
     toast(`Delete failed: ${error.message}`);
   }
@@ -116,12 +107,10 @@ export async function toggleReaction(message, emoji) {
   app.pickerFor = null;
   const mine = message.reactions?.[emoji]?.users?.includes(app.me);
   try {
-    const r = mine
-      ? await app.client.unreact(message.chatId, message.id, emoji)
-      : await app.client.react(message.chatId, message.id, emoji);
-    const box = messagesOf(message.chatId);
-    const old = box.get(message.id);
-    if (old && (old.version || 1) <= r.version) box.set(message.id, { ...old, reactions: r.reactions, version: r.version });
+    // The client applies the answer to its list (by version: a newer change that came
+    // first is kept).
+    if (mine) await app.client.unreact(message.chatId, message.id, emoji);
+    else await app.client.react(message.chatId, message.id, emoji);
   } catch (error) {
     toast(`Reaction failed: ${error.message}`);
   }

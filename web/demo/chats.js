@@ -4,12 +4,12 @@ import { openChat } from "./actions.js";
 import { chatAvatar } from "./avatars.js";
 import { $, h, patch } from "./dom.js";
 import { shortWhen } from "./format.js";
-import { app, chatName, isDirect, others, sortedChats, statusOf } from "./state.js";
+import { app, chatName, isDirect, lastMessageOf, others, sortedChats, statusOf } from "./state.js";
 
 export function preview(chat) {
   const typing = (app.typing.get(chat.id) || []).filter((u) => u !== app.me);
   if (typing.length) return h("span", { class: "preview typing-preview", text: `${typing.join(", ")} typing…` });
-  const m = chat.lastMessage;
+  const m = lastMessageOf(chat);
   if (!m) return h("span", { class: "preview muted", text: "No messages yet" });
   const who = m.senderId === app.me ? "You" : isDirect(chat) ? "" : m.senderId;
   const body = m.deleted ? "Message deleted" : m.body;
@@ -20,13 +20,15 @@ export function renderChatList() {
   const list = $("#chat-list");
   const chats = sortedChats();
   $("#chat-list-empty").hidden = chats.length > 0;
-  patch(list, chats.map((chat) => ({
-    key: chat.id,
-    sig: JSON.stringify([chat.id === app.activeId, chat.unread, chatName(chat), chat.lastMessage?.id,
-      chat.lastMessage?.version, chat.lastMessage?.body, chat.createdAt, app.typing.get(chat.id),
-      others(chat).map(statusOf), shortWhen(chat.lastMessage?.createdAt || chat.createdAt)]),
-    build: () => chatItem(chat),
-  })));
+  patch(list, chats.map((chat) => {
+    const last = lastMessageOf(chat);
+    return {
+      key: chat.id,
+      sig: JSON.stringify([chat.id === app.activeId, chat.unread, chatName(chat), last?.id, last?.version, last?.body,
+        chat.createdAt, app.typing.get(chat.id), others(chat).map(statusOf), shortWhen(last?.createdAt || chat.createdAt)]),
+      build: () => chatItem(chat),
+    };
+  }));
 }
 
 export function chatItem(chat) {
@@ -39,7 +41,7 @@ export function chatItem(chat) {
     h("span", { class: "chat-item-main" },
       h("span", { class: "chat-item-top" },
         h("span", { class: "chat-item-name", text: chatName(chat) }),
-        h("span", { class: "chat-item-time", text: shortWhen(chat.lastMessage?.createdAt || chat.createdAt) })),
+        h("span", { class: "chat-item-time", text: shortWhen(lastMessageOf(chat)?.createdAt || chat.createdAt) })),
       h("span", { class: "chat-item-bottom" },
         preview(chat),
         chat.unread ? h("span", { class: "badge", dataset: { testid: "unread" }, text: chat.unread >= 100 ? "99+" : String(chat.unread) }) : null))));

@@ -4,7 +4,7 @@
 import { cancelEdit, saveEdit, sendMessage, startEdit } from "./actions.js";
 import { $ } from "./dom.js";
 import { renderConversation } from "./messages.js";
-import { app, byId } from "./state.js";
+import { app, messagesOf } from "./state.js";
 
 export function autosize() {
   const input = /** @type {HTMLTextAreaElement} */ ($("#input"));
@@ -33,7 +33,7 @@ export function setupComposer() {
     } else if (e.key === "Escape" && app.editing) {
       cancelEdit();
     } else if (e.key === "ArrowUp" && !input.value && app.activeId) {
-      const mine = [...(app.messages.get(app.activeId)?.values() || [])].filter((m) => m.senderId === app.me && !m.deleted).sort(byId);
+      const mine = messagesOf(app.activeId).filter((m) => m.senderId === app.me && !m.deleted);
       if (mine.length) {
         e.preventDefault();
         startEdit(mine[mine.length - 1]);

@@ -4,7 +4,7 @@ import { maybeMarkRead } from "./actions.js";
 import { api } from "./http.js";
 import { renderConversation } from "./messages.js";
 import { render, scheduleRender } from "./render.js";
-import { app, messagesOf, newer, others, setRead } from "./state.js";
+import { app, others, setRead } from "./state.js";
 
 export function chatRecord(wire, members) {
   const existing = app.chats.get(wire.id);
@@ -68,8 +68,8 @@ export async function loadHistory(chatId, { older = false } = {}) {
   try {
     const cursor = older && state.nextCursor ? `&cursor=${encodeURIComponent(state.nextCursor)}` : "";
     const page = await api("GET", `/chats/${encodeURIComponent(chatId)}/messages?limit=50${cursor}`);
-    const box = messagesOf(chatId);
-    for (const message of page.messages) box.set(message.id, newer(box.get(message.id), message));
+    // Into the client's list (merged by version with what it holds), and never delivered
+    // again as new.
     app.client?.track(page.messages);
     if (older || !state.loaded) state.nextCursor = page.nextCursor;
     state.loaded = true;

@@ -7,7 +7,7 @@ import { showBanner } from "./connection.js";
 import { chatRecord, loadChats, loadHistory, loadPresence } from "./data.js";
 import { renderTyping } from "./messages.js";
 import { scheduleRender } from "./render.js";
-import { app, messagesOf, newer, others, setRead } from "./state.js";
+import { app, lastMessageOf, others, setRead } from "./state.js";
 
 export function listenTo(client) {
   client.on("state", (change) => {
@@ -45,40 +45,29 @@ export function listenTo(client) {
       loadChats().catch(() => {});
       return;
     }
-    if (app.history.has(message.chatId)) {
-      const box = messagesOf(message.chatId);
-      box.set(message.id, newer(box.get(message.id), message));
-    }
-    // Our own message coming back (e.g. through sync after a lost ack): not unsent any more.
+    // The client's list holds it already, in its place: it may be older than messages
+    // drawn before it arrived (sharded delivery), and it is drawn in id order all the same.
+    // Our own message coming back: not unsent any more.
     if (message.clientMessageId) app.outgoing.get(message.chatId)?.delete(message.clientMessageId);
-    if (!chat.lastMessage || message.id >= chat.lastMessage.id) chat.lastMessage = message;
     const seeing = message.chatId === app.activeId && document.visibilityState === "visible";
     if (message.senderId !== app.me && !seeing && !message.deleted) chat.unread = Math.min(100, (chat.unread || 0) + 1);
     scheduleRender();
     maybeMarkRead();
   });
 
-  const update = (chatId, messageId, apply) => {
-    const box = app.messages.get(chatId);
-    const old = box?.get(messageId);
-    if (old) box.set(messageId, apply(old));
-    const chat = app.chats.get(chatId);
-    if (chat?.lastMessage?.id === messageId) chat.lastMessage = apply(chat.lastMessage);
-    scheduleRender();
-  };
-
-  client.on("message:edited", (m) => update(m.chatId, m.id, (old) => newer(old, m)));
-  client.on("message:deleted", (d) => update(d.chatId, d.messageId, (old) =>
-    (old.version || 1) > d.version ? old : { ...old, deleted: true, body: null, reactions: {}, version: d.version }));
-  client.on("message:reaction", (r) => update(r.chatId, r.messageId, (old) =>
-    (old.version || 1) > r.version ? old : { ...old, reactions: r.reactions, version: r.version }));
+  // The client applied them to its list by version (a late or repeated copy is not even
+  // raised): draw it again.
+  client.on("message:edited", () => scheduleRender());
+  client.on("message:deleted", () => scheduleRender());
+  client.on("message:reaction", () => scheduleRender());
 
   client.on("message:read", (r) => {
     if (!r.messageId) return;
     if (r.userId === app.me) {
       // Read on another device of ours.
       const chat = app.chats.get(r.chatId);
-      if (chat && chat.lastMessage && r.messageId >= chat.lastMessage.id) chat.unread = 0;
+      const last = chat && lastMessageOf(chat);
+      if (last && r.messageId >= last.id) chat.unread = 0;
     }
     setRead(r.chatId, r.userId, r.messageId);
     scheduleRender();

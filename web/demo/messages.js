@@ -7,7 +7,7 @@ import { renderComposer } from "./composer.js";
 import { loadHistory } from "./data.js";
 import { $, h, patch, svg } from "./dom.js";
 import { clock, colorOf, dayLabel } from "./format.js";
-import { app, byId, chatName, EMOJIS, GROUP_GAP_MS, isDirect, others, presenceText, statusOf } from "./state.js";
+import { app, chatName, EMOJIS, GROUP_GAP_MS, isDirect, messagesOf, others, presenceText, statusOf } from "./state.js";
 
 export function renderHeader(chat) {
   $("#conv-avatar").replaceChildren(chatAvatar(chat, "md"));
@@ -54,7 +54,9 @@ export function renderConversation({ scrollToEnd = false, keepOffset = false } =
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
   const fromBottom = box.scrollHeight - box.scrollTop;
   const state = app.history.get(chat.id);
-  const list = [...(app.messages.get(chat.id)?.values() || [])].sort(byId);
+  // The client's list: in id order, each message once and at its newest version, however
+  // the server delivered them (out of order, twice, edits before their message...).
+  const list = messagesOf(chat.id);
   const unsent = [...(app.outgoing.get(chat.id)?.values() || [])];
   const markers = readMarkers(chat, list);
   const admin = chat.members.get(app.me) === "admin";

@@ -61,6 +61,8 @@ export async function signIn(userId) {
     restUrl: app.config.restUrl,
     // Fresh token for every connection attempt (they last 12 hours).
     token: async () => (app.token = await mintToken(userId)),
+    // The conversation is drawn from the client's lists: keep all the history scrolled back to.
+    messageLimit: Infinity,
   }));
   listenTo(client);
   render();

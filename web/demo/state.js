@@ -1,6 +1,9 @@
-// The page's state (one `app` object: chats, messages, presence, reads, typing, the
-// connection) and the questions asked of it. Changed by data.js, live.js and actions.js;
-// read by the views.
+// The page's state (one `app` object: chats, presence, reads, typing, the connection)
+// and the questions asked of it. Changed by data.js, live.js and actions.js; read by the
+// views. The messages are the client's: `app.client.messages(chatId)` is each chat's list
+// in id order, each message at its newest version, whatever order the server delivered
+// them in (live, after a reconnect, from REST history passed to track(), from our own
+// requests' answers).
 
 import { ago } from "./format.js";
 
@@ -22,8 +25,6 @@ export const app = {
   chats: new Map(),
   /** @type {string | null} */
   activeId: null,
-  /** @type {Map<string, Map<string, any>>} chatId -> messageId -> message */
-  messages: new Map(),
   /** @type {Map<string, {nextCursor: string | null, loading: boolean}>} */
   history: new Map(),
   /** @type {Map<string, Map<string, any>>} chatId -> clientMessageId -> unsent message */
@@ -73,20 +74,16 @@ export function isDirect(chat) {
   return others(chat).length === 1;
 }
 
-export function byId(a, b) {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-/** The newer of two copies of a message (higher version wins). */
-export function newer(old, incoming) {
-  if (!old) return incoming;
-  return (incoming.version || 1) >= (old.version || 1) ? { ...old, ...incoming } : old;
-}
-
+/** A chat's messages as the client holds them: in id order, each at its newest version. */
 export function messagesOf(chatId) {
-  let box = app.messages.get(chatId);
-  if (!box) app.messages.set(chatId, (box = new Map()));
-  return box;
+  return app.client ? app.client.messages(chatId) : [];
+}
+
+/** A chat's newest message: the client's (live, merged by version), unless the chat list
+ *  (REST) knows a newer one. */
+export function lastMessageOf(chat) {
+  const held = messagesOf(chat.id).at(-1);
+  return held && (!chat.lastMessage || held.id >= chat.lastMessage.id) ? held : chat.lastMessage;
 }
 
 export function setRead(chatId, userId, messageId) {
@@ -98,6 +95,6 @@ export function setRead(chatId, userId, messageId) {
 
 export function sortedChats() {
   // Newest activity first: the last message, else the chat's creation.
-  const key = (c) => c.lastMessage?.createdAt || c.createdAt || "";
+  const key = (c) => lastMessageOf(c)?.createdAt || c.createdAt || "";
   return [...app.chats.values()].sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : a.id < b.id ? 1 : -1));
 }

@@ -1,6 +1,7 @@
 // The typed API: one method per action of docs/protocol.md, resolving with the answer's
 // data or rejecting with a SwitchboardError carrying the server's code; the typing
-// helpers; and track() for the messages the app already holds.
+// helpers; track() for the messages the app already holds; and messages(), each chat's
+// messages in id order (messages.js).
 
 import { ClientCore } from "./core.js";
 import { Action } from "./protocol.js";
@@ -28,6 +29,11 @@ import { RETRY_OF, Retry } from "./requests.js";
  * The events and what they carry: the server's (`message:new` is delivered as `message`,
  * once per id) and the client's own (`typing:update`, `connected`, `synced`, `sync:more`,
  * `state`, `heartbeat`). `error` is a server error not tied to a request of yours.
+ * `message` comes when the first copy of a message arrives, which may be after a newer
+ * one (sharded delivery): messages() already holds it, in its place. It and
+ * `message:edited` carry the message as messages() holds it. `message:edited`,
+ * `message:deleted` and `message:reaction` come only when they changed it: a duplicate,
+ * or a copy overtaken by a newer version, is not raised.
  * `sync:more`: more missed messages than sync gave (only without `restUrl`): fetch them
  * with GET /chats/{chatId}/messages?after=
  * @typedef {{
@@ -91,13 +97,35 @@ export class SwitchboardClient extends ClientCore {
   /**
    * Tell the client about messages the app already holds (e.g. history from the REST
    * API): they are never delivered again, and the newest one per chat is where the next
-   * sync starts.
+   * sync starts. They join messages() (merged by version with what is held).
    * @param {Message | Message[] | null | undefined} messages
    */
   track(messages) {
     for (const message of /** @type {Message[]} */ ([]).concat(messages || [])) {
-      if (message && message.id) this._resume.remember(message);
+      if (message && message.id) {
+        this._resume.remember(message);
+        this._messages.put(message);
+      }
     }
+  }
+
+  /**
+   * A chat's messages, in id order (creation order) whatever order they arrived in, each
+   * id once, each at the newest version received of it: live, from sync and REST pages
+   * after a drop, the answers to this client's own requests, and track(). The newest
+   * `messageLimit` (1000) per chat are kept. A new array each call; treat its messages as
+   * read-only (a change makes a new object, it never alters one handed out).
+   * @param {string} chatId
+   * @returns {Message[]}
+   */
+  messages(chatId) {
+    return this._messages.messages(chatId);
+  }
+
+  /** One message as messages() holds it, or null. @param {string} chatId @param {string} messageId
+   *  @returns {Message | null} */
+  getMessage(chatId, messageId) {
+    return this._messages.get(chatId, messageId);
   }
 
   /** The newest message id the client holds of a chat. @param {string} chatId @returns {string | null} */
@@ -129,30 +157,55 @@ export class SwitchboardClient extends ClientCore {
   async send(chatId, body, options = {}) {
     const clientMessageId = options.clientMessageId || newId("m");
     this.stopTyping(chatId);
-    const message = await this._request(Action.MESSAGE_SEND, { chatId, body, clientMessageId },
-      RETRY_OF[Action.MESSAGE_SEND]);
+    this._sending.set(clientMessageId, (this._sending.get(clientMessageId) || 0) + 1);
+    let message;
+    try {
+      message = await this._request(Action.MESSAGE_SEND, { chatId, body, clientMessageId },
+        RETRY_OF[Action.MESSAGE_SEND]);
+    } finally {
+      const left = this._sending.get(clientMessageId) - 1;
+      if (left) this._sending.set(clientMessageId, left);
+      else this._sending.delete(clientMessageId);
+    }
     this._resume.remember(message);
+    this._messages.put(message);
     return message;
   }
 
-  /** @param {string} chatId @param {string} messageId @param {string} body @returns {Promise<Message>} */
-  edit(chatId, messageId, body) {
-    return this._request(Action.MESSAGE_EDIT, { chatId, messageId, body }, RETRY_OF[Action.MESSAGE_EDIT]);
+  /** The answer (the edited message) also goes into messages().
+   * @param {string} chatId @param {string} messageId @param {string} body @returns {Promise<Message>} */
+  async edit(chatId, messageId, body) {
+    /** @type {Message} */
+    const message = await this._request(Action.MESSAGE_EDIT, { chatId, messageId, body }, RETRY_OF[Action.MESSAGE_EDIT]);
+    this._messages.put(message);
+    return message;
   }
 
-  /** @param {string} chatId @param {string} messageId @returns {Promise<Deleted>} */
-  deleteMessage(chatId, messageId) {
-    return this._request(Action.MESSAGE_DELETE, { chatId, messageId }, RETRY_OF[Action.MESSAGE_DELETE]);
+  /** The answer also goes into messages() (a tombstone).
+   * @param {string} chatId @param {string} messageId @returns {Promise<Deleted>} */
+  async deleteMessage(chatId, messageId) {
+    /** @type {Deleted} */
+    const deleted = await this._request(Action.MESSAGE_DELETE, { chatId, messageId }, RETRY_OF[Action.MESSAGE_DELETE]);
+    this._messages.deleted(deleted);
+    return deleted;
   }
 
-  /** @param {string} chatId @param {string} messageId @param {string} emoji @returns {Promise<ReactionChange>} */
-  react(chatId, messageId, emoji) {
-    return this._request(Action.MESSAGE_REACT, { chatId, messageId, emoji }, RETRY_OF[Action.MESSAGE_REACT]);
+  /** The answer also goes into messages().
+   * @param {string} chatId @param {string} messageId @param {string} emoji @returns {Promise<ReactionChange>} */
+  async react(chatId, messageId, emoji) {
+    /** @type {ReactionChange} */
+    const change = await this._request(Action.MESSAGE_REACT, { chatId, messageId, emoji }, RETRY_OF[Action.MESSAGE_REACT]);
+    this._messages.reaction(change);
+    return change;
   }
 
-  /** @param {string} chatId @param {string} messageId @param {string} emoji @returns {Promise<ReactionChange>} */
-  unreact(chatId, messageId, emoji) {
-    return this._request(Action.MESSAGE_UNREACT, { chatId, messageId, emoji }, RETRY_OF[Action.MESSAGE_UNREACT]);
+  /** The answer also goes into messages().
+   * @param {string} chatId @param {string} messageId @param {string} emoji @returns {Promise<ReactionChange>} */
+  async unreact(chatId, messageId, emoji) {
+    /** @type {ReactionChange} */
+    const change = await this._request(Action.MESSAGE_UNREACT, { chatId, messageId, emoji }, RETRY_OF[Action.MESSAGE_UNREACT]);
+    this._messages.reaction(change);
+    return change;
   }
 
   /** Read up to a message. @param {string} chatId @param {string} messageId @returns {Promise<ReadPosition>} */

@@ -11,12 +11,19 @@
 // 5. when the connection ends, resendable requests in flight go back to the outbox, the
 //    others are rejected with `disconnected`; then a reconnect after a backoff delay
 //    (at once when the browser comes back online), and 1. again.
+//
+// Every copy of a message (live frames, catch-up pages, answers, track()) is also merged
+// into the MessageStore (messages.js): the per-chat lists of messages(), in id order and at
+// the newest version whatever order the copies arrived in. `message` is emitted once per
+// id, carrying the message as the store holds it; an update (edited, deleted, reaction)
+// only when it changed what the store holds.
 
 import { reconnectDelay, retryDelay } from "./backoff.js";
 import { SwitchboardError } from "./errors.js";
 import { Emitter } from "./events.js";
 import { Heartbeat } from "./heartbeat.js";
 import { messagesAfter } from "./history.js";
+import { Change, DEFAULT_MESSAGE_LIMIT, MessageStore } from "./messages.js";
 import {
   Action,
   ClientEvent,
@@ -54,7 +61,15 @@ import { TypingIn, TypingOut } from "./typing.js";
  *   heartbeatSeconds, else 65 s)
  * @property {SocketConstructor} [WebSocket] a WebSocket implementation (default: the
  *   global one; on Node 20 pass `ws`'s)
+ * @property {number} [messageLimit=1000] messages kept per chat by messages() (the newest;
+ *   Infinity keeps all, 0 none)
  */
+
+/** The messages of a page (those with an id), oldest first: the server's order, made sure of.
+ * @param {any[] | undefined} messages @returns {any[]} */
+function inIdOrder(messages) {
+  return (messages || []).filter((m) => m && typeof m.id === "string").sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
 
 export class ClientCore extends Emitter {
   /** @param {ClientOptions} options */
@@ -86,6 +101,9 @@ export class ClientCore extends Emitter {
     this._probing = false;
     this._requests = new Requests();
     this._resume = new ResumeState();
+    this._messages = new MessageStore(this.options.messageLimit ?? DEFAULT_MESSAGE_LIMIT);
+    /** @type {Map<string, number>} clientMessageIds of our sends waiting for their answer */
+    this._sending = new Map();
     this._heartbeat = new Heartbeat(() => this._beat());
     this._syncing = false;
     /** @type {Array<[string, any]>} events held back while catching up */
@@ -278,8 +296,8 @@ export class ClientCore extends Emitter {
       if (ws !== this._ws) return delivered;
       for (const chatId of answer.unknown || []) this._forgetChat(chatId);
       for (const [chatId, result] of Object.entries(answer.chats || {})) {
-        const messages = result.messages || [];
-        for (const message of messages) if (this._deliver(message)) delivered++;
+        const messages = inIdOrder(result.messages);
+        for (const message of messages) if (this._deliverSynced(message)) delivered++;
         if (result.hasMore && messages.length) {
           delivered += await this._fetchRest(chatId, messages[messages.length - 1].id, ws);
         }
@@ -300,7 +318,7 @@ export class ClientCore extends Emitter {
     let cursor = after;
     while (cursor && ws === this._ws) {
       const page = await messagesAfter(this.options.restUrl, String(this._token), chatId, cursor);
-      for (const message of page.messages) if (this._deliver(message)) delivered++;
+      for (const message of inIdOrder(page.messages)) if (this._deliverSynced(message)) delivered++;
       cursor = page.nextCursor;
     }
     return delivered;
@@ -408,6 +426,20 @@ export class ClientCore extends Emitter {
       case Event.MESSAGE_NEW:
         this._deliver(data);
         return;
+      // Updates: raised when they changed what the store holds (a duplicate, or a copy
+      // overtaken by newer ones, did not); outside what it keeps, passed on as they come.
+      case Event.MESSAGE_EDITED: {
+        const { message, change } = this._messages.put(data);
+        if (change === Change.STALE) return;
+        data = message;
+        break;
+      }
+      case Event.MESSAGE_DELETED:
+        if (this._messages.deleted(data) === Change.STALE) return;
+        break;
+      case Event.MESSAGE_REACTION:
+        if (this._messages.reaction(data) === Change.STALE) return;
+        break;
       case Event.CHAT_CREATED:
         this._resume.chats.add(data.id);
         break;
@@ -426,19 +458,46 @@ export class ClientCore extends Emitter {
     this.emit(event, data);
   }
 
-  /** Deliver a message once: false if its id was delivered (or tracked) before. @param {any} message */
+  /** Deliver a message once, as the store holds it (updates that overtook it applied):
+   *  false if its id was delivered (or tracked) before. @param {any} message */
   _deliver(message) {
-    if (!message || !message.id || !message.chatId) return false;
-    if (!this._resume.remember(message)) return false;
+    return this._deliverCopy(message).delivered;
+  }
+
+  /** A message of a catch-up page: delivered once; a copy of one delivered before that
+   *  changed it (edited, reacted to or deleted during the drop) is `message:edited`.
+   *  @param {any} message */
+  _deliverSynced(message) {
+    const { delivered, merged, change } = this._deliverCopy(message);
+    if (!delivered && change === Change.CHANGED) this.emit(Event.MESSAGE_EDITED, merged);
+    return delivered;
+  }
+
+  /** @param {any} message @returns {{delivered: boolean, merged?: any, change?: string}} */
+  _deliverCopy(message) {
+    if (!message || !message.id || !message.chatId) return { delivered: false };
+    const { message: merged, change } = this._messages.put(message);
+    if (this._ownInFlight(message)) return { delivered: false };
+    if (!this._resume.remember(message)) return { delivered: false, merged, change };
     // A message ends its author's typing.
     this._typingIn.stop(message.chatId, message.senderId);
-    this.emit(ClientEvent.MESSAGE, message);
+    this.emit(ClientEvent.MESSAGE, merged);
+    return { delivered: true, merged, change };
+  }
+
+  /** A message of one of our sends still waiting for its answer (stored, but the answer
+   *  was lost in a drop, and the catch-up found it): taken as delivered, not emitted; the
+   *  send resolves with it when the resend is answered. @param {any} message */
+  _ownInFlight(message) {
+    if (message.senderId !== this.userId || !this._sending.has(message.clientMessageId)) return false;
+    this._resume.remember(message);
     return true;
   }
 
   /** @param {string} chatId */
   _forgetChat(chatId) {
     this._resume.forget(chatId);
+    this._messages.forget(chatId);
     this._typingIn.clear(chatId);
   }
 

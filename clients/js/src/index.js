@@ -15,6 +15,9 @@
 //   chat when the connection dropped, delivers what was missed oldest first (following
 //   `hasMore` over the REST API when `restUrl` is given), then what arrived live meanwhile,
 //   and never delivers a message id twice;
+// - keeps each chat's messages: `messages(chatId)` is the list in id order, each message once
+//   and at its newest version, however the server delivered them (out of order, twice, an
+//   update before its message); updates are raised only when they change it;
 // - typed actions return a Promise of the `ack` data, or reject with a SwitchboardError
 //   carrying the server's error code; sends keep their clientMessageId across retries and
 //   reconnects (queued while offline, resent after reconnecting, paced on rate_limited);
@@ -29,8 +32,9 @@
 // Modules (as in the Python client, switchboard_client/): protocol (names, limits,
 // payload shapes), errors, backoff, events (listeners), transport (one WebSocket),
 // requests (ids, in flight, outbox, what may be resent), resume (dedupe and sync
-// cursors), history (REST paging), heartbeat (the timer), typing (indicators),
-// core (connection lifecycle), api (the typed actions).
+// cursors), messages (each chat's messages in id order, merged by version), history (REST
+// paging), heartbeat (the timer), typing (indicators), core (connection lifecycle), api
+// (the typed actions).
 
 export { SwitchboardClient, newId } from "./api.js";
 export { SwitchboardError } from "./errors.js";

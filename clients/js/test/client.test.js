@@ -147,6 +147,38 @@ describe("against the emulator", { timeout: 4 * TIMEOUT_MS }, () => {
     assert.deepEqual(atAlice.map((m) => m.body), ["hi alice"], "a sender does not get its own message back");
   });
 
+  test("messages(): both ends list what the history holds, after changes and a reconnect", async () => {
+    const [alice, bob] = users("alice", "bob");
+    const chatId = await createChat(alice, [bob]);
+    const a = client(alice);
+    const b = client(bob);
+    await within(Promise.all([a.connect(), b.connect()]), "both greetings");
+    const atBob = record(b, "message");
+    const sent = [];
+    for (const n of [0, 1, 2, 3]) sent.push(await within(a.send(chatId, `line ${n}`), "a send's ack"));
+    const reply = await within(b.send(chatId, "reply"), "the reply's ack");
+    await within(a.edit(chatId, sent[1].id, "line 1, edited"), "the edit's ack");
+    const thumbs = next(a, "message:reaction");
+    await within(b.react(chatId, sent[1].id, "👍"), "the reaction's ack");
+    await thumbs;
+    await within(a.deleteMessage(chatId, sent[2].id), "the delete's ack");
+    // A drop right after: the delete may reach Bob live or in the catch-up's overlap.
+    const back = next(b, "synced", (s) => s.reconnected);
+    b.reconnect();
+    await back;
+    const party = next(b, "message:reaction", (r) => r.emoji === "🎉");
+    await within(a.react(chatId, reply.id, "🎉"), "the reaction's ack");
+    await party;
+
+    const stored = (await api(alice, "GET", `/chats/${chatId}/messages?limit=100`)).messages.reverse();
+    const shown = (m) => [m.id, m.body, m.deleted, m.reactions, m.version];
+    assert.deepEqual(a.messages(chatId).map(shown), stored.map(shown));
+    assert.deepEqual(b.messages(chatId).map(shown), stored.map(shown));
+    assert.equal(stored[2].deleted, true);
+    assert.equal(stored[1].version, 3);
+    assert.deepEqual(atBob.map((m) => m.id), sent.map((m) => m.id), "each of Alice's messages once");
+  });
+
   test("a refused request rejects with the server's code, and the connection stays", async () => {
     const [alice, carol, dave] = users("alice", "carol", "dave");
     const theirs = await createChat(carol, [dave]);

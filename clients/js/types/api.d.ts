@@ -19,6 +19,11 @@
  * The events and what they carry: the server's (`message:new` is delivered as `message`,
  * once per id) and the client's own (`typing:update`, `connected`, `synced`, `sync:more`,
  * `state`, `heartbeat`). `error` is a server error not tied to a request of yours.
+ * `message` comes when the first copy of a message arrives, which may be after a newer
+ * one (sharded delivery): messages() already holds it, in its place. It and
+ * `message:edited` carry the message as messages() holds it. `message:edited`,
+ * `message:deleted` and `message:reaction` come only when they changed it: a duplicate,
+ * or a copy overtaken by a newer version, is not raised.
  * `sync:more`: more missed messages than sync gave (only without `restUrl`): fetch them
  * with GET /chats/{chatId}/messages?after=
  * @typedef {{
@@ -61,10 +66,23 @@ export class SwitchboardClient extends ClientCore {
     /**
      * Tell the client about messages the app already holds (e.g. history from the REST
      * API): they are never delivered again, and the newest one per chat is where the next
-     * sync starts.
+     * sync starts. They join messages() (merged by version with what is held).
      * @param {Message | Message[] | null | undefined} messages
      */
     track(messages: Message | Message[] | null | undefined): void;
+    /**
+     * A chat's messages, in id order (creation order) whatever order they arrived in, each
+     * id once, each at the newest version received of it: live, from sync and REST pages
+     * after a drop, the answers to this client's own requests, and track(). The newest
+     * `messageLimit` (1000) per chat are kept. A new array each call; treat its messages as
+     * read-only (a change makes a new object, it never alters one handed out).
+     * @param {string} chatId
+     * @returns {Message[]}
+     */
+    messages(chatId: string): Message[];
+    /** One message as messages() holds it, or null. @param {string} chatId @param {string} messageId
+     *  @returns {Message | null} */
+    getMessage(chatId: string, messageId: string): Message | null;
     /** The newest message id the client holds of a chat. @param {string} chatId @returns {string | null} */
     lastMessageId(chatId: string): string | null;
     /**
@@ -88,13 +106,17 @@ export class SwitchboardClient extends ClientCore {
     send(chatId: string, body: string, options?: {
         clientMessageId?: string;
     }): Promise<Message>;
-    /** @param {string} chatId @param {string} messageId @param {string} body @returns {Promise<Message>} */
+    /** The answer (the edited message) also goes into messages().
+     * @param {string} chatId @param {string} messageId @param {string} body @returns {Promise<Message>} */
     edit(chatId: string, messageId: string, body: string): Promise<Message>;
-    /** @param {string} chatId @param {string} messageId @returns {Promise<Deleted>} */
+    /** The answer also goes into messages() (a tombstone).
+     * @param {string} chatId @param {string} messageId @returns {Promise<Deleted>} */
     deleteMessage(chatId: string, messageId: string): Promise<Deleted>;
-    /** @param {string} chatId @param {string} messageId @param {string} emoji @returns {Promise<ReactionChange>} */
+    /** The answer also goes into messages().
+     * @param {string} chatId @param {string} messageId @param {string} emoji @returns {Promise<ReactionChange>} */
     react(chatId: string, messageId: string, emoji: string): Promise<ReactionChange>;
-    /** @param {string} chatId @param {string} messageId @param {string} emoji @returns {Promise<ReactionChange>} */
+    /** The answer also goes into messages().
+     * @param {string} chatId @param {string} messageId @param {string} emoji @returns {Promise<ReactionChange>} */
     unreact(chatId: string, messageId: string, emoji: string): Promise<ReactionChange>;
     /** Read up to a message. @param {string} chatId @param {string} messageId @returns {Promise<ReadPosition>} */
     markRead(chatId: string, messageId: string): Promise<ReadPosition>;
@@ -143,6 +165,11 @@ export type Synced = {
  * The events and what they carry: the server's (`message:new` is delivered as `message`,
  * once per id) and the client's own (`typing:update`, `connected`, `synced`, `sync:more`,
  * `state`, `heartbeat`). `error` is a server error not tied to a request of yours.
+ * `message` comes when the first copy of a message arrives, which may be after a newer
+ * one (sharded delivery): messages() already holds it, in its place. It and
+ * `message:edited` carry the message as messages() holds it. `message:edited`,
+ * `message:deleted` and `message:reaction` come only when they changed it: a duplicate,
+ * or a copy overtaken by a newer version, is not raised.
  * `sync:more`: more missed messages than sync gave (only without `restUrl`): fetch them
  * with GET /chats/{chatId}/messages?after=
  */

@@ -1,27 +1,3 @@
-/**
- * @typedef {import("./transport.js").Socket} Socket
- * @typedef {import("./transport.js").SocketConstructor} SocketConstructor
- * @typedef {import("./requests.js").PendingRequest} PendingRequest
- * @typedef {"idle" | "connecting" | "open" | "reconnecting" | "closed"} State
- * @typedef {{state: State, attempt: number, delayMs?: number, retryAt?: number, reason?: string}} StateChange
- * @typedef {import("./protocol.js").Hello} Hello
- * @typedef {import("./protocol.js").HeartbeatAck} HeartbeatAck
- *
- * @typedef {Object} ClientOptions
- * @property {string} url WebSocket URL of the stage, e.g. ws://127.0.0.1:3001/local
- * @property {string | (() => string | Promise<string>)} token a JWT, or a function returning
- *   one (called before every connection attempt, so it can refresh)
- * @property {string} [restUrl] REST base (e.g. http://127.0.0.1:3001/api): lets sync fetch
- *   the rest of a chat when the server says `hasMore`
- * @property {number} [initialDelayMs=500] first reconnect delay (before jitter)
- * @property {number} [maxDelayMs=30000] cap of the reconnect delay
- * @property {number} [requestTimeoutMs=20000] how long an answer may take
- * @property {number} [maxRetries=5] internal_error / rate_limited retries of one request
- * @property {number} [heartbeatIntervalMs] between heartbeats (default: `hello`'s
- *   heartbeatSeconds, else 65 s)
- * @property {SocketConstructor} [WebSocket] a WebSocket implementation (default: the
- *   global one; on Node 20 pass `ws`'s)
- */
 export class ClientCore extends Emitter {
     /** @param {ClientOptions} options */
     constructor(options: ClientOptions);
@@ -66,6 +42,11 @@ export class ClientCore extends Emitter {
          * global one; on Node 20 pass `ws`'s)
          */
         WebSocket?: SocketConstructor;
+        /**
+         * messages kept per chat by messages() (the newest;
+         * Infinity keeps all, 0 none)
+         */
+        messageLimit?: number;
     };
     /** @type {State} */
     state: State;
@@ -85,6 +66,9 @@ export class ClientCore extends Emitter {
     _probing: boolean;
     _requests: Requests;
     _resume: ResumeState;
+    _messages: MessageStore;
+    /** @type {Map<string, number>} clientMessageIds of our sends waiting for their answer */
+    _sending: Map<string, number>;
     _heartbeat: Heartbeat;
     _syncing: boolean;
     /** @type {Array<[string, any]>} events held back while catching up */
@@ -143,8 +127,23 @@ export class ClientCore extends Emitter {
     _onFrame(raw: any): void;
     /** @param {string} event @param {any} data */
     _dispatch(event: string, data: any): void;
-    /** Deliver a message once: false if its id was delivered (or tracked) before. @param {any} message */
+    /** Deliver a message once, as the store holds it (updates that overtook it applied):
+     *  false if its id was delivered (or tracked) before. @param {any} message */
     _deliver(message: any): boolean;
+    /** A message of a catch-up page: delivered once; a copy of one delivered before that
+     *  changed it (edited, reacted to or deleted during the drop) is `message:edited`.
+     *  @param {any} message */
+    _deliverSynced(message: any): boolean;
+    /** @param {any} message @returns {{delivered: boolean, merged?: any, change?: string}} */
+    _deliverCopy(message: any): {
+        delivered: boolean;
+        merged?: any;
+        change?: string;
+    };
+    /** A message of one of our sends still waiting for its answer (stored, but the answer
+     *  was lost in a drop, and the catch-up found it): taken as delivered, not emitted; the
+     *  send resolves with it when the resend is answered. @param {any} message */
+    _ownInFlight(message: any): boolean;
     /** @param {string} chatId */
     _forgetChat(chatId: string): void;
     /**
@@ -221,10 +220,16 @@ export type ClientOptions = {
      * global one; on Node 20 pass `ws`'s)
      */
     WebSocket?: SocketConstructor;
+    /**
+     * messages kept per chat by messages() (the newest;
+     * Infinity keeps all, 0 none)
+     */
+    messageLimit?: number;
 };
 import { Emitter } from "./events.js";
 import { Requests } from "./requests.js";
 import { ResumeState } from "./resume.js";
+import { MessageStore } from "./messages.js";
 import { Heartbeat } from "./heartbeat.js";
 import { TypingIn } from "./typing.js";
 import { TypingOut } from "./typing.js";

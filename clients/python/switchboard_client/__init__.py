@@ -8,8 +8,10 @@ requests that were in flight (a send keeps its ``clientMessageId``). See docs/cl
 
 Modules: ``wire`` (names and payload shapes), ``errors``, ``backoff``, ``transport``
 (one WebSocket), ``requests`` (request ids, replies, what may be resent), ``events``
-(subscriptions), ``resume`` (dedupe and sync cursors), ``history`` (REST paging),
-``heartbeat`` (the timer), ``core`` (connection lifecycle), ``api`` (the typed helpers).
+(subscriptions), ``resume`` (dedupe and sync cursors), ``messages`` (each chat's
+messages in id order, merged by version: ``client.messages(chat_id)``), ``history`` (REST
+paging), ``heartbeat`` (the timer), ``core`` (connection lifecycle), ``api`` (the typed
+helpers).
 """
 
 from switchboard_client.api import SwitchboardClient, new_client_message_id

@@ -95,6 +95,7 @@ class SwitchboardClient(ClientCore):
         }
         message = cast(Message, await self.request(Action.MESSAGE_SEND, data, timeout=timeout))
         self._resume.record(message)
+        self._messages.put(message)
         return message
 
     async def edit_message(
@@ -104,6 +105,7 @@ class SwitchboardClient(ClientCore):
         data = {"chatId": chat_id, "messageId": message_id, "body": body}
         message = cast(Message, await self.request(Action.MESSAGE_EDIT, data, timeout=timeout))
         self._resume.accept_update(chat_id, message_id, message.get("version"))
+        self._messages.put(message)
         return message
 
     async def delete_message(
@@ -115,6 +117,7 @@ class SwitchboardClient(ClientCore):
             MessageDeleted, await self.request(Action.MESSAGE_DELETE, data, timeout=timeout)
         )
         self._resume.accept_update(chat_id, message_id, deleted.get("version"))
+        self._messages.deleted(deleted)
         return deleted
 
     async def react(
@@ -135,6 +138,7 @@ class SwitchboardClient(ClientCore):
         data = {"chatId": chat_id, "messageId": message_id, "emoji": emoji}
         change = cast(ReactionChange, await self.request(action, data, timeout=timeout))
         self._resume.accept_update(chat_id, message_id, change.get("version"))
+        self._messages.reaction(change)
         return change
 
     # ---------------------------------------------------------------- read receipts

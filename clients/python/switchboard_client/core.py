@@ -15,6 +15,12 @@ Each connection (a *session*) goes through:
    the resendable ones (see ``requests.RESENDABLE``) are sent again by their callers
    once the next session is ready, with the same data (the same ``clientMessageId``).
    Then wait (exponential backoff with full jitter) and go to 1.
+
+Every copy of a message (live frames, catch-up pages, acks, ``mark_seen``) is also merged
+into ``messages.MessageStore``: the per-chat lists of ``messages()``, in id order and at
+the newest version whatever order the copies arrived in. An update (edited, deleted,
+reaction) is emitted only when it changed what the store holds; ``message:new`` once per
+id, carrying the message as the store holds it.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from switchboard_client.errors import (
 from switchboard_client.events import EventBus, Handler, Subscription
 from switchboard_client.heartbeat import Heartbeat
 from switchboard_client.history import HistoryError, fetch_after
+from switchboard_client.messages import DEFAULT_LIMIT, Change, MessageStore
 from switchboard_client.requests import (
     Pacer,
     PendingRequests,
@@ -118,6 +125,7 @@ class ClientCore:
         max_reconnect_attempts: int | None = None,
         rate_limit_retries: int | None = None,
         dedupe_window: float = 300.0,
+        message_limit: int | None = DEFAULT_LIMIT,
         ping_interval: float | None = None,
         websocket_options: Mapping[str, Any] | None = None,
         random: Callable[[], float] = _random.random,
@@ -148,6 +156,7 @@ class ClientCore:
         )
         self.events = EventBus()
         self._resume = ResumeState(dedupe_window)
+        self._messages = MessageStore(message_limit)
         self._pending = PendingRequests()
         self._pacer = Pacer()
         self._session: _Session | None = None  # the ready session
@@ -189,9 +198,23 @@ class ClientCore:
 
     def mark_seen(self, messages: Iterable[Message]) -> None:
         """Take messages the application already holds (say, history fetched over REST) as
-        delivered: they are never delivered again, and advance the chat's cursor."""
+        delivered: they are never delivered again, and advance the chat's cursor. They
+        join ``messages()`` (merged by version with what is held)."""
         for message in messages:
             self._resume.record(message)
+            self._messages.put(message)
+
+    def messages(self, chat_id: str) -> list[Message]:
+        """The chat's messages the client holds, in id order (creation order) whatever
+        order they arrived in, each id once, each at the newest version received of it:
+        live, from ``sync`` and REST pages after a drop, the acks of this client's own
+        requests, and ``mark_seen``. The newest ``message_limit`` per chat are kept. A new
+        list each call; treat its messages as read-only."""
+        return self._messages.messages(chat_id)
+
+    def get_message(self, chat_id: str, message_id: str) -> Message | None:
+        """One message as ``messages()`` holds it, or None."""
+        return self._messages.get(chat_id, message_id)
 
     # ---------------------------------------------------------------- events
     def on(self, name: str, handler: Handler) -> Callable[[], None]:
@@ -433,21 +456,28 @@ class ClientCore:
             self._process(event, data)
 
     def _process(self, event: str, data: Any) -> None:
-        """Dedupe and track chats, then emit."""
+        """Merge into the message store, dedupe and track chats, then emit."""
         if isinstance(data, dict):
             resume = self._resume
             if event == Event.MESSAGE_NEW:
-                if self._own_in_flight(data) or not resume.accept_live(data):
+                merged, _ = self._messages.put(data)
+                # Raised once per id, as the store now holds it (updates that overtook it
+                # applied).
+                if self._own_in_flight(data) or not resume.accept_live(merged):
                     return
+                data = merged
             elif event == Event.MESSAGE_EDITED:
-                if not resume.accept_update(
-                    data.get("chatId"), data.get("id"), data.get("version")
-                ):
+                merged, change = self._messages.put(data)
+                if not self._accept_update(change, data.get("chatId"), data.get("id"), data):
                     return
-            elif event in (Event.MESSAGE_DELETED, Event.MESSAGE_REACTION):
-                if not resume.accept_update(
-                    data.get("chatId"), data.get("messageId"), data.get("version")
-                ):
+                data = merged
+            elif event == Event.MESSAGE_DELETED:
+                change = self._messages.deleted(data)
+                if not self._accept_update(change, data.get("chatId"), data.get("messageId"), data):
+                    return
+            elif event == Event.MESSAGE_REACTION:
+                change = self._messages.reaction(data)
+                if not self._accept_update(change, data.get("chatId"), data.get("messageId"), data):
                     return
             elif event == Event.CHAT_CREATED and isinstance(data.get("id"), str):
                 resume.add_chats([data["id"]])
@@ -462,8 +492,21 @@ class ClientCore:
                 and data.get("userId") == self.user_id
                 and isinstance(data.get("chatId"), str)
             ):
-                resume.remove_chat(data["chatId"])
+                self._forget_chat(data["chatId"])
         self.events.emit(event, data)
+
+    def _accept_update(self, change: Change, chat_id: Any, message_id: Any, data: Any) -> bool:
+        """Whether an update (edited, deleted, reaction) is raised: when it changed what the
+        store holds (a duplicate or an overtaken copy did not). Outside what the store
+        keeps, by the dedupe window's versions (a version already delivered is dropped)."""
+        delivered = self._resume.accept_update(chat_id, message_id, data.get("version"))
+        if change is Change.UNTRACKED:
+            return delivered
+        return change is Change.CHANGED
+
+    def _forget_chat(self, chat_id: str) -> None:
+        self._resume.remove_chat(chat_id)
+        self._messages.forget(chat_id)
 
     # ---------------------------------------------------------------- catching up
     async def _catch_up(self, session: _Session) -> dict[str, Any]:
@@ -478,7 +521,7 @@ class ClientCore:
                 continue
             for chat_id in reply.get("unknown") or []:
                 unknown.append(chat_id)
-                self._resume.remove_chat(chat_id)
+                self._forget_chat(chat_id)
             for chat_id, page in (reply.get("chats") or {}).items():
                 messages = page.get("messages") or []
                 count = self._deliver_synced(messages)
@@ -505,12 +548,12 @@ class ClientCore:
             return count
         while True:
             reply = await self._call(session, Action.SYNC, {"chats": {chat_id: after}})
-            page = (reply.get("chats") or {}).get(chat_id) if isinstance(reply, dict) else None
-            if page is None:
+            chat = (reply.get("chats") or {}).get(chat_id) if isinstance(reply, dict) else None
+            if chat is None:
                 return count
-            messages = page.get("messages") or []
+            messages = chat.get("messages") or []
             count += self._deliver_synced(messages)
-            if not page.get("hasMore"):
+            if not chat.get("hasMore"):
                 return count
             newest = _newest(messages)
             if newest is None or (after is not None and newest <= after):
@@ -534,14 +577,15 @@ class ClientCore:
         count = 0
         valid = [m for m in messages if isinstance(m, dict) and isinstance(m.get("id"), str)]
         for message in sorted(valid, key=lambda m: m["id"]):
+            merged, change = self._messages.put(message)
             if self._own_in_flight(message):
                 continue
-            verdict = self._resume.accept_synced(message)
+            verdict = self._resume.accept_synced(merged)
             if verdict is Verdict.NEW:
-                self.events.emit(Event.MESSAGE_NEW, message)
+                self.events.emit(Event.MESSAGE_NEW, merged)
                 count += 1
-            elif verdict is Verdict.UPDATED:
-                self.events.emit(Event.MESSAGE_EDITED, message)
+            elif verdict is Verdict.UPDATED and change is not Change.STALE:
+                self.events.emit(Event.MESSAGE_EDITED, merged)
         return count
 
     def _own_in_flight(self, message: dict[str, Any]) -> bool:

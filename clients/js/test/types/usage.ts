@@ -13,6 +13,7 @@ const client = new SwitchboardClient({
   token: async () => "jwt",
   restUrl: "http://127.0.0.1:3001/api",
   requestTimeoutMs: 5000,
+  messageLimit: Infinity,
 });
 const off: () => void = client.on("message", (m: Message) => console.log(m.senderId, m.body));
 client.on("state", (change: StateChange) => console.log(change.state, change.delayMs));
@@ -26,6 +27,11 @@ async function main(): Promise<void> {
   const stored: Message = await client.send(chats[0], "hello", { clientMessageId: "m1" });
   const read = await client.markRead(stored.chatId, stored.id);
   console.log(read.readAt, client.lastMessageId(stored.chatId), client.typingUsers(stored.chatId));
+  const listed: Message[] = client.messages(stored.chatId);
+  const held: Message | null = client.getMessage(stored.chatId, stored.id);
+  console.log(listed.length, held?.version);
+  // @ts-expect-error: a chat id is a string
+  client.messages(42);
   try {
     await client.request(Action.MESSAGE_SEND, { chatId: "x", body: "y" });
   } catch (error) {
