@@ -4,8 +4,12 @@ both the chat and the removed user hear ``chat:member-removed``)."""
 
 from __future__ import annotations
 
+import contextlib
+
+from shared.config import settings
 from shared.delivery import fanout
 from shared.protocol import Event, frame
+from shared.state import presence, redis_client
 from shared.store import chats, connections, dynamodb, rooms
 
 
@@ -22,6 +26,7 @@ def add(
     live = rooms.resolve(rooms.user_room(user_id))
     if live:
         connections.join_room(rooms.chat_room(chat_id), live)
+        _track(chat_id, user_id, online=True)
     payload = {"chatId": chat_id, "userId": user_id, "role": role, "addedBy": added_by}
     fanout.broadcast_to_chat(chat_id, Event.CHAT_MEMBER_ADDED, payload, endpoint=endpoint)
     return True
@@ -34,6 +39,7 @@ def remove(
     if not chats.remove_member(chat_id, user_id):
         return False
     live = rooms.resolve(rooms.user_room(user_id))
+    _track(chat_id, user_id, online=False)
     room = rooms.chat_room(chat_id)
     dynamodb.write(deletes=[rooms.entry(room, e.connection_id, user_id) for e in live])
     payload = {"chatId": chat_id, "userId": user_id, "removedBy": removed_by}
@@ -43,3 +49,12 @@ def remove(
         targets, frame(Event.CHAT_MEMBER_REMOVED, payload), endpoint, fanout.room_rest(page)
     )
     return True
+
+
+def _track(chat_id: str, user_id: str, online: bool) -> None:
+    """Keep a large chat's online set (shared/lifecycle/status.py) right across joins and
+    leaves; Redis down: it catches up with the user's next status change."""
+    if chats.size(chat_id) <= settings().presence_announce_limit:
+        return
+    with contextlib.suppress(redis_client.RedisUnavailable):
+        presence.track([chat_id], user_id, online)

@@ -132,3 +132,20 @@ def test_removing_twice_is_false_the_second_time(gateway: Gateway, chat_id: str)
     posted = list(gateway.posts)
     assert membership.remove(chat_id, "bob", endpoint=gateway.endpoint) is False
     assert gateway.posts == posted
+
+
+def test_a_large_chats_online_set_follows_its_online_members_in_and_out(
+    gateway: Gateway, chat_id: str
+) -> None:
+    """A large chat hears no status changes, so joining and leaving keep its online set."""
+    from shared.state import presence
+
+    chats._size_cache.clear()
+    with config.override(presence_announce_limit=1):
+        membership.add(chat_id, "carol", "alice", endpoint=gateway.endpoint)
+        assert presence.chat_online(chat_id)[1] == ["carol"]
+        membership.add(chat_id, "dave", "alice", endpoint=gateway.endpoint)  # not online
+        assert presence.chat_online(chat_id)[1] == ["carol"]
+        membership.remove(chat_id, "carol", "alice", endpoint=gateway.endpoint)
+        assert presence.chat_online(chat_id)[1] == []
+    chats._size_cache.clear()
