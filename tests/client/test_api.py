@@ -1,5 +1,6 @@
 """Every typed helper against the emulator: the reply's shape, the event the other members
-get, and each error raised as its class with its code."""
+get, and each error raised as its class with its code. The paging of ``online_members``
+(pages the emulator's small chats never make) against the scripted server."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from switchboard_client import BadRequest, Forbidden, NotFound, UnknownAction
-from tests.client.conftest import OpenDevice
+from switchboard_client import BadRequest, Forbidden, NotFound, SwitchboardClient, UnknownAction
+from tests.client.conftest import FAST, OpenDevice
+from tests.client.fakeserver import FakeServer, ack
 
 pytestmark = pytest.mark.anyio
 
@@ -108,6 +110,34 @@ async def test_presence_and_typing(
     assert (await b.client.list_typing(chat_id))["typing"] == []
 
 
+async def test_chat_presence_of_a_small_chat_lists_every_online_member(
+    device: OpenDevice, create_chat: Callable[..., str], user: Any
+) -> None:
+    alice, bob, carol = user("alice"), user("bob"), user("carol")
+    chat_id = create_chat(alice, bob, carol)  # carol is a member, but not connected
+    a, b = await device(alice), await device(bob)
+    await b.client.set_presence("busy")
+    presence = await a.client.chat_presence(chat_id)
+    assert presence["chatId"] == chat_id and presence["announced"] is True
+    assert (presence["onlineCount"], presence["cursor"]) == (2, None)
+    assert "degraded" not in presence
+    assert sorted(presence["users"], key=lambda u: u["userId"]) == [
+        {"userId": alice, "status": "online"},
+        {"userId": bob, "status": "busy"},
+    ]
+    everyone = await b.client.online_members(chat_id)
+    assert everyone["onlineCount"] == 2 and everyone["cursor"] is None
+    assert sorted(everyone["users"], key=lambda u: u["userId"]) == sorted(
+        presence["users"], key=lambda u: u["userId"]
+    )
+    someone_elses = create_chat(user("dave"))
+    with pytest.raises(Forbidden) as forbidden:
+        await a.client.chat_presence(someone_elses)
+    assert forbidden.value.action == "chat:presence"
+    with pytest.raises(BadRequest):
+        await a.client.chat_presence(chat_id, "not-a-cursor")
+
+
 async def test_errors_are_raised_with_their_code(
     device: OpenDevice, create_chat: Callable[..., str], user: Any
 ) -> None:
@@ -155,3 +185,94 @@ async def test_the_senders_other_devices_get_its_messages(
     sent = await phone.client.send_message(chat_id, "from the phone")
     await laptop.inbox.wait_ids([sent["id"]])
     assert phone.inbox.messages() == []
+
+
+# ------------------------------------------------------------------ chat:presence's pages
+def pages_by_cursor(pages: dict[str | None, dict[str, Any]]) -> Any:
+    """A handler answering ``chat:presence`` with the page of the cursor it was given."""
+
+    async def answer(frame: dict, server: FakeServer, connection: Any) -> bool:
+        if frame["action"] != "chat:presence":
+            return False
+        page = pages[frame["data"].get("cursor")]
+        await connection.send(ack(frame, {"chatId": frame["data"]["chatId"], **page}))
+        return True
+
+    return answer
+
+
+def page(users: list[tuple[str, str]], cursor: str | None, count: int | None) -> dict[str, Any]:
+    return {
+        "announced": False,
+        "onlineCount": count,
+        "users": [{"userId": u, "status": s} for u, s in users],
+        "cursor": cursor,
+    }
+
+
+async def test_chat_presence_sends_the_cursor_only_when_given(fake_server: FakeServer) -> None:
+    first = page([("ann", "online")], "17", 2)
+    fake_server.handler = pages_by_cursor({None: first, "17": page([], None, 2)})
+    async with SwitchboardClient(fake_server.url, "t", backoff=FAST) as client:
+        assert await client.chat_presence("big") == {"chatId": "big", **first}
+        assert (await client.chat_presence("big", "17"))["cursor"] is None
+    sent = [f["data"] for f in fake_server.actions("chat:presence")]
+    assert sent == [{"chatId": "big"}, {"chatId": "big", "cursor": "17"}]
+
+
+async def test_online_members_follows_the_cursor_and_joins_the_pages(
+    fake_server: FakeServer,
+) -> None:
+    fake_server.handler = pages_by_cursor(
+        {
+            None: page([("ann", "online"), ("bob", "online")], "5", 3),
+            "5": page([], "9", 3),  # SSCAN may answer an empty page before the end
+            "9": page([("bob", "away"), ("cy", "busy")], None, 3),  # and repeat a member
+        }
+    )
+    async with SwitchboardClient(fake_server.url, "t", backoff=FAST) as client:
+        everyone = await client.online_members("big")
+    assert everyone == {
+        "chatId": "big",
+        "announced": False,
+        "onlineCount": 3,
+        "users": [
+            {"userId": "ann", "status": "online"},
+            {"userId": "bob", "status": "away"},
+            {"userId": "cy", "status": "busy"},
+        ],
+        "cursor": None,
+    }
+    sent = [f["data"].get("cursor") for f in fake_server.actions("chat:presence")]
+    assert sent == [None, "5", "9"]
+
+
+async def test_online_members_ends_at_a_degraded_page_and_says_so(
+    fake_server: FakeServer,
+) -> None:
+    degraded = {**page([], None, None), "degraded": True}
+    fake_server.handler = pages_by_cursor(
+        {None: page([("ann", "online")], "5", 250), "5": degraded}
+    )
+    async with SwitchboardClient(fake_server.url, "t", backoff=FAST) as client:
+        everyone = await client.online_members("big")
+    assert everyone["degraded"] is True and everyone["onlineCount"] is None
+    assert everyone["users"] == [{"userId": "ann", "status": "online"}]
+    assert len(fake_server.actions("chat:presence")) == 2
+
+
+async def test_a_chat_presence_cut_by_a_drop_is_resent(fake_server: FakeServer) -> None:
+    answer = pages_by_cursor({None: page([("ann", "online")], None, 1)})
+
+    async def drop_the_first(frame: dict, server: FakeServer, connection: Any) -> bool:
+        if frame["action"] == "chat:presence" and len(server.actions("chat:presence")) == 1:
+            await connection.close()  # no answer: the connection is gone
+            return True
+        return await answer(frame, server, connection)
+
+    fake_server.handler = drop_the_first
+    async with SwitchboardClient(fake_server.url, "t", backoff=FAST) as client:
+        presence = await client.chat_presence("big", timeout=30)
+        assert client.reconnects == 1
+    assert presence["users"] == [{"userId": "ann", "status": "online"}]
+    assert len(fake_server.actions("chat:presence")) == 2

@@ -30,6 +30,7 @@ def test_which_actions_are_resent_after_a_drop() -> None:
         "message:unreact",
         "message:read",
         "chat:read-all",
+        "chat:presence",
         "presence:set",
         "typing:list",
         "typing:stop",

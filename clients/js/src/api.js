@@ -15,6 +15,7 @@ import { RETRY_OF, Retry } from "./requests.js";
  * @typedef {import("./protocol.js").ReadPosition} ReadPosition
  * @typedef {import("./protocol.js").Typing} Typing
  * @typedef {import("./protocol.js").TypingList} TypingList
+ * @typedef {import("./protocol.js").ChatPresence} ChatPresence
  * @typedef {import("./protocol.js").UserStatus} UserStatus
  * @typedef {import("./protocol.js").Chat} Chat
  * @typedef {import("./protocol.js").HeartbeatAck} HeartbeatAck
@@ -221,6 +222,41 @@ export class SwitchboardClient extends ClientCore {
   /** @param {"online" | "away" | "busy"} status @param {string} [text] @returns {Promise<UserStatus>} */
   setPresence(status, text) {
     return this._request(Action.PRESENCE_SET, text ? { status, text } : { status }, RETRY_OF[Action.PRESENCE_SET]);
+  }
+
+  /**
+   * Who is online in a chat. A small chat (`announced`: its members also hear each
+   * `user:status`) answers all its online members; a large one (no `user:status` or
+   * `typing` from it) up to 100 and the `cursor` to ask the next page with, null at the
+   * end. onlineMembers() follows the cursor.
+   * @param {string} chatId
+   * @param {string | null} [cursor] the `cursor` of the previous answer
+   * @returns {Promise<ChatPresence>}
+   */
+  chatPresence(chatId, cursor) {
+    const data = cursor == null ? { chatId } : { chatId, cursor };
+    return this._request(Action.CHAT_PRESENCE, data, RETRY_OF[Action.CHAT_PRESENCE]);
+  }
+
+  /**
+   * Every online member of a chat: chatPresence() page after page until its `cursor` is
+   * null, as one answer: the `users` of every page, each user once (a large chat's pages
+   * may repeat one: the later page's status is kept), the last page's `onlineCount`,
+   * `cursor` null. A `degraded` page ends the walk and is kept in the answer: its `users`
+   * are then only those of the pages before.
+   * @param {string} chatId
+   * @returns {Promise<ChatPresence>}
+   */
+  async onlineMembers(chatId) {
+    /** @type {Map<string, ChatPresence["users"][number]>} */
+    const users = new Map();
+    let cursor = null;
+    for (;;) {
+      const page = await this.chatPresence(chatId, cursor);
+      for (const entry of page.users || []) users.set(entry.userId, entry);
+      cursor = page.cursor ?? null;
+      if (cursor === null) return { ...page, users: [...users.values()] };
+    }
   }
 
   /** @param {string} chatId @returns {Promise<Typing>} */

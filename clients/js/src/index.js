@@ -59,6 +59,7 @@ export { reconnectDelay } from "./backoff.js";
  * @typedef {import("./protocol.js").ReadPosition} ReadPosition
  * @typedef {import("./protocol.js").Typing} Typing
  * @typedef {import("./protocol.js").TypingList} TypingList
+ * @typedef {import("./protocol.js").ChatPresence} ChatPresence
  * @typedef {import("./protocol.js").UserStatus} UserStatus
  * @typedef {import("./protocol.js").Chat} Chat
  * @typedef {import("./protocol.js").HeartbeatAck} HeartbeatAck

@@ -14,6 +14,7 @@ export const Action = Object.freeze({
   MESSAGE_UNREACT: "message:unreact",
   MESSAGE_READ: "message:read",
   CHAT_READ_ALL: "chat:read-all",
+  CHAT_PRESENCE: "chat:presence",
   PRESENCE_HEARTBEAT: "presence:heartbeat",
   PRESENCE_SET: "presence:set",
   TYPING_START: "typing:start",
@@ -91,6 +92,11 @@ export const DEFAULT_HEARTBEAT_SECONDS = 65; // when `hello` does not say
  * @typedef {{chatId: string, userId: string, messageId: string | null, readAt: string | null}} ReadPosition
  * @typedef {{chatId: string, userId: string, isTyping: boolean, expiresAt: string | null}} Typing
  * @typedef {{chatId: string, typing: {userId: string, expiresAt: string}[]}} TypingList
+ * @typedef {{
+ *   chatId: string, announced: boolean, onlineCount: number | null,
+ *   users: {userId: string, status: "online" | "away" | "busy"}[], cursor: string | null,
+ *   degraded?: true
+ * }} ChatPresence
  * @typedef {{userId: string, status: "online" | "away" | "busy" | "offline", text: string | null,
  *            lastSeen: string | null}} UserStatus
  * @typedef {{id: string, name: string | null, createdBy: string, createdAt: string, members: string[]}} Chat

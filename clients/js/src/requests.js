@@ -32,6 +32,7 @@ export const RETRY_OF = Object.freeze({
   [Action.MESSAGE_UNREACT]: Retry.ALWAYS,
   [Action.MESSAGE_READ]: Retry.ALWAYS,
   [Action.CHAT_READ_ALL]: Retry.ALWAYS,
+  [Action.CHAT_PRESENCE]: Retry.QUEUE,
   [Action.PRESENCE_SET]: Retry.ALWAYS,
   [Action.PRESENCE_HEARTBEAT]: Retry.NEVER,
   [Action.TYPING_START]: Retry.NEVER,

@@ -1,5 +1,6 @@
 // The client against the real emulator (test/support/emulator.js starts one): greeting,
-// messages between two users, refused requests, resume after a reconnect, heartbeats.
+// messages between two users, refused requests, who is online in a chat, resume after a
+// reconnect, heartbeats.
 // Waits end on events, each bounded by SWITCHBOARD_TEST_TIMEOUT: no sleeps.
 
 import assert from "node:assert/strict";
@@ -204,6 +205,33 @@ describe("against the emulator", { timeout: 4 * TIMEOUT_MS }, () => {
     assert.equal(a.connectionId, hello.connectionId);
     const status = await within(a.setPresence("busy", "in a meeting"), "presence:set's ack");
     assert.equal(status.status, "busy");
+  });
+
+  test("chatPresence: a small chat is announced and lists its online members", async () => {
+    const [alice, bob, carol] = users("alice", "bob", "carol");
+    const chatId = await createChat(alice, [bob, carol]); // carol is a member, not connected
+    const a = client(alice);
+    const b = client(bob);
+    await within(Promise.all([a.connect(), b.connect()]), "both greetings");
+    await within(b.setPresence("busy"), "presence:set's ack");
+    const byUser = (x, y) => x.userId.localeCompare(y.userId);
+
+    const presence = await within(a.chatPresence(chatId), "chat:presence's ack");
+    assert.equal(presence.chatId, chatId);
+    assert.equal(presence.announced, true);
+    assert.equal(presence.onlineCount, 2);
+    assert.equal(presence.cursor, null);
+    assert.equal(presence.degraded, undefined);
+    assert.deepEqual(presence.users.sort(byUser), [{ userId: alice, status: "online" }, { userId: bob, status: "busy" }]);
+    const everyone = await within(b.onlineMembers(chatId), "every page of chat:presence");
+    assert.deepEqual(everyone.users.sort(byUser), presence.users);
+    assert.equal(everyone.onlineCount, 2);
+
+    const bad = await within(a.chatPresence(chatId, "not-a-cursor").then(
+      () => assert.fail("a cursor the server never gave should be refused"),
+      (error) => error,
+    ), "the refusal");
+    assert.equal(bad.code, ErrorCode.BAD_REQUEST);
   });
 
   test("resume: what was sent while a client was away arrives once, in order; its queued send goes out", async () => {

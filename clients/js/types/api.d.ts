@@ -6,6 +6,7 @@
  * @typedef {import("./protocol.js").ReadPosition} ReadPosition
  * @typedef {import("./protocol.js").Typing} Typing
  * @typedef {import("./protocol.js").TypingList} TypingList
+ * @typedef {import("./protocol.js").ChatPresence} ChatPresence
  * @typedef {import("./protocol.js").UserStatus} UserStatus
  * @typedef {import("./protocol.js").Chat} Chat
  * @typedef {import("./protocol.js").HeartbeatAck} HeartbeatAck
@@ -124,6 +125,26 @@ export class SwitchboardClient extends ClientCore {
     readAll(chatId: string): Promise<ReadPosition>;
     /** @param {"online" | "away" | "busy"} status @param {string} [text] @returns {Promise<UserStatus>} */
     setPresence(status: "online" | "away" | "busy", text?: string): Promise<UserStatus>;
+    /**
+     * Who is online in a chat. A small chat (`announced`: its members also hear each
+     * `user:status`) answers all its online members; a large one (no `user:status` or
+     * `typing` from it) up to 100 and the `cursor` to ask the next page with, null at the
+     * end. onlineMembers() follows the cursor.
+     * @param {string} chatId
+     * @param {string | null} [cursor] the `cursor` of the previous answer
+     * @returns {Promise<ChatPresence>}
+     */
+    chatPresence(chatId: string, cursor?: string | null): Promise<ChatPresence>;
+    /**
+     * Every online member of a chat: chatPresence() page after page until its `cursor` is
+     * null, as one answer: the `users` of every page, each user once (a large chat's pages
+     * may repeat one: the later page's status is kept), the last page's `onlineCount`,
+     * `cursor` null. A `degraded` page ends the walk and is kept in the answer: its `users`
+     * are then only those of the pages before.
+     * @param {string} chatId
+     * @returns {Promise<ChatPresence>}
+     */
+    onlineMembers(chatId: string): Promise<ChatPresence>;
     /** @param {string} chatId @returns {Promise<Typing>} */
     typingStart(chatId: string): Promise<Typing>;
     /** @param {string} chatId @returns {Promise<Typing>} */
@@ -149,6 +170,7 @@ export type ReactionChange = import("./protocol.js").ReactionChange;
 export type ReadPosition = import("./protocol.js").ReadPosition;
 export type Typing = import("./protocol.js").Typing;
 export type TypingList = import("./protocol.js").TypingList;
+export type ChatPresence = import("./protocol.js").ChatPresence;
 export type UserStatus = import("./protocol.js").UserStatus;
 export type Chat = import("./protocol.js").Chat;
 export type HeartbeatAck = import("./protocol.js").HeartbeatAck;

@@ -9,6 +9,7 @@ export type ReactionChange = import("./protocol.js").ReactionChange;
 export type ReadPosition = import("./protocol.js").ReadPosition;
 export type Typing = import("./protocol.js").Typing;
 export type TypingList = import("./protocol.js").TypingList;
+export type ChatPresence = import("./protocol.js").ChatPresence;
 export type UserStatus = import("./protocol.js").UserStatus;
 export type Chat = import("./protocol.js").Chat;
 export type HeartbeatAck = import("./protocol.js").HeartbeatAck;

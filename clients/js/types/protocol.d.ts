@@ -9,6 +9,7 @@ export const Action: Readonly<{
     MESSAGE_UNREACT: "message:unreact";
     MESSAGE_READ: "message:read";
     CHAT_READ_ALL: "chat:read-all";
+    CHAT_PRESENCE: "chat:presence";
     PRESENCE_HEARTBEAT: "presence:heartbeat";
     PRESENCE_SET: "presence:set";
     TYPING_START: "typing:start";
@@ -120,6 +121,17 @@ export type TypingList = {
         userId: string;
         expiresAt: string;
     }[];
+};
+export type ChatPresence = {
+    chatId: string;
+    announced: boolean;
+    onlineCount: number | null;
+    users: {
+        userId: string;
+        status: "online" | "away" | "busy";
+    }[];
+    cursor: string | null;
+    degraded?: true;
 };
 export type UserStatus = {
     userId: string;

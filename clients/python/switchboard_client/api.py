@@ -15,10 +15,12 @@ from typing import Any, cast
 from switchboard_client.core import ClientCore
 from switchboard_client.wire import (
     Action,
+    ChatPresence,
     ConnectionSuccess,
     HeartbeatAck,
     Message,
     MessageDeleted,
+    PresenceEntry,
     ReactionChange,
     ReadPosition,
     SyncResult,
@@ -155,6 +157,36 @@ class SwitchboardClient(ClientCore):
             ReadPosition,
             await self.request(Action.CHAT_READ_ALL, {"chatId": chat_id}, timeout=timeout),
         )
+
+    # ---------------------------------------------------------------- who is online
+    async def chat_presence(
+        self, chat_id: str, cursor: str | None = None, *, timeout: float | None = None
+    ) -> ChatPresence:
+        """``chat:presence``: who is online in the chat. A small chat (``announced``: its
+        members also hear each ``user:status``) answers all its online members; a large
+        one (no ``user:status`` or ``typing`` from it) up to 100 and the ``cursor`` to ask
+        the next page with, None at the end. ``online_members`` follows the cursor."""
+        data: dict[str, Any] = {"chatId": chat_id}
+        if cursor is not None:
+            data["cursor"] = cursor
+        return cast(ChatPresence, await self.request(Action.CHAT_PRESENCE, data, timeout=timeout))
+
+    async def online_members(self, chat_id: str, *, timeout: float | None = None) -> ChatPresence:
+        """Every online member of the chat: ``chat:presence`` asked page after page until
+        its ``cursor`` is None, as one answer: the ``users`` of every page, each user once
+        (a large chat's pages may repeat one: the later page's status is kept), the last
+        page's ``onlineCount``, ``cursor`` None. A ``degraded`` page ends the walk and is
+        kept in the answer: its ``users`` are then only those of the pages before.
+        ``timeout`` applies to each page."""
+        users: dict[str, PresenceEntry] = {}
+        cursor: str | None = None
+        while True:
+            page = await self.chat_presence(chat_id, cursor, timeout=timeout)
+            for entry in page.get("users", []):
+                users[entry["userId"]] = entry
+            cursor = page.get("cursor")
+            if cursor is None:
+                return {**page, "users": list(users.values())}
 
     # ---------------------------------------------------------------- typing
     async def start_typing(self, chat_id: str, *, timeout: float | None = None) -> Typing:

@@ -31,6 +31,7 @@ RESENDABLE: frozenset[str] = frozenset(
         Action.MESSAGE_UNREACT,
         Action.MESSAGE_READ,
         Action.CHAT_READ_ALL,
+        Action.CHAT_PRESENCE,
         Action.PRESENCE_SET,
         Action.TYPING_STOP,
         Action.TYPING_LIST,

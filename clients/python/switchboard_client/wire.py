@@ -8,7 +8,7 @@ shapes are ``TypedDict``s: what the typed helpers return and events carry.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 # Limits the client needs (docs/protocol.md).
 MAX_SYNC_CHATS = 100  # chats per `sync` request
@@ -28,6 +28,7 @@ class Action(StrEnum):
     MESSAGE_UNREACT = "message:unreact"
     MESSAGE_READ = "message:read"
     CHAT_READ_ALL = "chat:read-all"
+    CHAT_PRESENCE = "chat:presence"
     PRESENCE_HEARTBEAT = "presence:heartbeat"
     PRESENCE_SET = "presence:set"
     TYPING_START = "typing:start"
@@ -170,3 +171,22 @@ class TypingEntry(TypedDict):
 class TypingList(TypedDict):
     chatId: str
     typing: list[TypingEntry]
+
+
+class PresenceEntry(TypedDict):
+    userId: str
+    status: str  # online | away | busy
+
+
+class ChatPresence(TypedDict):
+    """`chat:presence`: a small chat (``announced``: its members hear every ``user:status``)
+    lists all its online members, ``cursor`` None; a large one a page of them and the
+    ``cursor`` of the next (None at the end). ``degraded`` (presence unavailable for a
+    moment) comes with ``onlineCount`` None and no users."""
+
+    chatId: str
+    announced: bool
+    onlineCount: int | None
+    users: list[PresenceEntry]
+    cursor: str | None
+    degraded: NotRequired[bool]

@@ -4,6 +4,7 @@ import {
   ErrorCode,
   SwitchboardClient,
   SwitchboardError,
+  type ChatPresence,
   type Message,
   type StateChange,
 } from "@switchboard/client";
@@ -32,6 +33,14 @@ async function main(): Promise<void> {
   console.log(listed.length, held?.version);
   // @ts-expect-error: a chat id is a string
   client.messages(42);
+  const presence: ChatPresence = await client.chatPresence(chats[0]);
+  const count: number | null = presence.onlineCount;
+  if (presence.cursor !== null) await client.chatPresence(chats[0], presence.cursor);
+  const online: string[] = (await client.onlineMembers(chats[0])).users.map((u) => u.userId);
+  const away: boolean = presence.users.some((u) => u.status === "away") || presence.degraded === true;
+  console.log(count, online.length, away, presence.announced);
+  // @ts-expect-error: a cursor is the string an answer gave
+  await client.chatPresence(chats[0], 17);
   try {
     await client.request(Action.MESSAGE_SEND, { chatId: "x", body: "y" });
   } catch (error) {
