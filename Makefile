@@ -35,13 +35,14 @@ test-js: $(STAMP)
 	cd clients/js && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	cd clients/js && SWITCHBOARD_BIN="$(abspath $(BIN))/switchboard" npm test
 
-# Format, lint, types (strict on shared/ and each entry point; infra/ too), template.
+# Format, lint, types (strict on shared/, each entry point and the Python client; infra/ too), template.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict shared
 	for app in functions/*/app.py; do $(BIN)/mypy --strict $$app || exit 1; done
 	$(BIN)/mypy infra
+	$(BIN)/mypy --strict clients/python/switchboard_client
 	$(BIN)/cfn-lint template.yaml
 
 # The six measurements of docs/performance.md beside their baselines, with a summary
