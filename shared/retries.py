@@ -48,13 +48,15 @@ MANAGEMENT_API = RetryPolicy(
     read_timeout_seconds=2.0,
 )
 # Handing a delivery job to the delivery function (an asynchronous Invoke, answered
-# 202 once Lambda has queued it): throttling and 5xx are retried like DynamoDB's.
+# 202 in tens of milliseconds once Lambda has queued it): two short attempts, so
+# that a Lambda outage leaves the producer most of its timeout to deliver the job
+# itself (shared/delivery/worker.py dispatch).
 LAMBDA = RetryPolicy(
-    attempts=3,
+    attempts=2,
     base_seconds=0.05,
-    cap_seconds=1.0,
-    connect_timeout_seconds=1.0,
-    read_timeout_seconds=2.0,
+    cap_seconds=0.5,
+    connect_timeout_seconds=0.5,
+    read_timeout_seconds=1.0,
 )
 REDIS = RetryPolicy(
     attempts=1,

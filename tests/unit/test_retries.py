@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.retries import DYNAMODB, MANAGEMENT_API, REDIS, RetryPolicy
+from shared.retries import DYNAMODB, LAMBDA, MANAGEMENT_API, REDIS, RetryPolicy
 from shared.store import models
 
 
@@ -19,7 +19,7 @@ def test_backoff_is_full_jitter_doubling_from_the_base_up_to_the_cap(attempt: in
 
 
 def test_each_dependencys_worst_case_fits_the_functions_ten_second_timeout() -> None:
-    for policy in (DYNAMODB, MANAGEMENT_API, REDIS):
+    for policy in (DYNAMODB, MANAGEMENT_API, REDIS, LAMBDA):
         worst = policy.attempts * (policy.connect_timeout_seconds + policy.read_timeout_seconds)
         worst += sum(min(policy.cap_seconds, policy.base_seconds * 2**a) for a in range(3))
         assert worst <= 10, policy
@@ -33,3 +33,17 @@ def test_pynamodb_follows_the_dynamodb_policy() -> None:
     # botocore counts retries, not attempts.
     assert models.Connection.Meta.max_retry_attempts == DYNAMODB.attempts - 1
     assert models.Connection.Meta.read_timeout_seconds == DYNAMODB.read_timeout_seconds
+
+
+def test_handing_over_gives_up_within_a_few_seconds_and_follows_its_policy() -> None:
+    """A Lambda outage must leave the producer time to deliver the job itself."""
+    from shared.delivery import handover
+
+    worst = LAMBDA.attempts * (LAMBDA.connect_timeout_seconds + LAMBDA.read_timeout_seconds)
+    assert worst <= 3
+    config = handover._CONFIG
+    assert config.retries == {"mode": "standard", "total_max_attempts": LAMBDA.attempts}
+    assert (config.connect_timeout, config.read_timeout) == (
+        LAMBDA.connect_timeout_seconds,
+        LAMBDA.read_timeout_seconds,
+    )
