@@ -237,8 +237,9 @@ def _sharded_rows(figures: Any) -> list[Row]:
         )
     if figures.sharded_sizes():
         work = sharded.work_of(figures)
+        ids = sharded.connection_ids(sharded.MODEL_RECIPIENTS + 1, seed=sharded.MODEL_RECIPIENTS)
         for cold in (False, True):
-            model = sharded.aws_model(work, cold=cold, inline_limit=figures.inline_limit)
+            model = sharded.aws_model(work, ids, cold, figures.inline_limit, figures.batch_size)
             rows.append(
                 Row(
                     "7",

@@ -59,7 +59,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -257,13 +257,19 @@ def _entry(chat_id: str, connection_id: str, user_id: str, expires: int) -> dict
     }
 
 
-def seed_room(dynamodb: Any, tables: dict[str, str], size: int, seed: int) -> Room:
+def connection_ids(size: int, seed: int) -> list[str]:
+    """``size`` distinct API Gateway-like connection ids (``L0SM9cOFvHcCIhw=``), sorted."""
     rng = random.Random(seed)
-    chat_id = f"bench-{size}-{seed}"
     ids: set[str] = set()
     while len(ids) < size:
         ids.add("".join(rng.choice(_ID_ALPHABET) for _ in range(15)) + "=")
-    ordered = sorted(ids)
+    return sorted(ids)
+
+
+def seed_room(dynamodb: Any, tables: dict[str, str], size: int, seed: int) -> Room:
+    rng = random.Random(-seed)
+    chat_id = f"bench-{size}-{seed}"
+    ordered = connection_ids(size, seed)
     users = {cid: f"{chat_id}-u{i}" for i, cid in enumerate(ordered)}
     expires = int(time.time()) + 6 * 3600
     items = [_entry(chat_id, cid, users[cid], expires) for cid in ordered]
@@ -694,70 +700,105 @@ def batch_ms(posts: int, post_cpu_us: float, a: Assumptions) -> float:
     return max(cpu + a.post_rtt_ms, _rounds(posts, a.in_flight) * a.post_rtt_ms)
 
 
+Path_ = list[tuple[str, float]]  # the critical path: (step, ms), in order
+
+
+@dataclass
+class _Tree:
+    """The delivery tree's timing on AWS, job by job, as shared/delivery builds it."""
+
+    work: Work
+    a: Assumptions
+    cold: bool
+    batch_size: int
+    ids: list[str]  # the room's connection ids above the first page, sorted
+    page: int  # entries per 1 MB page
+    jobs: int = 0
+
+    @property
+    def hop(self) -> float:
+        start = self.a.environment_start_ms + self.work.import_ms / self.a.share
+        return self.a.queue_ms + (start if self.cold else 0.0)
+
+    def hand_over(self, t: float, jobs: list[Callable[[float], tuple[float, Path_]]]) -> Path_:
+        """Invoke ``jobs`` in order, ``handover_concurrency`` at a time; the path of the one
+        that ends last (each is given the time its handler starts)."""
+        self.jobs += len(jobs)
+        worst: tuple[float, Path_] = (t, [])
+        for i, job in enumerate(jobs):
+            invoked = (i // self.a.handover_concurrency + 1) * self.a.invoke_ms
+            end, path = job(t + invoked + self.hop)
+            if end > worst[0]:
+                hop = "async hop" + (" + cold start" if self.cold else "")
+                rounds = f"Invoke round {i // self.a.handover_concurrency + 1}"
+                worst = (end, [(rounds, invoked), (hop, self.hop), *path])
+        return worst[1]
+
+    def batch(self, posts: int) -> Callable[[float], tuple[float, Path_]]:
+        def run(t: float) -> tuple[float, Path_]:
+            ms = batch_ms(posts, self.work.post_cpu_us, self.a)
+            return t + ms, [(f"batch job: {posts} posts", ms)]
+
+        return run
+
+    def room(self, low: int, high: int, split: bool) -> Callable[[float], tuple[float, Path_]]:
+        """A room job reading ids[low:high] from ``low``: one page, then (``split``) the
+        rest in ranges (rooms.ranges_after), else the next page."""
+
+        def run(t: float) -> tuple[float, Path_]:
+            from shared.store import rooms
+
+            page_end = min(high, low + self.page)
+            read = self.a.dynamodb_call_ms
+            read += (page_end - low) * self.work.entry_cpu_us / 1000 / self.a.share
+            step = (f"room job: reads {page_end - low:,} entries", read)
+            more = []
+            if page_end < high and split:
+                start = self.ids[page_end - 1]
+                for lo, hi in rooms.ranges_after(start, self.a.ranges):
+                    a_ = bisect.bisect_right(self.ids, max(lo, start))
+                    more.append(self.room(a_, bisect.bisect_right(self.ids, hi), False))
+            elif page_end < high:
+                more.append(self.room(page_end, high, False))
+            size = page_end - low
+            if not more and size <= self.batch_size:  # posts them itself
+                end, path = self.batch(size)(t + read)
+                return end, [step, *path]
+            cuts = range(low, page_end, self.batch_size)
+            jobs = [self.batch(min(self.batch_size, page_end - c)) for c in cuts] + more
+            path = [step, *self.hand_over(t + read, jobs)]
+            return t + sum(ms for _, ms in path), path
+
+        return run
+
+
 def aws_model(
     work: Work,
-    recipients: int = MODEL_RECIPIENTS,
+    ids: list[str],
     cold: bool = False,
     inline_limit: int = 100,
     batch_size: int = 250,
     a: Assumptions = Assumptions(),  # noqa: B008 (frozen)
 ) -> Model:
-    """Time to the last recipient on AWS: the critical path of the delivery tree as
-    shared/delivery builds it (producer -> room job -> range jobs -> batch jobs)."""
-    hop = a.queue_ms + ((a.environment_start_ms + work.import_ms / a.share) if cold else 0)
-    page_entries = int(capacity.PAGE_LIMIT_BYTES // work.entry_bytes)
-    first = inline_limit + 1  # the first page (limit + 2) less the sender
+    """Time to the last recipient of a room of ``ids`` (sorted; the sender's among them)
+    on AWS: the producer, then the delivery tree job by job (Invoke rounds, async hops,
+    page reads, batches) with the measured CPU at the vCPU share; the critical path."""
     producer = work.producer_cpu_ms / a.share + 3 * a.dynamodb_call_ms + a.redis_ms
-    steps = [("producer: Query + GetItem + Put + Redis + CPU", producer)]
+    steps: Path_ = [("producer: Query + GetItem + Put + Redis + CPU", producer)]
+    recipients = len(ids) - 1
     if recipients <= inline_limit:
         steps.append(("producer posts inline", batch_ms(recipients, work.post_cpu_us, a)))
         return Model(recipients, cold, steps, 0, True)
-    steps.append(("producer hands over 2 jobs (1 Invoke round)", a.invoke_ms))
-    rest = recipients - first
-    page = min(rest, page_entries)
-    read_ms = a.dynamodb_call_ms + page * work.entry_cpu_us / 1000 / a.share
-    jobs = 2
-    steps += [("async hop" + (" + cold start" if cold else ""), hop)]
-    steps += [(f"room job: reads {page:,} entries (1 MB page), parses", read_ms)]
-    page_batches = _rounds(page, batch_size)
-    if page == rest:  # one page held the rest: its batches are the last step
-        steps.append(
-            (
-                f"hands over {page_batches} batches",
-                _rounds(page_batches, a.handover_concurrency) * a.invoke_ms,
-            )
-        )
-        jobs += page_batches
-        last = page - (page_batches - 1) * batch_size
-    else:
-        per_range = math.ceil((rest - page) / a.ranges)
-        range_batches = _rounds(per_range, batch_size)
-        handed = page_batches + a.ranges  # ranges are handed over after the batches
-        steps.append(
-            (
-                f"hands over {page_batches} batches, then {a.ranges} ranges",
-                _rounds(handed, a.handover_concurrency) * a.invoke_ms,
-            )
-        )
-        steps.append(("async hop" + (" + cold start" if cold else ""), hop))
-        range_read = a.dynamodb_call_ms + per_range * work.entry_cpu_us / 1000 / a.share
-        steps.append((f"range job: reads ~{per_range:,} entries", range_read))
-        steps.append(
-            (
-                f"hands over {range_batches} batches",
-                _rounds(range_batches, a.handover_concurrency) * a.invoke_ms,
-            )
-        )
-        jobs += a.ranges + page_batches + a.ranges * range_batches
-        last = batch_size
-    steps.append(("async hop" + (" + cold start" if cold else ""), hop))
-    steps.append((f"batch job: {last} posts", batch_ms(last, work.post_cpu_us, a)))
+    first = inline_limit + 2  # the producer's page: a batch job of it, and the rest job
+    page = int(capacity.PAGE_LIMIT_BYTES // work.entry_bytes)
+    tree = _Tree(work, a, cold, batch_size, ids, page)
+    rest = tree.room(first, len(ids), True)
+    steps += tree.hand_over(producer, [tree.batch(first - 1), rest])
     limit = min(a.scaling_environments, a.account_concurrency)
-    if jobs > limit:  # the scaling rate refills continuously: the rest wait for it
-        steps.append(
-            (f"{jobs - limit} environments beyond {limit}", (jobs - limit) / limit * 10_000)
-        )
-    return Model(recipients, cold, steps, jobs, jobs <= limit)
+    if tree.jobs > limit:  # the scaling rate refills continuously: the rest wait for it
+        wait = (tree.jobs - limit) / limit * a.scaling_seconds * 1000
+        steps.append((f"{tree.jobs - limit} environments beyond {limit}", wait))
+    return Model(recipients, cold, steps, tree.jobs, tree.jobs <= limit)
 
 
 # ---------------------------------------------------------------- dollars
@@ -915,8 +956,9 @@ def print_figures(figures: Figures, a: Assumptions = Assumptions()) -> None:  # 
         f"async queue to handler {a.queue_ms:.0f} ms, new environment {a.environment_start_ms:.0f}"
         f" ms + imports / {a.share:.2f}; DynamoDB {a.dynamodb_call_ms:.0f} ms per call"
     )
+    ids = connection_ids(MODEL_RECIPIENTS + 1, seed=MODEL_RECIPIENTS)
     for cold in (False, True):
-        model = aws_model(work, cold=cold, inline_limit=limit, batch_size=figures.batch_size, a=a)
+        model = aws_model(work, ids, cold, limit, figures.batch_size, a)
         met = "met" if model.total_s < MODEL_TARGET_S else "NOT met"
         print(
             f"   {'cold environments' if cold else 'warm environments'}: "

@@ -19,6 +19,6 @@ def test_sharded_benchmark_at_toy_sizes() -> None:
     assert figures.sharded_sizes() == [300]
     assert all(len(send.delivery) == 2 for send in figures.sends[300])
     assert figures.ack_ratio is not None
-    model = sharded.aws_model(sharded.work_of(figures))
+    model = sharded.aws_model(sharded.work_of(figures), sharded.connection_ids(100_001, seed=1))
     assert model.total_s > 0 and model.invocations > 400
     assert [row.room for row in sharded.cost_rows(figures)] == [10, 300]
