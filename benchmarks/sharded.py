@@ -60,6 +60,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -77,7 +78,7 @@ SIZES = (1_000, 10_000, 100_000)
 INLINE_ROOM = 101  # 100 recipients: the largest fan-out FanoutInlineLimit=100 keeps inline
 MODEL_RECIPIENTS = 100_000
 REPEATS = 30
-LARGE_REPEATS = 1
+LARGE_REPEATS = 2
 WARM_UP_SENDS = 2
 DELAY_SECONDS = 0.020
 SEED_BUDGET_SECONDS = 600.0
@@ -363,6 +364,7 @@ class Send:
     posts: int  # the stub's count, retries included
     delivered: int  # distinct connections the stub heard from
     last_delivery_s: float  # invocation start -> the stub's last arrival
+    errors: list[str] = field(default_factory=list)  # what failed delivery invocations logged
 
     @property
     def worker_cpu_ms(self) -> float:
@@ -416,6 +418,13 @@ class _Bench:
         recipients = room.size - 1
         tally = self.stub.tally(tag)
         producer, delivery, log_bytes = self._lines(mark, result.request_id, recipients)
+        errors = []
+        for function, text in self.lines.since(mark):
+            start = text.find('{"level":"ERROR"')
+            if function == "DeliveryFunction" and start >= 0:
+                with contextlib.suppress(ValueError):
+                    line = json.loads(text[start:])
+                    errors.append(f"{line.get('errorType')}: {line.get('errorMessage')}"[:120])
         return Send(
             room.size,
             recipients,
@@ -426,6 +435,7 @@ class _Bench:
             int(tally["posts"]),
             int(tally["unique"]),
             float(tally["last"]) - started if tally["posts"] else math.nan,
+            errors,
         )
 
     def _lines(
@@ -966,6 +976,9 @@ def print_figures(figures: Figures, a: Assumptions = Assumptions()) -> None:  # 
         "   delivered: the fewest distinct connections reached in any send (all = recipients); "
         "failed: delivery\n   invocations that failed, over all sends (Lambda retries them)"
     )
+    errors = Counter(e for n in figures.sharded_sizes() for s in figures.sends[n] for e in s.errors)
+    for error, count in errors.most_common(5):
+        print(f"   {count} x {error}")
     print()
     work = work_of(figures)
     print(f"3. Model on AWS: time to the last of {MODEL_RECIPIENTS:,} recipients")
