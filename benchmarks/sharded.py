@@ -2,8 +2,11 @@
 ack, the time to the last delivery, the delivery workers' CPU, a model of the same on AWS
 and what it costs, through the emulator with template.yaml's default parameters.
 
-Setup. One ``infra.emulator.Emulator`` (in-process moto + redis-server, as the tests run
-it; rate limits raised out of reach, everything else as the template says). A stub of
+Setup. One ``infra.emulator.Emulator`` (moto + redis-server, as the tests run it; rate
+limits raised out of reach, everything else as the template says) whose DynamoDB is
+benchmarks/fast_moto.py: the emulator's moto server with Query made proportional to the
+page it returns (on the emulator's own moto, ``--stock-moto``, a delivery job's 1 MB
+page of a 10,000-entry room takes longer than the functions' 2 s read timeout). A stub of
 the Management API (an asyncio TLS server in a subprocess, so its CPU is not counted,
 using the emulator's certificate, which the functions trust through AWS_CA_BUNDLE)
 answers every POST after 20 ms and records, per ``clientMessageId`` found in the frame,
@@ -20,8 +23,8 @@ Measured, each send alone on the machine (``async_invocations.wait_idle`` after 
 
 1. Ack latency: EventFunction's invocation duration (what API Gateway waits for before
    the route response) in rooms of 10, 101 (100 recipients: the largest inline fan-out),
-   1,000 and 10,000 connections, interleaved round by round; median and p95. The moto
-   Query of each room's first page is timed apart: moto sorts the whole partition on
+   1,000 and 10,000 connections, interleaved round by round; median and p95. The
+   producer's first-page Query is also timed alone: moto sorts the whole partition on
    every Query (DynamoDB reads a page by key), an emulator cost inside the ack.
 2. Time to last delivery: from just before the invocation to the stub's last arrival
    (one monotonic clock), the DeliveryFunction invocations (their JSON log lines), and
@@ -29,16 +32,19 @@ Measured, each send alone on the machine (``async_invocations.wait_idle`` after 
    path's marginal CPU per recipient: EventFunction's ``cpuMs`` at 100 recipients minus
    at 9, over 91, in the same run.
 3. A model of the time to the last of 100,000 recipients on AWS (``aws_model``): the
-   critical path producer -> room job -> range jobs -> batch jobs, with the measured CPU
-   (per post in batch jobs, per entry read in room jobs) scaled to the vCPU share of
-   512 MB, and Lambda's documented scaling; every assumption is named in ``Assumptions``.
+   delivery tree walked job by job as shared/delivery builds it (a 1 MB page, then the
+   ranges rooms.ranges_after cuts, a range's next page, batches; sixteen Invokes at a
+   time), with the measured CPU (per post in batch jobs, per entry read in room jobs)
+   scaled to the vCPU share of 512 MB and Lambda's documented scaling; the critical path
+   is printed, and every assumption is named in ``Assumptions``.
 4. Dollars per million messages (``cost_rows``): Lambda requests and GB-seconds of the
    producer and the delivery workers (durations modelled the same way from what each
    invocation measured and called), DynamoDB reads of the room pages (by DynamoDB's
    rules, benchmarks.capacity) and the message's write, Redis; beside API Gateway's
    1 inbound + N outgoing messages (cost.py's list prices).
 
-Run: ``python -m benchmarks.sharded`` (``--sizes``, ``--ack-sizes``, ``--repeats``).
+Run: ``python -m benchmarks.sharded`` (``--sizes``, ``--ack-sizes``, ``--repeats``;
+about ten minutes on two cores, seeding 100,000 entries included).
 """
 
 from __future__ import annotations
