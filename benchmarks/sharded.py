@@ -53,6 +53,7 @@ import argparse
 import asyncio
 import bisect
 import contextlib
+import dataclasses
 import http.client
 import json
 import logging
@@ -1014,6 +1015,14 @@ def print_figures(figures: Figures, a: Assumptions = Assumptions()) -> None:  # 
         )
         for label, ms in model.steps:
             print(f"      {ms:>7.0f} ms  {label}")
+    one_vcpu = dataclasses.replace(a, memory_mb=a.mb_per_vcpu)
+    warm_s, cold_s = (
+        aws_model(work, ids, c, limit, figures.batch_size, one_vcpu).total_s for c in (False, True)
+    )
+    print(
+        f"   the same at {one_vcpu.memory_mb:,} MB (1 vCPU) for DeliveryFunction and the "
+        f"producer: {warm_s:.2f} s warm, {cold_s:.2f} s cold"
+    )
     print()
     print("4. Dollars per million messages (us-east-1 list prices, benchmarks/cost.py)")
     rows = cost_rows(figures, a)
