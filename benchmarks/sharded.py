@@ -10,7 +10,7 @@ page of a 10,000-entry room takes longer than the functions' 2 s read timeout). 
 the Management API (an asyncio TLS server in a subprocess, so its CPU is not counted,
 using the emulator's certificate, which the functions trust through AWS_CA_BUNDLE)
 answers every POST after 20 ms and records, per ``clientMessageId`` found in the frame,
-the posts, the distinct connections and the first and last arrival. Each room is seeded
+the posts, the distinct connections and the last arrival. Each room is seeded
 straight into the emulator's DynamoDB (BatchWriteItem): ``chat:{id}`` entries with
 random API Gateway-like connection ids, one user per connection, and the sender's
 membership (a sender beyond the first page read costs the producer one GetItem, as in
@@ -104,7 +104,6 @@ _ID_ALPHABET = string.ascii_letters + string.digits  # API Gateway's ids: 15 of 
 class _Tally:
     posts: int = 0
     ids: set[bytes] = field(default_factory=set)
-    first: float = 0.0
     last: float = 0.0
 
 
@@ -136,19 +135,13 @@ async def _stub_main(cert: str, key: str, delay: float) -> None:
                 body = await reader.readexactly(length) if length else b""
                 if method == b"GET" and path.startswith(b"/_stats/"):
                     tally = tallies.pop(path[len(b"/_stats/") :].decode(), _Tally())
-                    answer = json.dumps(
-                        {
-                            "posts": tally.posts,
-                            "unique": len(tally.ids),
-                            "first": tally.first,
-                            "last": tally.last,
-                        }
-                    ).encode()
+                    counts = {"posts": tally.posts, "unique": len(tally.ids), "last": tally.last}
+                    answer = json.dumps(counts).encode()
                     writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(answer))
                     writer.write(answer)
                     continue
                 now = time.monotonic()  # CLOCK_MONOTONIC: the same clock as the benchmark's
-                tally = tallies.setdefault(_tag_of(body), _Tally(first=now))
+                tally = tallies.setdefault(_tag_of(body), _Tally())
                 tally.posts += 1
                 tally.ids.add(path.rsplit(b"/", 1)[-1])
                 tally.last = now
@@ -329,30 +322,30 @@ def moto_first_page_ms(dynamodb: Any, table: str, room: Room, limit: int, runs: 
     return statistics.median(times)
 
 
-def room_reads(room: Room, first_limit: int, ranges: int) -> tuple[float, int]:
-    """(read units, Queries) of reading the room as the producer and the delivery jobs
-    do, by DynamoDB's rules: the first ``first_limit`` entries; then one 1 MB page; if
+def room_reads(room: Room, first_limit: int, ranges: int) -> float:
+    """Read units of reading the room as the producer and the delivery jobs do, by
+    DynamoDB's rules: the first ``first_limit`` entries; then one 1 MB page; if
     more is left, ``ranges`` parallel range Queries (shared/store/rooms.ranges_after)."""
     from shared.store import rooms
 
     first = room.sizes[:first_limit]
-    units, queries = capacity.read_units(sum(first), consistent=True), 1
+    units = capacity.read_units(sum(first), consistent=True)
     rest_ids, rest = room.ids[first_limit:], room.sizes[first_limit:]
     if not rest:
-        return units, queries
+        return units
     page, count = 0, 0  # the first 1 MB page of the rest, as capacity.pages cuts it
     while count < len(rest) and not (count and page + rest[count] > capacity.PAGE_LIMIT_BYTES):
         page, count = page + rest[count], count + 1
-    units, queries = units + capacity.read_units(page, consistent=True), queries + 1
+    units += capacity.read_units(page, consistent=True)
     if count >= len(rest):
-        return units, queries
+        return units
     start = rest_ids[count - 1]
     for low, high in rooms.ranges_after(start, ranges):
         lo = bisect.bisect_right(rest_ids, max(low, start))
         hi = bisect.bisect_right(rest_ids, high)
         for size in capacity.pages(rest[lo:hi]):
-            units, queries = units + capacity.read_units(size, consistent=True), queries + 1
-    return units, queries
+            units += capacity.read_units(size, consistent=True)
+    return units
 
 
 # ---------------------------------------------------------------- one message:send
@@ -882,7 +875,7 @@ def cost_rows(figures: Figures, a: Assumptions = Assumptions()) -> list[CostRow]
     for n in sorted(n for n in figures.sends if n in figures.ack_sizes):
         sends, room = figures.sends[n], figures.rooms[n]
         first_limit = figures.inline_limit + 2
-        units, _ = room_reads(room, first_limit if n - 1 > figures.inline_limit else n, a.ranges)
+        units = room_reads(room, first_limit if n - 1 > figures.inline_limit else n, a.ranges)
         calls = sends[0].producer.get("awsCalls") or {}
         other_reads = sum(v for k, v in calls.items() if k in cost.READS and k != "dynamodb.Query")
         units += other_reads  # the membership GetItem (consistent, under 4 KB)
