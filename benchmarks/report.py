@@ -1,4 +1,4 @@
-"""`make bench`: the six measurements of docs/performance.md in one run, each beside its
+"""`make bench`: the measurements of docs/performance.md in one run, each beside its
 baseline on the same machine, then one summary table of ratios and targets.
 
 1. AWS calls per operation (benchmarks.call_counts) and the AWS samples' Scan per
@@ -8,11 +8,15 @@ baseline on the same machine, then one summary table of ratios and targets.
 4. import time of each function against ``import boto3`` (benchmarks.cold_start);
 5. delivery latency through the emulator against python-socketio with its Redis
    manager (benchmarks.latency, benchmarks.socketio_baseline);
-6. dollars per million messages (benchmarks.cost).
+6. dollars per million messages (benchmarks.cost);
+7. sharded delivery (benchmarks.sharded): the ack of rooms of 10, 1,000 and 10,000
+   connections, the time to the last delivery and the delivery workers' CPU at 1,000,
+   10,000 and 100,000 recipients behind a 20 ms stub, a model of 100,000 on AWS, and
+   the own cost at fan-out 1,000 and more.
 
 Each section prints its own table as it finishes; the summary comes last. Absolute
 times on a shared machine vary: read the ratios. Run: ``python -m benchmarks.report``
-(``--quick`` for a smaller latency workload).
+(``--quick`` for a smaller latency workload and sharded delivery up to 10,000).
 """
 
 from __future__ import annotations
@@ -194,6 +198,75 @@ def _cost_rows(table: list[Any]) -> list[Row]:
     return rows
 
 
+def _sharded_rows(figures: Any) -> list[Row]:
+    from benchmarks import sharded
+
+    rows = []
+    ratio = figures.ack_ratio
+    if ratio is not None:
+        small, large = (
+            min(figures.ack_sizes),
+            max(n for n in figures.ack_sizes if n in figures.sends),
+        )
+        rows.append(
+            Row(
+                "7",
+                f"ack, room of {large:,} (median ms)",
+                f"{figures.median_ack(large):.0f} (p95 {figures.p95_ack(large):.0f})",
+                f"{figures.median_ack(small):.0f} (room of {small})",
+                f"{ratio:.2f}x",
+                f"<= {sharded.ACK_TARGET:g}x",
+                ratio <= sharded.ACK_TARGET,
+            )
+        )
+    inline = figures.inline_cpu_us
+    for n in figures.sharded_sizes():
+        sends = figures.sends[n]
+        last = sorted(s.last_delivery_s for s in sends)[len(sends) // 2]
+        per = figures.worker_cpu_us(n)
+        rows.append(
+            Row(
+                "7",
+                f"{n - 1:,} recipients: last delivery (s, emulator); worker CPU µs/recipient",
+                f"{last:.1f}; {per:.0f}",
+                f"{inline:.0f} (inline, marginal)",
+                f"{per / inline:.2f}x",
+                f"<= {sharded.CPU_TARGET:g}x",
+                per / inline <= sharded.CPU_TARGET,
+            )
+        )
+    if figures.sharded_sizes():
+        work = sharded.work_of(figures)
+        ids = sharded.connection_ids(sharded.MODEL_RECIPIENTS + 1, seed=sharded.MODEL_RECIPIENTS)
+        for cold in (False, True):
+            model = sharded.aws_model(work, ids, cold, figures.inline_limit, figures.batch_size)
+            rows.append(
+                Row(
+                    "7",
+                    f"AWS model: last of {model.recipients:,} ({'cold' if cold else 'warm'}, s)",
+                    f"{model.total_s:.2f}",
+                    "-",
+                    "-",
+                    f"< {sharded.MODEL_TARGET_S:g} s",
+                    model.total_s < sharded.MODEL_TARGET_S,
+                )
+            )
+    for r in sharded.cost_rows(figures):
+        target = r.recipients >= 999
+        rows.append(
+            Row(
+                "7",
+                f"$ per million messages, room of {r.room:,}",
+                f"{r.own:.2f} (own)",
+                f"{r.apigw:,.2f} (API Gateway)",
+                f"{r.ratio:.1%}",
+                f"< {sharded.COST_TARGET:.0%}" if target else "-",
+                r.ratio < sharded.COST_TARGET if target else None,
+            )
+        )
+    return rows
+
+
 def _print_summary(rows: list[Row]) -> None:
     header = ["#", "measure", "Switchboard", "baseline", "ratio", "target", "met"]
     table = [header, *(row.cells() for row in rows)]
@@ -213,6 +286,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--sample-sizes", type=int, nargs="*", default=list(SAMPLE_SIZES))
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--no-sharded", action="store_true")
+    parser.add_argument(
+        "--sharded-sizes", type=int, nargs="*", help="rooms (connections) for benchmarks.sharded"
+    )
     args = parser.parse_args(argv)
 
     from benchmarks import aws_sample, call_counts, cold_start, cost, fanout
@@ -260,6 +337,17 @@ def main(argv: list[str] | None = None) -> None:
     table = cost.rows(counts, cost.FANOUTS, duration)
     _section("6. Cost per million messages", lambda: cost.print_table(table, duration))
     rows += _cost_rows(table)
+
+    if not args.no_sharded:
+        from benchmarks import sharded
+
+        sizes = args.sharded_sizes or ([1_000, 10_000] if args.quick else list(sharded.SIZES))
+        repeats = 5 if args.quick else sharded.REPEATS
+        shards = _section(
+            "7. Sharded delivery", lambda: sharded.measure(sizes=sizes, repeats=repeats)
+        )
+        sharded.print_figures(shards)
+        rows += _sharded_rows(shards)
 
     _print_summary(rows)
     print(f"(all sections: {time.perf_counter() - started:.0f} s)")
