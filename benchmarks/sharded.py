@@ -322,10 +322,11 @@ def moto_first_page_ms(dynamodb: Any, table: str, room: Room, limit: int, runs: 
     return statistics.median(times)
 
 
-def room_reads(room: Room, first_limit: int, ranges: int) -> float:
+def room_reads(room: Room, first_limit: int, ranges: int, first_page: int = 1_000) -> float:
     """Read units of reading the room as the producer and the delivery jobs do, by
-    DynamoDB's rules: the first ``first_limit`` entries; then one 1 MB page; if
-    more is left, ``ranges`` parallel range Queries (shared/store/rooms.ranges_after)."""
+    DynamoDB's rules: the first ``first_limit`` entries; then a page of at most
+    ``first_page`` entries (worker.ROOM_FIRST_PAGE); if more is left, ``ranges``
+    parallel range Queries (shared/store/rooms.ranges_after), in 1 MB pages."""
     from shared.store import rooms
 
     first = room.sizes[:first_limit]
@@ -334,7 +335,9 @@ def room_reads(room: Room, first_limit: int, ranges: int) -> float:
     if not rest:
         return units
     page, count = 0, 0  # the first 1 MB page of the rest, as capacity.pages cuts it
-    while count < len(rest) and not (count and page + rest[count] > capacity.PAGE_LIMIT_BYTES):
+    while count < min(len(rest), first_page) and not (
+        count and page + rest[count] > capacity.PAGE_LIMIT_BYTES
+    ):
         page, count = page + rest[count], count + 1
     units += capacity.read_units(page, consistent=True)
     if count >= len(rest):
@@ -641,7 +644,8 @@ class Assumptions:
     post_rtt_ms: float = 20.0  # a Management API post's round trip
     in_flight: int = 100  # shared/delivery/management_api.CONCURRENCY
     handover_concurrency: int = 16  # shared/delivery/handover.CONCURRENCY
-    ranges: int = 16  # shared/delivery/worker.ROOM_RANGES
+    ranges: int = 32  # shared/delivery/worker.ROOM_RANGES
+    first_page: int = 1_000  # shared/delivery/worker.ROOM_FIRST_PAGE
     dynamodb_call_ms: float = cost.DYNAMODB_CALL_MS  # "single-digit milliseconds"
     redis_ms: float = cost.REDIS_ROUND_TRIP_MS
     # Not documented by AWS; assumed: one Invoke (InvocationType=Event) round trip, and
@@ -778,7 +782,7 @@ class _Tree:
         def run(t: float) -> tuple[float, Path_]:
             from shared.store import rooms
 
-            page_end = min(high, low + self.page)
+            page_end = min(high, low + (min(self.page, self.a.first_page) if split else self.page))
             read = self.a.dynamodb_call_ms
             read += (page_end - low) * self.work.entry_cpu_us / 1000 / self.a.share
             step = (f"room job: reads {page_end - low:,} entries", read)
@@ -795,7 +799,8 @@ class _Tree:
                 end, path = self.batch(size)(t + read)
                 return end, [step, *path]
             cuts = range(low, page_end, self.batch_size)
-            jobs = [self.batch(min(self.batch_size, page_end - c)) for c in cuts] + more
+            # worker._read_on hands what is left to read over before the batches.
+            jobs = more + [self.batch(min(self.batch_size, page_end - c)) for c in cuts]
             path = [step, *self.hand_over(t + read, jobs)]
             return t + sum(ms for _, ms in path), path
 

@@ -64,3 +64,13 @@ def test_fast_moto_answers_every_room_query_as_moto() -> None:
             assert fast_moto.same_answers(client, "rooms", "chat:c", ids)
     finally:
         Table.query, DynamoHandler.query = original  # type: ignore[method-assign]
+
+
+def test_the_aws_model_walks_the_tree_the_worker_builds() -> None:
+    """The model's shape constants are the delivery worker's own."""
+    from benchmarks.sharded import Assumptions
+    from shared.delivery import handover, worker
+
+    a = Assumptions()
+    assert (a.ranges, a.first_page) == (worker.ROOM_RANGES, worker.ROOM_FIRST_PAGE)
+    assert a.handover_concurrency == handover.CONCURRENCY

@@ -5,11 +5,13 @@ with each invocation, and what a producer does itself when a job cannot be hande
   still fails after its retries fails the job, so Lambda retries the batch (its
   delivered recipients may get the frame twice, never zero times) and, after the
   last retry, sends it to the dead-letter queue.
-- A room's rest is read one page (1 MB) at a time. A room larger than one page is
-  then split into parallel ranges of connection ids (``ROOM_RANGES`` Queries, each
-  its own invocation), so that 100,000 connections are read by about sixteen
-  invocations at once rather than a chain of pages. The connections read go out
-  as batch jobs; a job that found only one batch and nothing more posts it itself.
+- A room's rest is read a first page of ``ROOM_FIRST_PAGE`` entries; a room larger
+  still is split into ``ROOM_RANGES`` ranges of connection ids of equal width, each
+  read by its own invocation (one 1 MB page at a time), so that 100,000 connections
+  are read by 32 invocations at once rather than a chain of pages. What is left to
+  read is handed on before the batches; the connections read go out as batch jobs;
+  a job that found only one batch and nothing more posts it itself. Entries are read
+  as bare (connection, user) pairs: no models for tens of thousands of them.
 - A Scan segment of the connections table (a broadcast to everyone) is read the
   same way, one page per invocation, its next page handed on.
 """
@@ -30,7 +32,11 @@ from shared.store.models import Connection, client_of
 
 log = logging.getLogger(__name__)
 
-ROOM_RANGES = 16  # parallel Queries for the rest of a room larger than one page
+# A room's rest is read a first page of ROOM_FIRST_PAGE entries (one Query); a room
+# larger still is split into ROOM_RANGES parallel range Queries (each then read in
+# 1 MB pages): 100,000 connections make ranges of ~3,000, each one page.
+ROOM_FIRST_PAGE = 1000
+ROOM_RANGES = 32
 SCAN_SEGMENTS = 16  # parallel Scan segments of a broadcast to everyone
 
 
@@ -81,11 +87,16 @@ def run(job: Job, raise_on_failure: bool = True) -> FanoutResult:
 
 def _room_page(job: Job) -> tuple[list[tuple[str, str]], list[Job]]:
     assert job.room is not None
-    entries, after = rooms.page(job.room, after=job.after, between=job.between)
-    found = [(e.connection_id, e.user_id) for e in entries]
+    first = job.between is None
+    found, after = rooms.connections_page(
+        job.room,
+        limit=ROOM_FIRST_PAGE if first else None,
+        after=job.after,
+        between=job.between,
+    )
     if after is None:
         return found, []
-    if job.between is None:  # larger than a page: read the rest in parallel ranges
+    if first:  # larger than the first page: read the rest in parallel ranges
         start = str(after["connectionId"]["S"])
         ranges = rooms.ranges_after(start, ROOM_RANGES)
         more = [
@@ -120,4 +131,5 @@ def _read_on(job: Job, found: list[tuple[str, str]], more: list[Job]) -> FanoutR
     targets = [cid for cid, uid in found if job.wants(cid, uid)]
     if not more and len(targets) <= settings().fanout_batch_size:
         return post_to_connections(targets, job.frame, job.endpoint)
-    return dispatch(batches(targets, job.frame, job.endpoint) + more)
+    # What is left to read goes first: its invocations have the longest way to go.
+    return dispatch(more + batches(targets, job.frame, job.endpoint))

@@ -88,7 +88,9 @@ def invocation_document(
         delivered = int(fanout.get("delivered", 0))
         gone = int(fanout.get("gone", 0))
         failed = int(fanout.get("failed", 0))
-        values["FanoutSize"] = (delivered + gone + failed, COUNT)
+        # Handed to DeliveryFunction: counted in its size here, delivered by the workers.
+        handed_over = int(fanout.get("handedOver", 0))
+        values["FanoutSize"] = (delivered + gone + failed + handed_over, COUNT)
         values["Delivered"] = (delivered, COUNT)
         values["Gone"] = (gone, COUNT)
         values["FanoutFailures"] = (failed, COUNT)

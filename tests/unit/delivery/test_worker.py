@@ -181,10 +181,9 @@ def test_a_gone_connection_in_a_batch_is_cleaned_up_and_does_not_fail_it(
 def test_a_room_larger_than_a_page_is_read_in_parallel_ranges(
     sharded: Lambda, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pages of 4 entries here (1 MB in DynamoDB): past the first, the rest of the room
-    is split into ranges of connection ids, each read by its own job."""
-    real_page = rooms.page
-    monkeypatch.setattr(rooms, "page", lambda room, **kw: real_page(room, **{"limit": 4, **kw}))
+    """A first page of 4 entries here (1,000 in production): past it, the rest of the
+    room is split into ranges of connection ids, each read by its own job."""
+    monkeypatch.setattr(worker, "ROOM_FIRST_PAGE", 4)
     chat_id, ids = chat_of(40, prefix="")
     ids_by_letter = [f"{letter}x{n}" for letter in "AMZamz09+" for n in range(3)]
     for cid in ids_by_letter:

@@ -108,5 +108,23 @@ def test_ranges_after_cover_every_key_above_the_start_once() -> None:
     assert all(low < high for low, high in ranges)
 
 
+def test_ranges_after_are_of_equal_width_give_or_take_a_character() -> None:
+    """The last range used to take the remainder: three times the others' share."""
+    alphabet = rooms._KEY_ALPHABET
+    ranges = rooms.ranges_after("+abc", 32)
+    widths = [sum(1 for c in alphabet if low[:1] <= c < high[:1]) for low, high in ranges[:-1]] + [
+        sum(1 for c in alphabet if c >= ranges[-1][0][:1])
+    ]
+    assert len(ranges) == 32
+    assert max(widths) - min(widths) <= 1, widths
+
+
+def test_entries_read_bare_come_as_connection_and_user_pairs(domain: config.Settings) -> None:
+    fill("chat:p", ["a", "b", "c"])
+    found, after = rooms.connections_page("chat:p", limit=2)
+    assert found == [("a", "u1"), ("b", "u1")]
+    assert rooms.connections_page("chat:p", after=after) == ([("c", "u1")], None)
+
+
 def test_ranges_after_the_last_character_are_one_range() -> None:
     assert rooms.ranges_after("zzzz", 16) == [("zzzz", rooms.KEY_MAX)]
