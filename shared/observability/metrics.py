@@ -88,9 +88,12 @@ def invocation_document(
         delivered = int(fanout.get("delivered", 0))
         gone = int(fanout.get("gone", 0))
         failed = int(fanout.get("failed", 0))
-        # Handed to DeliveryFunction: counted in its size here, delivered by the workers.
-        handed_over = int(fanout.get("handedOver", 0))
-        values["FanoutSize"] = (delivered + gone + failed + handed_over, COUNT)
+        # What this invocation posted; connections handed to DeliveryFunction are
+        # HandedOver here and counted in FanoutSize by the workers that post them, so
+        # FanoutSize summed over functions counts each post once.
+        values["FanoutSize"] = (delivered + gone + failed, COUNT)
+        if "handedOver" in fanout:
+            values["HandedOver"] = (int(fanout["handedOver"]), COUNT)
         values["Delivered"] = (delivered, COUNT)
         values["Gone"] = (gone, COUNT)
         values["FanoutFailures"] = (failed, COUNT)

@@ -67,6 +67,23 @@ def test_a_new_message_counts_its_fanout() -> None:
     assert "connectionId" not in doc
 
 
+def test_a_handed_over_fan_out_is_counted_once_over_producer_and_workers() -> None:
+    producer = metrics.invocation_document(
+        function="event",
+        route="message:send",
+        latency_ms=5,
+        fanout={"delivered": 0, "gone": 0, "failed": 0, "handedOver": 500, "jobs": 3},
+    )
+    worker = metrics.invocation_document(
+        function="delivery",
+        route="delivery",
+        latency_ms=5,
+        fanout={"delivered": 250, "gone": 0, "failed": 0},
+    )
+    assert (producer["FanoutSize"], producer["HandedOver"]) == (0, 500)
+    assert worker["FanoutSize"] == 250 and "HandedOver" not in worker
+
+
 def test_properties_never_shadow_metrics_or_dimensions() -> None:
     doc = metrics.document(
         {"Errors": (1, metrics.COUNT)},
