@@ -25,11 +25,14 @@ Run: ``python -m benchmarks.fast_moto -H 127.0.0.1 -p PORT`` (``FastMoto`` does)
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import json
-import subprocess
-import sys
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from infra.services.aws import MotoDynamoDB
 
 MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's largest item: bounds what one more item can add
 
@@ -199,37 +202,18 @@ def main(argv: list[str] | None = None) -> None:
     moto_server.main(argv)
 
 
-class FastMoto:
-    """This module's server in its own process (as infra.services.aws.MotoDynamoDB)."""
+@contextlib.contextmanager
+def FastMoto(host: str = "127.0.0.1") -> Iterator[MotoDynamoDB]:  # noqa: N802 (reads as the server it starts)
+    """This module's server in its own process: infra.services.aws.MotoDynamoDB running
+    ``benchmarks.fast_moto`` instead of ``infra.services.moto_server``."""
+    from infra.services.aws import MotoDynamoDB
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        from infra.services.processes import free_port
-
-        self.host = host
-        self.port = free_port(host)
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def __enter__(self) -> FastMoto:
-        from infra.services.processes import die_with_parent, wait_for_port
-
-        command = [sys.executable, "-m", "benchmarks.fast_moto", "-H", self.host]
-        self.process = subprocess.Popen(
-            [*command, "-p", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
-        )
-        wait_for_port(self.host, self.port, timeout=30)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+    server = MotoDynamoDB(host, module="benchmarks.fast_moto")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

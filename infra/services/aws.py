@@ -34,9 +34,10 @@ class MotoDynamoDB:
     queried partition and the long-lived heap frozen after each full collection.
     """
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", module: str = "infra.services.moto_server") -> None:
         self.host = host
         self.port = free_port(host)
+        self.module = module  # a module whose main() serves moto (a benchmark's variant)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -48,7 +49,7 @@ class MotoDynamoDB:
             [
                 sys.executable,
                 "-m",
-                "infra.services.moto_server",
+                self.module,
                 "-H",
                 self.host,
                 "-p",

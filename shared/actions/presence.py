@@ -45,16 +45,10 @@ def chat_presence(request: Request, caller: Caller) -> Outcome:
         return Outcome(frame(Event.ACK, data, request.request_id))
     try:
         after, user_ids, total = presence.chat_online(chat_id, int(cursor_text or 0), PAGE_SIZE)
-        chosen = presence.statuses(user_ids)
-        online = presence.online_many(user_ids)
+        users = status.online_entries(user_ids)
     except redis_client.RedisUnavailable:
         data.update(announced=False, onlineCount=None, users=[], cursor=None, degraded=True)
     else:
-        users = [
-            {"userId": u, "status": chosen.get(u, {}).get("status") or "online"}
-            for u in user_ids
-            if online[u]
-        ]
         data.update(
             announced=False,
             onlineCount=total,

@@ -142,14 +142,25 @@ def chat_users(chat_id: str) -> list[dict[str, Any]]:
         return _large_chat_users(chat_id)
     member_ids = [m.user_id for m in Member.query(chat_id)]
     try:
-        online = presence.online_many(member_ids)
-        chosen = presence.statuses([u for u in member_ids if online[u]])
+        return online_entries(member_ids)
     except redis_client.RedisUnavailable:
         online = {u: bool(connections.user_connection_ids(u)) for u in member_ids}
-        chosen = {}
+        return _entries(member_ids, online, {})
+
+
+def online_entries(user_ids: list[str]) -> list[dict[str, Any]]:
+    """``{userId, status}`` of those of ``user_ids`` who are online now: two Redis round
+    trips (RedisUnavailable when Redis is down)."""
+    online = presence.online_many(user_ids)
+    return _entries(user_ids, online, presence.statuses([u for u in user_ids if online[u]]))
+
+
+def _entries(
+    user_ids: list[str], online: dict[str, bool], chosen: dict[str, dict[str, str]]
+) -> list[dict[str, Any]]:
     return [
         {"userId": u, "status": chosen.get(u, {}).get("status") or "online"}
-        for u in member_ids
+        for u in user_ids
         if online[u]
     ]
 
@@ -179,13 +190,6 @@ def _large_chat_users(chat_id: str) -> list[dict[str, Any]]:
         while cursor != 0:
             cursor, user_ids, _ = presence.chat_online(chat_id, max(cursor, 0), 1000)
             found += user_ids
-        member_ids = sorted(set(found))
-        online = presence.online_many(member_ids)
-        chosen = presence.statuses([u for u in member_ids if online[u]])
+        return online_entries(sorted(set(found)))
     except redis_client.RedisUnavailable:
         return []
-    return [
-        {"userId": u, "status": chosen.get(u, {}).get("status") or "online"}
-        for u in member_ids
-        if online[u]
-    ]
