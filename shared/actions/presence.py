@@ -36,7 +36,10 @@ def chat_presence(request: Request, caller: Caller) -> Outcome:
     if chats.membership(chat_id, caller.user_id) is None:
         raise errors.Forbidden("not a member of this chat")
     cursor_text = request.data.get("cursor")
-    if cursor_text is not None and not (cursor_text.isascii() and cursor_text.isdigit()):
+    # Redis's SSCAN cursors are unsigned 64-bit integers; anything else is not one we gave.
+    if cursor_text is not None and not (
+        cursor_text.isascii() and cursor_text.isdigit() and int(cursor_text) < 2**64
+    ):
         raise ProtocolError(ErrorCode.BAD_REQUEST, "cursor must be one a chat:presence gave")
     data: dict[str, Any] = {"chatId": chat_id}
     if chats.size(chat_id) <= settings().presence_announce_limit:

@@ -47,9 +47,11 @@ def test_a_non_member_is_forbidden(team: Team) -> None:
         team.act("chat:presence", {"chatId": team.chat_id}, by=team.caller("carol-1", "carol"))
 
 
-def test_a_cursor_that_is_not_one_given_is_a_bad_request(team: Team) -> None:
+@pytest.mark.parametrize("cursor", ["abc", "-1", "18446744073709551616", "٣"])
+def test_a_cursor_that_is_not_one_given_is_a_bad_request(team: Team, cursor: str) -> None:
+    """Not digits, or past Redis's 64-bit cursors (Redis itself would answer an error)."""
     with pytest.raises(ProtocolError):
-        team.act("chat:presence", {"chatId": team.chat_id, "cursor": "abc"})
+        team.act("chat:presence", {"chatId": team.chat_id, "cursor": cursor})
 
 
 @pytest.fixture
