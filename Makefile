@@ -8,10 +8,10 @@ STAMP  := $(VENV)/.installed
 
 # The server with its dev tools, and the Python client (its own distribution in
 # clients/python, which tests/client exercises), in one resolve.
-$(STAMP): pyproject.toml clients/python/pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml clients/server-api-python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]' -e ./clients/python
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./clients/python -e ./clients/server-api-python
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -43,6 +43,7 @@ lint: $(STAMP)
 	for app in functions/*/app.py; do $(BIN)/mypy --strict $$app || exit 1; done
 	$(BIN)/mypy infra
 	$(BIN)/mypy --strict clients/python/switchboard_client
+	$(BIN)/mypy --strict clients/server-api-python/switchboard_server_api
 	$(BIN)/cfn-lint template.yaml
 
 # The six measurements of docs/performance.md beside their baselines, with a summary

@@ -60,6 +60,7 @@ class Event(StrEnum):
 class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"
     UNKNOWN_ACTION = "unknown_action"
+    UNKNOWN_COMMAND = "unknown_command"  # the server API's (shared/server_api)
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
@@ -112,6 +113,25 @@ ERROR_CODES: dict[type[errors.DomainError], ErrorCode] = {
     errors.Conflict: ErrorCode.CONFLICT,
     errors.Internal: ErrorCode.INTERNAL_ERROR,
 }
+
+
+# The HTTP status each code means on the HTTP API (the REST app and the server API);
+# an ``errors.TooLarge`` is 413 whatever its code.
+HTTP_STATUSES: dict[ErrorCode, int] = {
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.UNKNOWN_ACTION: 400,
+    ErrorCode.UNKNOWN_COMMAND: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.INTERNAL_ERROR: 500,
+}
+
+
+def http_status(error: errors.DomainError) -> int:
+    return 413 if isinstance(error, errors.TooLarge) else HTTP_STATUSES[error_code(error)]
 
 
 def error_code(error: errors.DomainError) -> ErrorCode:
@@ -226,31 +246,36 @@ def peek(body: str | None) -> Peek:
     return Peek(known, request_id)
 
 
-def _validate_id_map(name: str, value: Any) -> dict[str, str | None]:
+def _validate_id_map(name: str, value: Any, where: str) -> dict[str, str | None]:
     if not isinstance(value, dict) or len(value) > MAX_SYNC_CHATS:
         raise ProtocolError(
-            ErrorCode.BAD_REQUEST, f"data.{name} must be an object of at most {MAX_SYNC_CHATS} ids"
+            ErrorCode.BAD_REQUEST,
+            f"{where}.{name} must be an object of at most {MAX_SYNC_CHATS} ids",
         )
     for key, item in value.items():
         if not is_id(key) or not (item is None or is_id(item)):
-            raise ProtocolError(ErrorCode.BAD_REQUEST, f"data.{name} must map ids to an id or null")
+            raise ProtocolError(
+                ErrorCode.BAD_REQUEST, f"{where}.{name} must map ids to an id or null"
+            )
     return value
 
 
-def _validate_value(name: str, value: Any, spec: Field) -> Any:
+def _validate_value(name: str, value: Any, spec: Field, where: str) -> Any:
     kind = spec.resolved_kind
     if kind == "id_map":
-        return _validate_id_map(name, value)
+        return _validate_id_map(name, value, where)
     if not isinstance(value, str):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"data.{name} must be a string")
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{where}.{name} must be a string")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as error:  # a lone surrogate: "\ud800" is valid JSON, not text
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"data.{name} is not valid Unicode") from error
+        raise ProtocolError(
+            ErrorCode.BAD_REQUEST, f"{where}.{name} is not valid Unicode"
+        ) from error
     if kind == "choice":
         if value not in spec.choices:
             raise ProtocolError(
-                ErrorCode.BAD_REQUEST, f"data.{name} must be one of {', '.join(spec.choices)}"
+                ErrorCode.BAD_REQUEST, f"{where}.{name} must be one of {', '.join(spec.choices)}"
             )
         return value
     if kind == "emoji":
@@ -259,24 +284,25 @@ def _validate_value(name: str, value: Any, spec: Field) -> Any:
         ):
             raise ProtocolError(
                 ErrorCode.BAD_REQUEST,
-                f"data.{name} must be 1-{spec.max_chars} characters without spaces",
+                f"{where}.{name} must be 1-{spec.max_chars} characters without spaces",
             )
         return value
     if kind == "id":
         if not is_id(value):
             raise ProtocolError(
                 ErrorCode.BAD_REQUEST,
-                f"data.{name} must be 1-{MAX_ID_CHARS} characters of A-Z a-z 0-9 _ . : @ | + = -",
+                f"{where}.{name} must be 1-{MAX_ID_CHARS} characters of "
+                "A-Z a-z 0-9 _ . : @ | + = -",
             )
         return value
     if not value.strip():
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"data.{name} must not be empty")
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{where}.{name} must not be empty")
     if len(value) > spec.max_chars:
         raise ProtocolError(
-            ErrorCode.BAD_REQUEST, f"data.{name} is longer than {spec.max_chars} characters"
+            ErrorCode.BAD_REQUEST, f"{where}.{name} is longer than {spec.max_chars} characters"
         )
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in value) or "\x7f" in value:
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"data.{name} contains control characters")
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{where}.{name} contains control characters")
     return value
 
 
@@ -293,7 +319,7 @@ def validate_fields(fields: dict[str, Field], data: Any, where: str = "data") ->
             if spec.required:
                 raise ProtocolError(ErrorCode.BAD_REQUEST, f"{where}.{name} is required")
             continue
-        clean[name] = _validate_value(name, data[name], spec)
+        clean[name] = _validate_value(name, data[name], spec, where)
     return clean
 
 
@@ -329,9 +355,11 @@ def parse_request(body: str | None) -> Request:
 # ---------------------------------------------------------------- frames
 
 
-def frame(event: Event, data: Any, request_id: str | int | None = None) -> str:
-    """A server -> client frame, serialized."""
-    payload: dict[str, Any] = {"event": event.value}
+def frame(event: Event | str, data: Any, request_id: str | int | None = None) -> str:
+    """A server -> client frame, serialized: one of Switchboard's events, or an
+    application event the server API pushes (``shared/server_api/schema.py`` checks
+    its name)."""
+    payload: dict[str, Any] = {"event": str(event)}
     if request_id is not None:
         payload["requestId"] = request_id
     payload["data"] = data

@@ -298,6 +298,7 @@ def test_connections_are_managed_on_this_api_and_stage_only(
             "ApiFunction",
             "SweeperFunction",
             "DeliveryFunction",
+            "ServerApiFunction",
         )
     }
     for _, statement in managing:

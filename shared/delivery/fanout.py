@@ -142,36 +142,48 @@ def first_page(room: str) -> rooms.Page:
 
 def broadcast_to_room(
     room: str,
-    event: protocol.Event,
+    event: protocol.Event | str,
     data: Any,
     exclude_connection: str | None = None,
     endpoint: str | None = None,
+    exclude_user: str | None = None,
 ) -> FanoutResult:
+    """Every connection in ``room`` but the excluded connection and every device of the
+    excluded user: one Query + N posts (a large room's rest handed over)."""
     page = first_page(room)
     exclude = () if exclude_connection is None else (exclude_connection,)
-    targets = [e.connection_id for e in page if e.connection_id not in exclude]
-    return deliver(targets, protocol.frame(event, data), endpoint, room_rest(page, exclude))
+    targets = [
+        e.connection_id
+        for e in page
+        if e.connection_id not in exclude and (exclude_user is None or e.user_id != exclude_user)
+    ]
+    rest = room_rest(page, exclude, exclude_user)
+    return deliver(targets, protocol.frame(event, data), endpoint, rest)
 
 
 def broadcast_to_chat(
     chat_id: str,
-    event: protocol.Event,
+    event: protocol.Event | str,
     data: Any,
     exclude_connection: str | None = None,
     endpoint: str | None = None,
+    exclude_user: str | None = None,
 ) -> FanoutResult:
-    """Every connection in ``chat:{chat_id}`` but the excluded one: one Query + N posts."""
-    return broadcast_to_room(rooms.chat_room(chat_id), event, data, exclude_connection, endpoint)
+    """Every connection in ``chat:{chat_id}`` but the excluded connection and user's
+    devices: one Query + N posts."""
+    return broadcast_to_room(
+        rooms.chat_room(chat_id), event, data, exclude_connection, endpoint, exclude_user
+    )
 
 
 def send_to_user(
-    user_id: str, event: protocol.Event, data: Any, endpoint: str | None = None
+    user_id: str, event: protocol.Event | str, data: Any, endpoint: str | None = None
 ) -> FanoutResult:
     """Every device of a user (the ``user:{id}`` room): one Query + N posts."""
     return broadcast_to_room(rooms.user_room(user_id), event, data, None, endpoint)
 
 
-def broadcast(event: protocol.Event, data: Any, endpoint: str | None = None) -> FanoutResult:
+def broadcast(event: protocol.Event | str, data: Any, endpoint: str | None = None) -> FanoutResult:
     """Every live connection: the connections table read in parallel Scan segments,
     each by its own delivery invocation (inline, one after the other, without a
     delivery function). An administrative operation, never on a per-message path."""

@@ -1,16 +1,31 @@
-"""A membership's life: added (the user's live connections join the chat's room at
-once and the chat hears ``chat:member-added``), removed (they leave at once, and
-both the chat and the removed user hear ``chat:member-removed``)."""
+"""A membership's life: begun with the chat (every member's live connections join its
+room at once and hear ``chat:created``), added (the user's live connections join the
+chat's room at once and the chat hears ``chat:member-added``), removed (they leave at
+once, and both the chat and the removed user hear ``chat:member-removed``)."""
 
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from shared.config import settings
 from shared.delivery import fanout
 from shared.protocol import Event, frame
 from shared.state import presence, redis_client
 from shared.store import chats, connections, dynamodb, rooms
+
+
+def create(
+    creator_id: str, member_ids: list[str], name: str | None, endpoint: str | None = None
+) -> dict[str, Any]:
+    """A new chat of the creator (its admin) and ``member_ids``: stored, joined by every
+    member's live connections, announced to them. Returns its wire form."""
+    chat, members, live = chats.create_chat(creator_id, member_ids, name)
+    wire = chats.chat_to_wire(chat, members)
+    targets = [entry.connection_id for entries in live.values() for entry in entries]
+    if targets:
+        fanout.deliver(targets, frame(Event.CHAT_CREATED, wire), endpoint)
+    return wire
 
 
 def add(

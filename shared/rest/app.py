@@ -4,7 +4,8 @@ Served by the ApiFunction through Mangum behind an HTTP API, and by the
 emulator under /api. Routes live in ``chats`` and ``members``; callers are the
 users the HTTP API's authorizer vouched for (``requests.caller_id``). Errors
 are JSON ``{"error": {"code", "message"}}``: a domain refusal gets its wire code
-(``protocol.error_code``) and the status that code means here (``STATUSES``).
+(``protocol.error_code``) and the status that code means on HTTP
+(``protocol.http_status``).
 """
 
 from __future__ import annotations
@@ -15,19 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from shared import errors
-from shared.protocol import ErrorCode, error_code
+from shared.protocol import ErrorCode, error_code, http_status
 from shared.rest import chats, members
-
-STATUSES: dict[ErrorCode, int] = {
-    ErrorCode.BAD_REQUEST: 400,
-    ErrorCode.UNKNOWN_ACTION: 400,
-    ErrorCode.UNAUTHORIZED: 401,
-    ErrorCode.FORBIDDEN: 403,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.CONFLICT: 409,
-    ErrorCode.RATE_LIMITED: 429,
-    ErrorCode.INTERNAL_ERROR: 500,
-}
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -36,9 +26,7 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.DomainError)
-    code = error_code(exc)
-    status = 413 if isinstance(exc, errors.TooLarge) else STATUSES[code]
-    return error_response(status, code.value, exc.message)
+    return error_response(http_status(exc), error_code(exc).value, exc.message)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

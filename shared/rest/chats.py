@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from shared import errors, protocol
-from shared.delivery import fanout
-from shared.protocol import Event, Field
+from shared.lifecycle import membership
+from shared.protocol import Field
 from shared.rest.requests import caller_id, json_object
 from shared.store import chats, messages, receipts, sync
 
@@ -35,11 +35,7 @@ async def create_chat(request: Request) -> JSONResponse:
     body = await json_object(request)
     members = _member_list(body.pop("members", []))
     fields = protocol.validate_fields(CHAT_FIELDS, body, where="body")
-    chat, member_ids, live = chats.create_chat(user_id, members, fields.get("name"))
-    wire = chats.chat_to_wire(chat, member_ids)
-    targets = [entry.connection_id for entries in live.values() for entry in entries]
-    if targets:
-        fanout.deliver(targets, protocol.frame(Event.CHAT_CREATED, wire))
+    wire = membership.create(user_id, members, fields.get("name"))
     return JSONResponse(wire, status_code=201)
 
 

@@ -59,6 +59,14 @@ def create_chat(
     return chat, members, live
 
 
+def existing(chat_id: str) -> Chat:
+    """The chat (one GetItem), or NotFound."""
+    try:
+        return Chat.get(chat_id)
+    except Chat.DoesNotExist as missing:
+        raise errors.NotFound("no such chat") from missing
+
+
 def membership(chat_id: str, user_id: str) -> Member | None:
     """The user's membership of a chat, or None: one consistent GetItem."""
     try:

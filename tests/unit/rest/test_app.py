@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from shared import config, errors
-from shared.protocol import ErrorCode, ProtocolError
-from shared.rest.app import STATUSES, app
+from shared.protocol import HTTP_STATUSES, ErrorCode, ProtocolError
+from shared.rest.app import app
 from tests.unit.rest.conftest import Answer, Api, answer_of, http_api_event
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
@@ -24,7 +24,7 @@ Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def test_every_wire_code_has_an_http_status() -> None:
-    assert set(STATUSES) == set(ErrorCode)
+    assert set(HTTP_STATUSES) == set(ErrorCode)
 
 
 @pytest.fixture
