@@ -61,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
         help="what stands for Lambda's 1-minute wait before retrying a failed asynchronous "
         f"invocation (retry k waits k * SECONDS; default {DEFAULT_RETRY_DELAY})",
     )
+    local.add_argument(
+        "--print-events",
+        action="store_true",
+        help="log every event put to EventBridge (bus, source, detail-type, matched rules, "
+        "detail), one line each, even with --quiet",
+    )
     local.add_argument("--quiet", action="store_true", help="do not relay function logs")
     local.add_argument(
         "--jwt-secret",
@@ -98,6 +104,7 @@ def emulator_from_args(args: argparse.Namespace) -> Emulator:
         schedule_interval=args.schedule_interval,
         jwt_secret=args.jwt_secret,
         async_retry_delay=args.async_retry_delay,
+        print_events=args.print_events,
     )
 
 
@@ -125,12 +132,50 @@ def _queues_line(emulator: Emulator) -> str:
     return ", ".join(q.name for q in queues.values()) or "none"
 
 
+def _streams_line(emulator: Emulator) -> str:
+    """Each DynamoDB stream mapping: table -> function (batch size, filters, state)."""
+    template = emulator.template
+    if template is None or not template.stream_sources:
+        return "none"
+    parts = []
+    for source in template.stream_sources:
+        table = template.tables[source.table_id].name
+        notes = [f"batch {source.batch_size}", source.starting_position]
+        if source.filters:
+            notes.append(f"{len(source.filters)} filter(s)")
+        if not source.enabled:
+            notes.append("disabled")
+        parts.append(f"{table} -> {source.function_id} ({', '.join(notes)})")
+    return "\n                    ".join(parts)
+
+
+def _buses_line(emulator: Emulator) -> str:
+    buses = ", ".join(emulator.template.event_buses if emulator.template else [])
+    shown = "every event logged" if emulator.print_events else "--print-events logs each event"
+    return f"buses: {buses}   ({shown})"
+
+
+def _rules_line(emulator: Emulator) -> str:
+    """Each EventBridge rule: bus/name -> its target functions."""
+    template = emulator.template
+    if template is None or not template.event_rules:
+        return "none"
+    parts = []
+    for rule in template.event_rules:
+        targets = ", ".join(t.function_id for t in rule.targets)
+        state = "" if rule.enabled else " (disabled)"
+        parts.append(f"{rule.bus}/{rule.name} -> {targets}{state}")
+    return "\n                    ".join(parts)
+
+
 def _run_local(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(name)s %(message)s",
         datefmt="%H:%M:%S",
     )
+    if args.print_events:  # their lines show even under --quiet's WARNING
+        logging.getLogger("switchboard.events").setLevel(logging.INFO)
     emulator = emulator_from_args(args)
     # `kill` (SIGTERM) stops it as cleanly as Ctrl-C: workers, redis-server, moto.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -148,6 +193,10 @@ Switchboard local emulator ({emulator.template_path})
                     Event retries after {_retry_line(emulator)}
   DynamoDB:         {emulator.dynamodb_endpoint}
   SQS:              {emulator.aws_endpoint}   (queues: {_queues_line(emulator)})
+  EventBridge:      {emulator.lambda_url}   (PutEvents: AWS_ENDPOINT_URL_EVENTBRIDGE)
+                    {_buses_line(emulator)}
+  Event rules:      {_rules_line(emulator)}
+  Stream sources:   {_streams_line(emulator)}
   Redis:            {emulator.redis_url}
   Schedules:        {_schedules_line(emulator)}
   Mint a token:     switchboard token USER   (secret: {emulator.jwt_secret})

@@ -5,11 +5,15 @@ a background thread, and the EventBridge schedule timers; several emulators may 
 process. The plain port also serves Lambda's Invoke API (`lambda_url`, which every function
 gets as `AWS_ENDPOINT_URL_LAMBDA`), whose `Event` invocations `async_invocations` runs with
 Lambda's retries and destinations (the template's SQS queues live in moto, which the
-functions reach through `AWS_ENDPOINT_URL_SQS`). `Emulator.stop()` closes the stage as API
+functions reach through `AWS_ENDPOINT_URL_SQS`). The same port serves EventBridge's PutEvents
+(`AWS_ENDPOINT_URL_EVENTBRIDGE`; `eventbridge` routes events to rules' target functions, and
+records them), and `streams` polls the DynamoDB streams the template maps to functions.
+`Emulator.stop()` closes the stage as API
 Gateway would (each connection closed, its $disconnect run) before stopping the servers,
 the asynchronous invocations, the Lambda workers and the services: it prints no traceback
 and leaves no child process or thread. Test hooks (`sever`, `stop_redis` / `start_redis`,
-`run_schedule`, `faults`, `async_invocations.wait_idle`) are thread-safe.
+`run_schedule`, `faults`, `async_invocations.wait_idle`, `streams.wait_idle`,
+`eventbridge.events` / `eventbridge.wait_for`) are thread-safe.
 """
 
 from __future__ import annotations
@@ -38,8 +42,10 @@ from infra.runtime.async_invocations import DEFAULT_RETRY_DELAY, AsyncInvocation
 from infra.runtime.faults import DynamoDBFaultProxy, FaultPlan
 from infra.runtime.pools import InvokeResult, LambdaRuntime, RuntimeSettings
 from infra.runtime.scheduler import Scheduler
+from infra.runtime.streams import StreamPollers
 from infra.services.aws import MotoDynamoDB, create_tables, local_jwt_secret
 from infra.services.certs import write_self_signed
+from infra.services.eventbridge import EventBuses
 from infra.services.redis_server import LocalRedis
 from infra.services.sqs import LocalQueues
 from infra.template.intrinsics import URL_SUFFIX
@@ -91,6 +97,7 @@ class Emulator:
         dynamodb_faults: bool = False,
         stop_timeout: float = 15.0,
         async_retry_delay: float = DEFAULT_RETRY_DELAY,
+        print_events: bool = False,
     ) -> None:
         self.template_path = Path(template_path).resolve()
         self.host = host
@@ -137,6 +144,10 @@ class Emulator:
         self.async_retry_delay = async_retry_delay
         self.async_invocations: AsyncInvocations | None = None
         self.queues: LocalQueues | None = None
+        # EventBridge (PutEvents, rules -> async invocations) and the DynamoDB stream pollers.
+        self.print_events = print_events  # log every event put at INFO (else DEBUG)
+        self.eventbridge: EventBuses | None = None
+        self.streams: StreamPollers | None = None
         self._app: GatewayApp | None = None
         self._servers: list[uvicorn.Server] = []
         self._thread: threading.Thread | None = None
@@ -246,6 +257,10 @@ class Emulator:
                     "AWS_ENDPOINT_URL_SQS": self.aws_endpoint,
                     # Lambda's Invoke API on the plain port: functions invoke each other.
                     "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{self.port}",
+                    # EventBridge's PutEvents, on the same port. botocore's variable is
+                    # named after the service id (EventBridge); _EVENTS is the client's name.
+                    "AWS_ENDPOINT_URL_EVENTBRIDGE": f"http://127.0.0.1:{self.port}",
+                    "AWS_ENDPOINT_URL_EVENTS": f"http://127.0.0.1:{self.port}",
                 },
             ),
             self.faults,
@@ -257,6 +272,14 @@ class Emulator:
             retry_delay=self.async_retry_delay,
             senders={"SQS": queues.send},
             name=f"lambda-async-{self.port}",
+        )
+        self.eventbridge = EventBuses(
+            self.template.event_buses,
+            self.template.event_rules,
+            self.async_invocations,
+            region=REGION,
+            account_id=self.template.account_id,
+            print_events=self.print_events,
         )
         app = self._app = build_app(
             self.template,
@@ -272,6 +295,7 @@ class Emulator:
             self.registry,
             self.faults,
             self.async_invocations,
+            self.eventbridge,
         )
         scheduler = self.scheduler = Scheduler(
             self.runtime,
@@ -311,6 +335,16 @@ class Emulator:
         # What is alive now (imports, boto3's models, the app) lives as long as the
         # process: out of the cyclic collector's way, a full collection under load
         # walks only what came later (it stalled every delivery ~100 ms before).
+        # LATEST: the streams' positions now, before start() returns.
+        self.streams = StreamPollers(
+            self.runtime,
+            self.template.stream_sources,
+            self.template.tables,
+            endpoint=self.dynamodb_endpoint,
+            region=REGION,
+            senders={"SQS": queues.send},
+            name=f"dynamodb-streams-{self.port}",
+        ).start()
         gc.freeze()
         if self.schedules:
             scheduler.start()
@@ -354,6 +388,8 @@ class Emulator:
         self._drain()
         if self.async_invocations is not None:
             self.async_invocations.close()
+        if self.streams is not None:
+            self.streams.close()
         for server in self._servers:
             server.should_exit = True
         if self._thread is not None:
@@ -363,6 +399,8 @@ class Emulator:
             self.runtime.stop()
         if self.async_invocations is not None:
             self.async_invocations.join()
+        if self.streams is not None:
+            self.streams.join()
         if self.scheduler is not None:
             self.scheduler.join()
         if self._dynamodb_proxy is not None:

@@ -1,7 +1,8 @@
 """The ASGI app playing API Gateway, and its orderly stop.
 
 Owns the routes of one emulator's port (the WebSocket stage, the Management API, the HTTP
-API under /api, Lambda's Invoke API under /2015-03-31/functions, the demo page) and
+API under /api, Lambda's Invoke API under /2015-03-31/functions, EventBridge's PutEvents at
+`POST /`, the demo page) and
 `GatewayApp`, which tracks every request and connection in flight so that stopping drains
 them (`drain`) rather than leaving uvicorn to cancel them mid-way, which printed a
 CancelledError traceback per connection.
@@ -22,6 +23,7 @@ from starlette.websockets import WebSocket
 
 from infra.demo import demo_routes
 from infra.gateway.connections import Registry
+from infra.gateway.events_api import events_routes
 from infra.gateway.http_api import PREFIX, HttpApiProxy
 from infra.gateway.lambda_api import lambda_routes
 from infra.gateway.management_api import ManagementApi
@@ -29,6 +31,7 @@ from infra.gateway.websocket_api import StageSettings, WebSocketGateway
 from infra.runtime.async_invocations import AsyncInvocations
 from infra.runtime.faults import FaultPlan
 from infra.runtime.pools import LambdaRuntime
+from infra.services.eventbridge import EventBuses
 from infra.template.reader import Template
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -131,6 +134,7 @@ def build_app(
     registry: Registry | None = None,
     faults: FaultPlan | None = None,
     async_invocations: AsyncInvocations | None = None,
+    event_buses: EventBuses | None = None,
 ) -> GatewayApp:
     registry = registry or Registry()
     stage = settings.stage
@@ -160,6 +164,8 @@ def build_app(
         routes.append(Route(f"{PREFIX}/{{path:anypath}}", proxy, methods=METHODS))
     # Lambda's Invoke API, for the functions (AWS_ENDPOINT_URL_LAMBDA) and for tests.
     routes.extend(lambda_routes(template, runtime, async_invocations))
+    # EventBridge's PutEvents, for the functions (AWS_ENDPOINT_URL_EVENTS) and for tests.
+    routes.extend(events_routes(event_buses))
     # The demo chat page at `/` and its development token endpoint (local only: infra/demo.py).
     routes.extend(demo_routes(template, runtime, stage))
     app = Starlette(routes=routes)

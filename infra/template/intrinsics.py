@@ -5,7 +5,11 @@ Fn::Select, Fn::Split, Fn::If and the condition functions. Resources resolve to
 deterministic local physical ids (see `physical_id`): a function's name is its
 `FunctionName` or `{stack}-{logical id}`, a queue's (`AWS::SQS::Queue`) its `QueueName` or
 `{stack}-{logical id}` (`.fifo` added for a FIFO queue), and `Ref` of a queue is its URL as
-AWS spells it (`https://sqs.{region}.amazonaws.com/{account}/{name}`).
+AWS spells it (`https://sqs.{region}.amazonaws.com/{account}/{name}`). An event bus
+(`AWS::Events::EventBus`) is its `Name`, a rule (`AWS::Events::Rule`) its `Name` or
+`{stack}-{logical id}`. `!GetAtt Table.StreamArn` is the table's ARN with a fixed stream
+label (`STREAM_LABEL`): DynamoDB's label is the stream's creation time, which only the
+running emulator knows (`infra/runtime/streams.py` maps the one to the other by table).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
 NO_VALUE = object()
+STREAM_LABEL = "1970-01-01T00:00:00.000"
 
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
 
@@ -75,6 +80,11 @@ class Resolver:
             return str(self.resolve(name)) if name else f"{self.stack_name}-{logical_id}"
         if rtype == "AWS::SQS::Queue":
             return self.queue_url(logical_id)
+        if rtype == "AWS::Events::EventBus":
+            return str(self.resolve(props.get("Name")) or logical_id)
+        if rtype == "AWS::Events::Rule":
+            name = props.get("Name")
+            return str(self.resolve(name)) if name else f"{self.stack_name}-{logical_id}"
         if rtype in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
             return f"arn:{PARTITION}:lambda:{self.region}:{self.account_id}:layer:{logical_id}:1"
         # Routes, integrations, authorizers, stages...: the logical id itself, so
@@ -121,7 +131,21 @@ class Resolver:
             return attributes[attribute](logical_id)
         if rtype == "AWS::DynamoDB::Table":
             arn = f"arn:{PARTITION}:dynamodb:{self.region}:{self.account_id}:table/{physical}"
-            return arn if attribute == "Arn" else f"{arn}/stream/1970-01-01T00:00:00.000"
+            if attribute == "StreamArn":
+                props = self.resources[logical_id].get("Properties") or {}
+                if not props.get("StreamSpecification"):
+                    raise TemplateError(
+                        f"Fn::GetAtt {logical_id}.StreamArn: the table has no StreamSpecification"
+                    )
+            return arn if attribute == "Arn" else f"{arn}/stream/{STREAM_LABEL}"
+        if rtype == "AWS::Events::EventBus" and attribute in ("Arn", "Name"):
+            arn = f"arn:{PARTITION}:events:{self.region}:{self.account_id}:event-bus/{physical}"
+            return arn if attribute == "Arn" else physical
+        if rtype == "AWS::Events::Rule" and attribute == "Arn":
+            props = self.resources[logical_id].get("Properties") or {}
+            bus = bus_name(str(self.resolve(props.get("EventBusName")) or "default"))
+            path = physical if bus == "default" else f"{bus}/{physical}"
+            return f"arn:{PARTITION}:events:{self.region}:{self.account_id}:rule/{path}"
         if rtype == "AWS::ApiGatewayV2::Api" and attribute == "ApiEndpoint":
             return f"wss://{physical}.execute-api.{self.region}.{URL_SUFFIX}"
         if attribute == "Arn":
@@ -198,6 +222,13 @@ class Resolver:
             return str(self.ref(expr))
 
         return _SUB_VAR.sub(replace, text)
+
+
+def bus_name(reference: str) -> str:
+    """An `EventBusName` (a name or an ARN, `arn:aws:events:...:event-bus/NAME`) -> the name."""
+    if reference.startswith("arn:") and ":event-bus/" in reference:
+        return reference.split(":event-bus/", 1)[1]
+    return reference
 
 
 def _get_att(r: Resolver, value: Any) -> str:

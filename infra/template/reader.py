@@ -1,11 +1,14 @@
 """The SAM template as the emulator sees it: functions, the WebSocket API, the HTTP API,
-tables, queues and alarms.
+tables, queues, alarms, DynamoDB stream event sources, event buses and rules.
 
 Loads template.yaml with cfn-lint's decoder, resolves intrinsics (see intrinsics.py) and
 builds plain dataclasses (including each function's EventBridge schedules, its
 asynchronous invocation settings (`EventInvokeConfig`, as SAM's property or an
-`AWS::Lambda::EventInvokeConfig` resource) and the Lambda authorizer guarding each HTTP API
-route). Nothing about particular routes or functions is hard-coded here.
+`AWS::Lambda::EventInvokeConfig` resource), the Lambda authorizer guarding each HTTP API
+route, the event source mappings of DynamoDB streams (SAM `DynamoDB` events or
+`AWS::Lambda::EventSourceMapping` resources) and the EventBridge rules whose targets are
+functions (`AWS::Events::Rule` resources or SAM `EventBridgeRule` / `CloudWatchEvent`
+events)). Nothing about particular routes or functions is hard-coded here.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 from cfnlint.decode import decode
 
-from infra.template.intrinsics import Resolver, TemplateError
+from infra.template.intrinsics import Resolver, TemplateError, bus_name
 
 log = logging.getLogger("switchboard.template")
 
@@ -194,6 +197,60 @@ class Alarm:
         return compare.get(self.comparison_operator, False)
 
 
+# Lambda's bounds and defaults of a stream event source mapping (CreateEventSourceMapping).
+STREAM_BATCH_SIZE, MAX_STREAM_BATCH_SIZE = 100, 10000
+MAX_BATCHING_WINDOW = 300
+MAX_STREAM_RETRIES = 10000
+STARTING_POSITIONS = ("LATEST", "TRIM_HORIZON")
+EVENT_RULE_TYPES = ("EventBridgeRule", "CloudWatchEvent")
+DEFAULT_BUS = "default"
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """An event source mapping of a DynamoDB stream: Lambda polls the stream of `table_id`
+    and invokes `function_id` with batches of its records. `-1` (retries, record age) is
+    Lambda's "until the record expires"."""
+
+    logical_id: str  # the mapping's (SAM: `{Function}{Event}`)
+    function_id: str
+    table_id: str
+    event_source_arn: str  # as the template spells it (see intrinsics.STREAM_LABEL)
+    starting_position: str = "LATEST"
+    batch_size: int = STREAM_BATCH_SIZE
+    batching_window: float = 0.0  # MaximumBatchingWindowInSeconds
+    enabled: bool = True
+    filters: tuple[str, ...] = ()  # FilterCriteria patterns, JSON text
+    maximum_retry_attempts: int = -1
+    maximum_record_age: int = -1
+    bisect_on_error: bool = False
+    report_batch_item_failures: bool = False
+    on_failure: Destination | None = None
+
+
+@dataclass(frozen=True)
+class RuleTarget:
+    """A function target of an EventBridge rule: what it receives is the event, or `input`
+    (a JSON text) instead, or the part of the event that `input_path` (JSONPath) selects."""
+
+    id: str
+    function_id: str
+    input: str | None = None
+    input_path: str | None = None
+
+
+@dataclass
+class EventRule:
+    """An EventBridge rule on `bus` whose targets are functions of the template."""
+
+    logical_id: str
+    name: str
+    bus: str  # the bus's name
+    pattern: str  # the event pattern, JSON text
+    enabled: bool
+    targets: list[RuleTarget] = field(default_factory=list)
+
+
 @dataclass
 class Template:
     path: Path
@@ -207,6 +264,9 @@ class Template:
     tables: dict[str, Table]
     queues: dict[str, Queue] = field(default_factory=dict)
     alarms: dict[str, Alarm] = field(default_factory=dict)
+    stream_sources: list[StreamSource] = field(default_factory=list)
+    event_buses: list[str] = field(default_factory=lambda: [DEFAULT_BUS])  # names
+    event_rules: list[EventRule] = field(default_factory=list)
 
     @property
     def schedules(self) -> list[Schedule]:
@@ -746,6 +806,243 @@ class _Builder:
             )
         return out
 
+    # ---------------------------------------------------------------- stream sources
+    def stream_sources(
+        self, functions: dict[str, Function], tables: dict[str, Table]
+    ) -> list[StreamSource]:
+        """SAM `DynamoDB` events and `AWS::Lambda::EventSourceMapping` resources reading a
+        table's stream (mappings of other sources, SQS or Kinesis, are logged and skipped)."""
+        out: list[StreamSource] = []
+        for function in functions.values():
+            for event_name, event in function.events.items():
+                if isinstance(event, dict) and event.get("Type") == "DynamoDB":
+                    props = event.get("Properties") or {}
+                    where = f"{function.logical_id}.{event_name}"
+                    arn = str(props.get("Stream") or "")
+                    out.append(
+                        _stream_source(
+                            f"{function.logical_id}{event_name}",
+                            function,
+                            arn,
+                            props,
+                            tables,
+                            where,
+                        )
+                    )
+        for lid, res in self.of_type("AWS::Lambda::EventSourceMapping").items():
+            props = self.r.resolve(res.get("Properties") or {})
+            arn = str(props.get("EventSourceArn") or "")
+            if ":dynamodb:" not in arn or "/stream/" not in arn:
+                log.info("%s: event source %s is not a DynamoDB stream; not run locally", lid, arn)
+                continue
+            reference = str(props.get("FunctionName") or "")
+            found = find_function(functions.values(), reference, self.r.region, self.r.account_id)
+            if found is None:
+                raise TemplateError(f"{lid}: FunctionName {reference!r} names no function")
+            out.append(_stream_source(lid, found[0], arn, props, tables, lid))
+        return out
+
+    # ---------------------------------------------------------------- EventBridge
+    def event_buses(self) -> list[str]:
+        """The names of the buses: `default` and each `AWS::Events::EventBus`."""
+        names = [DEFAULT_BUS]
+        for lid in self.of_type("AWS::Events::EventBus"):
+            name = self.r.physical_id(lid)
+            if name not in names:
+                names.append(name)
+        return names
+
+    def event_rules(self, functions: dict[str, Function]) -> list[EventRule]:
+        """The rules with an event pattern and at least one function target: each
+        `AWS::Events::Rule` resource, and each SAM `EventBridgeRule` / `CloudWatchEvent`
+        event (a rule whose only target is its function). A target that is no function of
+        the template, or that has an InputTransformer, is logged and skipped."""
+        out: list[EventRule] = []
+        for lid, res in self.of_type("AWS::Events::Rule").items():
+            props = self.r.resolve(res.get("Properties") or {})
+            if props.get("EventPattern") is None:
+                log.info("%s: a rule without an event pattern (a schedule?); not run locally", lid)
+                continue
+            targets = []
+            for spec in props.get("Targets") or []:
+                target = _rule_target(spec, str(spec.get("Id") or ""), functions, self.r, lid)
+                if target is not None:
+                    targets.append(target)
+            if not targets:
+                log.info("%s: no target is a function of the template; not run locally", lid)
+                continue
+            out.append(
+                EventRule(
+                    logical_id=lid,
+                    name=self.r.physical_id(lid),
+                    bus=bus_name(str(props.get("EventBusName") or DEFAULT_BUS)),
+                    pattern=_pattern(props["EventPattern"], lid),
+                    enabled=str(props.get("State", "ENABLED")).upper() != "DISABLED",
+                    targets=targets,
+                )
+            )
+        for function in functions.values():
+            for event_name, event in function.events.items():
+                if not isinstance(event, dict) or event.get("Type") not in EVENT_RULE_TYPES:
+                    continue
+                props = event.get("Properties") or {}
+                where = f"{function.logical_id}.{event_name}"
+                if props.get("Pattern") is None:
+                    raise TemplateError(f"{where}: an {event['Type']} event without a Pattern")
+                if props.get("InputTransformer") is not None:
+                    log.warning("%s: InputTransformer is not emulated; event skipped", where)
+                    continue
+                target_id = str(
+                    (props.get("Target") or {}).get("Id")
+                    or f"{function.logical_id}{event_name}LambdaTarget"
+                )
+                out.append(
+                    EventRule(
+                        logical_id=f"{function.logical_id}{event_name}",
+                        name=str(
+                            props.get("RuleName")
+                            or f"{self.r.stack_name}-{function.logical_id}{event_name}"
+                        ),
+                        bus=bus_name(str(props.get("EventBusName") or DEFAULT_BUS)),
+                        pattern=_pattern(props["Pattern"], where),
+                        enabled=_enabled(props.get("Enabled", True))
+                        and str(props.get("State", "ENABLED")).upper() != "DISABLED",
+                        targets=[
+                            RuleTarget(
+                                id=target_id,
+                                function_id=function.logical_id,
+                                input=None if props.get("Input") is None else str(props["Input"]),
+                                input_path=(
+                                    None
+                                    if props.get("InputPath") is None
+                                    else str(props["InputPath"])
+                                ),
+                            )
+                        ],
+                    )
+                )
+        return out
+
+
+def _stream_source(
+    logical_id: str,
+    function: Function,
+    arn: str,
+    props: dict[str, Any],
+    tables: dict[str, Table],
+    where: str,
+) -> StreamSource:
+    """One mapping of a DynamoDB stream (SAM's event properties and the resource's are
+    spelled alike), checked against Lambda's bounds."""
+    table = _table_of_stream(arn, tables)
+    if table is None:
+        raise TemplateError(f"{where}: {arn!r} is the stream of no table of the template")
+    position = str(props.get("StartingPosition") or "")
+    if position not in STARTING_POSITIONS:
+        raise TemplateError(
+            f"{where}: StartingPosition {position!r} is none of {STARTING_POSITIONS}"
+        )
+    filters = []
+    for spec in (props.get("FilterCriteria") or {}).get("Filters") or []:
+        filters.append(_pattern((spec or {}).get("Pattern"), f"{where}.FilterCriteria"))
+    on_failure = None
+    failure = ((props.get("DestinationConfig") or {}).get("OnFailure")) or {}
+    if failure:
+        destination = failure.get("Destination")
+        if not destination:
+            raise TemplateError(f"{where}.DestinationConfig.OnFailure: no Destination")
+        on_failure = Destination(_destination_type(str(destination)), str(destination))
+    response_types = [str(t) for t in props.get("FunctionResponseTypes") or []]
+    return StreamSource(
+        logical_id=logical_id,
+        function_id=function.logical_id,
+        table_id=table.logical_id,
+        event_source_arn=arn,
+        starting_position=position,
+        batch_size=_bounded_int(
+            props.get("BatchSize"),
+            STREAM_BATCH_SIZE,
+            1,
+            MAX_STREAM_BATCH_SIZE,
+            f"{where}.BatchSize",
+        ),
+        batching_window=float(
+            _bounded_int(
+                props.get("MaximumBatchingWindowInSeconds"),
+                0,
+                0,
+                MAX_BATCHING_WINDOW,
+                f"{where}.MaximumBatchingWindowInSeconds",
+            )
+        ),
+        enabled=_enabled(props.get("Enabled", True)),
+        filters=tuple(filters),
+        maximum_retry_attempts=_bounded_int(
+            props.get("MaximumRetryAttempts"),
+            -1,
+            -1,
+            MAX_STREAM_RETRIES,
+            f"{where}.MaximumRetryAttempts",
+        ),
+        maximum_record_age=_bounded_int(
+            props.get("MaximumRecordAgeInSeconds"),
+            -1,
+            -1,
+            604800,
+            f"{where}.MaximumRecordAgeInSeconds",
+        ),
+        bisect_on_error=_enabled(props.get("BisectBatchOnFunctionError", False)),
+        report_batch_item_failures="ReportBatchItemFailures" in response_types,
+        on_failure=on_failure,
+    )
+
+
+def _table_of_stream(arn: str, tables: dict[str, Table]) -> Table | None:
+    """The table whose stream `arn` is (`arn:aws:dynamodb:R:A:table/NAME/stream/LABEL`)."""
+    if "/stream/" not in arn or ":table/" not in arn:
+        return None
+    name = arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+    return next((t for t in tables.values() if t.name == name), None)
+
+
+def _pattern(value: Any, where: str) -> str:
+    """An event pattern (an object, or its JSON text) as JSON text, checked by moto's
+    parser (EventBridge's rules: every leaf is an array, or an object)."""
+    from moto.events.models import EventPattern
+
+    text = value if isinstance(value, str) else json.dumps(value)
+    try:
+        EventPattern.load(text)
+    except Exception as exc:  # moto's InvalidEventPatternException, or bad JSON
+        raise TemplateError(f"{where}: invalid event pattern {text!r}: {exc}") from None
+    return text
+
+
+def _rule_target(
+    spec: dict[str, Any],
+    target_id: str,
+    functions: dict[str, Function],
+    resolver: Resolver,
+    where: str,
+) -> RuleTarget | None:
+    arn = str(spec.get("Arn") or "")
+    found = find_function(functions.values(), arn, resolver.region, resolver.account_id)
+    if found is None or found[1] not in (None, LATEST):
+        log.info(
+            "%s: target %s (%s) is no function of the template; skipped", where, target_id, arn
+        )
+        return None
+    if spec.get("InputTransformer") is not None:
+        log.warning("%s: target %s: InputTransformer is not emulated; skipped", where, target_id)
+        return None
+    payload, path = spec.get("Input"), spec.get("InputPath")
+    return RuleTarget(
+        id=target_id,
+        function_id=found[0].logical_id,
+        input=None if payload is None else str(payload),
+        input_path=None if path is None else str(path),
+    )
+
 
 def _ttl_attribute(props: dict[str, Any]) -> str | None:
     ttl = props.get("TimeToLiveSpecification") or {}
@@ -815,6 +1112,7 @@ def load_template(
     )
     builder = _Builder(raw, resolver, path.parent)
     functions = builder.functions()
+    tables = builder.tables()
     return Template(
         path=path,
         stack_name=stack_name,
@@ -824,7 +1122,10 @@ def load_template(
         functions=functions,
         websocket_api=builder.websocket_api(functions),
         http_routes=builder.http_routes(functions),
-        tables=builder.tables(),
+        tables=tables,
         queues=builder.queues(),
         alarms=builder.alarms(),
+        stream_sources=builder.stream_sources(functions, tables),
+        event_buses=builder.event_buses(),
+        event_rules=builder.event_rules(functions),
     )

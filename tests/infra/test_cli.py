@@ -43,5 +43,32 @@ def test_cli_async_retry_delay(emulator: Emulator) -> None:
     # What `switchboard local` prints beside the Lambda API's URL.
     assert cli._retry_line(emulator) == "0.2s, 0.4s (Lambda: 1, 2 minutes)"
     assert cli._queues_line(emulator) == (
-        "switchboard-DeliveryDeadLetterQueue, switchboard-aging-dlq, switchboard-WorkQueue"
+        "switchboard-DeliveryDeadLetterQueue, switchboard-aging-dlq, switchboard-WorkQueue, "
+        "switchboard-StreamDeadLetterQueue"
     )
+
+
+def test_cli_events_and_streams(emulator: Emulator) -> None:
+    def build(*argv: str) -> Emulator:
+        return cli.emulator_from_args(cli._parser().parse_args(["local", *argv]))
+
+    assert build().print_events is False
+    assert build("--print-events").print_events is True
+    # What `switchboard local` prints about EventBridge and the stream mappings.
+    assert cli._buses_line(emulator) == (
+        "buses: default, switchboard-fixture-bus   (--print-events logs each event)"
+    )
+    rules = cli._rules_line(emulator).split("\n")
+    assert rules[0] == (
+        "switchboard-fixture-bus/switchboard-FixtureRule -> "
+        "EventTargetFunction, EventDetailFunction"
+    )
+    assert rules[-1].strip() == (
+        "default/switchboard-EventDetailFunctionPaused -> EventDetailFunction (disabled)"
+    )
+    streams = [line.strip() for line in cli._streams_line(emulator).split("\n")]
+    assert streams == [
+        "switchboard-StreamTable -> StreamRecorderFunction (batch 10, LATEST, 1 filter(s))",
+        "switchboard-StreamTable -> StreamPartialFunction (batch 5, TRIM_HORIZON, 1 filter(s))",
+        "switchboard-StreamTable -> StreamPartialFunction (batch 100, LATEST, disabled)",
+    ]
