@@ -4,8 +4,10 @@ tables, queues and alarms.
 Loads template.yaml with cfn-lint's decoder, resolves intrinsics (see intrinsics.py) and
 builds plain dataclasses (including each function's EventBridge schedules, its
 asynchronous invocation settings (`EventInvokeConfig`, as SAM's property or an
-`AWS::Lambda::EventInvokeConfig` resource) and the Lambda authorizer guarding each HTTP API
-route). Nothing about particular routes or functions is hard-coded here.
+`AWS::Lambda::EventInvokeConfig` resource), how each HTTP API route is authorized (a Lambda
+authorizer, `AWS_IAM` or none) and the statements of the template's IAM policies, which
+infra/services/iam.py evaluates). Nothing about particular routes or functions is
+hard-coded here.
 """
 
 from __future__ import annotations
@@ -136,6 +138,9 @@ class HttpRoute:
     path: str
     api_id: str
     authorizer: HttpAuthorizer | None = None
+    # NONE, CUSTOM (`authorizer` runs first) or AWS_IAM (a SigV4-signed caller allowed
+    # `execute-api:Invoke` on the route's ARN), as API Gateway's route AuthorizationType.
+    authorization: str = "NONE"
 
     @property
     def route_key(self) -> str:
@@ -195,6 +200,17 @@ class Alarm:
 
 
 @dataclass
+class Policy:
+    """An `AWS::IAM::ManagedPolicy` or `AWS::IAM::Policy`: its resolved statements, and the
+    roles, users and groups the template attaches it to (as written: names or ids)."""
+
+    logical_id: str
+    name: str
+    statements: list[dict[str, Any]]
+    attached_to: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Template:
     path: Path
     stack_name: str
@@ -207,6 +223,7 @@ class Template:
     tables: dict[str, Table]
     queues: dict[str, Queue] = field(default_factory=dict)
     alarms: dict[str, Alarm] = field(default_factory=dict)
+    policies: dict[str, Policy] = field(default_factory=dict)
 
     @property
     def schedules(self) -> list[Schedule]:
@@ -664,8 +681,9 @@ class _Builder:
         return out
 
     def http_routes(self, functions: dict[str, Function]) -> list[HttpRoute]:
-        """The routes of the HttpApi events, each with the authorizer that guards it: the
-        event's `Auth.Authorizer` (NONE: none), else its API's `Auth.DefaultAuthorizer`."""
+        """The routes of the HttpApi events, each with how it is authorized: the event's
+        `Auth.Authorizer` (NONE: none; AWS_IAM: SigV4 and IAM, which the API must enable
+        with `EnableIamAuthorizer`, as SAM requires), else its API's `DefaultAuthorizer`."""
         apis: dict[str, dict[str, Any]] = {}  # physical id -> Auth
         implicit = self.r.resolve((self.raw.get("Globals") or {}).get("HttpApi") or {})
         apis["ServerlessHttpApi"] = implicit.get("Auth") or {}
@@ -686,15 +704,35 @@ class _Builder:
                 api_id = str(props.get("ApiId") or "ServerlessHttpApi")
                 auth = apis.get(api_id, {})
                 name = (props.get("Auth") or {}).get("Authorizer", auth.get("DefaultAuthorizer"))
-                authorizer = None
-                if name is not None and str(name) != "NONE":
-                    authorizer = authorizers.get(api_id, {}).get(str(name))
-                    if authorizer is None:
-                        raise TemplateError(
-                            f"{function.logical_id}.{event_name}: no authorizer {name} on its API"
-                        )
-                routes.append(HttpRoute(function.logical_id, method, path, api_id, authorizer))
+                route = HttpRoute(function.logical_id, method, path, api_id)
+                where = f"{function.logical_id}.{event_name}"
+                if name is not None and str(name) == "AWS_IAM":
+                    if not _enabled(auth.get("EnableIamAuthorizer", False)):
+                        raise TemplateError(f"{where}: AWS_IAM needs its API's EnableIamAuthorizer")
+                    route.authorization = "AWS_IAM"
+                elif name is not None and str(name) != "NONE":
+                    route.authorizer = authorizers.get(api_id, {}).get(str(name))
+                    if route.authorizer is None:
+                        raise TemplateError(f"{where}: no authorizer {name} on its API")
+                    route.authorization = "CUSTOM"
+                routes.append(route)
         return routes
+
+    def policies(self) -> dict[str, Policy]:
+        """`AWS::IAM::ManagedPolicy` and `AWS::IAM::Policy` resources, resolved."""
+        out: dict[str, Policy] = {}
+        for lid, res in self.of_type("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy").items():
+            props = self.r.resolve(res.get("Properties") or {})
+            document = props.get("PolicyDocument") or {}
+            statements = document.get("Statement") or []
+            if isinstance(statements, dict):
+                statements = [statements]
+            name = props.get("ManagedPolicyName") or props.get("PolicyName") or lid
+            attached = [
+                str(x) for key in ("Roles", "Users", "Groups") for x in props.get(key) or []
+            ]
+            out[lid] = Policy(lid, str(name), [dict(s) for s in statements], attached)
+        return out
 
     def tables(self) -> dict[str, Table]:
         out: dict[str, Table] = {}
@@ -827,4 +865,5 @@ def load_template(
         tables=builder.tables(),
         queues=builder.queues(),
         alarms=builder.alarms(),
+        policies=builder.policies(),
     )
