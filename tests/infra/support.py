@@ -15,6 +15,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from infra.emulator import Emulator
+from infra.services.iam import Credentials
 from tests.waits import TIMEOUT
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -97,3 +98,25 @@ def lambda_client(emulator: Emulator, **config: Any):  # noqa: ANN201 - boto3 cl
         aws_secret_access_key="y",
         config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
     )
+
+
+def signed(
+    credentials: Credentials,
+    method: str,
+    url: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    service: str = "execute-api",
+    region: str = "us-east-1",
+) -> dict[str, str]:
+    """The headers of a request signed with botocore's SigV4 signer, as a client sends them."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotoCredentials
+
+    request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
+    boto = BotoCredentials(
+        credentials.access_key_id, credentials.secret_access_key, credentials.session_token
+    )
+    SigV4Auth(boto, service, region).add_auth(request)
+    return dict(request.headers.items())
