@@ -10,6 +10,11 @@ Gateway would (each connection closed, its $disconnect run) before stopping the 
 the asynchronous invocations, the Lambda workers and the services: it prints no traceback
 and leaves no child process or thread. Test hooks (`sever`, `stop_redis` / `start_redis`,
 `run_schedule`, `faults`, `async_invocations.wait_idle`) are thread-safe.
+
+Both signed APIs (Lambda's Invoke API and the HTTP API's AWS_IAM routes) verify SigV4 and
+evaluate IAM policies (infra/services/iam.py): `credentials` are the stack owner's, allowed
+everything (the functions hold them too); `iam.add_principal(name, policies=[...])` adds a
+caller with the template's managed policies (logical ids) and returns its credentials.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from infra.runtime.pools import InvokeResult, LambdaRuntime, RuntimeSettings
 from infra.runtime.scheduler import Scheduler
 from infra.services.aws import MotoDynamoDB, create_tables, local_jwt_secret
 from infra.services.certs import write_self_signed
+from infra.services.iam import LOCAL_ADMIN, Credentials, LocalIam
 from infra.services.redis_server import LocalRedis
 from infra.services.sqs import LocalQueues
 from infra.template.intrinsics import URL_SUFFIX
@@ -137,6 +143,7 @@ class Emulator:
         self.async_retry_delay = async_retry_delay
         self.async_invocations: AsyncInvocations | None = None
         self.queues: LocalQueues | None = None
+        self._iam: LocalIam | None = None
         self._app: GatewayApp | None = None
         self._servers: list[uvicorn.Server] = []
         self._thread: threading.Thread | None = None
@@ -164,6 +171,21 @@ class Emulator:
     def lambda_url(self) -> str:
         """Lambda's Invoke API: `boto3.client("lambda", endpoint_url=emulator.lambda_url)`."""
         return f"http://{self.host}:{self.port}"
+
+    # ---------------------------------------------------------------- IAM
+    @property
+    def credentials(self) -> Credentials:
+        """The stack owner's credentials (every function's too): allowed everything, as an
+        account administrator is. `boto3.client(..., **emulator.credentials.as_boto3())`."""
+        return LOCAL_ADMIN
+
+    @property
+    def iam(self) -> LocalIam:
+        """The principals the signed APIs know: `iam.add_principal("orders-service",
+        policies=["ServerApiCallerPolicy"])` returns a new caller's credentials."""
+        if self._iam is None:
+            raise RuntimeError("the emulator is not started")
+        return self._iam
 
     # ---------------------------------------------------------------- lifecycle
     def _start_services(self) -> None:
@@ -226,6 +248,10 @@ class Emulator:
         self.tls_port = tls_sock.getsockname()[1]
         self._start_services()
         self.template = self._load()
+        self._iam = LocalIam(
+            self.template.account_id,
+            {lid: policy.statements for lid, policy in self.template.policies.items()},
+        )
         create_tables(self.dynamodb_endpoint, REGION, self.template.tables.values())
         queues = self.queues = LocalQueues(
             self.aws_endpoint,
@@ -272,6 +298,7 @@ class Emulator:
             self.registry,
             self.faults,
             self.async_invocations,
+            self._iam,
         )
         scheduler = self.scheduler = Scheduler(
             self.runtime,

@@ -25,10 +25,12 @@ from infra.gateway.connections import Registry
 from infra.gateway.http_api import PREFIX, HttpApiProxy
 from infra.gateway.lambda_api import lambda_routes
 from infra.gateway.management_api import ManagementApi
+from infra.gateway.sigv4 import SigV4Verifier
 from infra.gateway.websocket_api import StageSettings, WebSocketGateway
 from infra.runtime.async_invocations import AsyncInvocations
 from infra.runtime.faults import FaultPlan
 from infra.runtime.pools import LambdaRuntime
+from infra.services.iam import LocalIam
 from infra.template.reader import Template
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -131,8 +133,11 @@ def build_app(
     registry: Registry | None = None,
     faults: FaultPlan | None = None,
     async_invocations: AsyncInvocations | None = None,
+    iam: LocalIam | None = None,
 ) -> GatewayApp:
     registry = registry or Registry()
+    # One verifier of SigV4 signatures for the HTTP API's AWS_IAM routes and Lambda's API.
+    verifier = SigV4Verifier(iam or LocalIam(settings.account_id), settings.region)
     stage = settings.stage
     routes: list[BaseRoute] = []
     gateway: WebSocketGateway | None = None
@@ -154,12 +159,12 @@ def build_app(
     )
     if template.http_routes:
         proxy = HttpApiProxy(
-            template.http_routes, runtime, settings.region, settings.account_id
+            template.http_routes, runtime, settings.region, settings.account_id, verifier
         ).handle
         routes.append(Route(PREFIX, proxy, methods=METHODS))
         routes.append(Route(f"{PREFIX}/{{path:anypath}}", proxy, methods=METHODS))
     # Lambda's Invoke API, for the functions (AWS_ENDPOINT_URL_LAMBDA) and for tests.
-    routes.extend(lambda_routes(template, runtime, async_invocations))
+    routes.extend(lambda_routes(template, runtime, async_invocations, verifier))
     # The demo chat page at `/` and its development token endpoint (local only: infra/demo.py).
     routes.extend(demo_routes(template, runtime, stage))
     app = Starlette(routes=routes)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from infra.runtime.faults import FaultPlan, InvocationFault
+from infra.services.iam import LOCAL_ADMIN
 from infra.template.reader import Function
 
 log = logging.getLogger("switchboard.lambda")
@@ -84,9 +85,10 @@ def lambda_environment(function: Function, settings: RuntimeSettings) -> dict[st
             "TZ": ":UTC",
             "AWS_REGION": settings.region,
             "AWS_DEFAULT_REGION": settings.region,
-            "AWS_ACCESS_KEY_ID": "ASIALOCALEMULATOR000",
-            "AWS_SECRET_ACCESS_KEY": "local-emulator-secret-access-key",
-            "AWS_SESSION_TOKEN": "local-emulator-session-token",
+            # The stack owner's credentials: the signed APIs allow them everything.
+            "AWS_ACCESS_KEY_ID": LOCAL_ADMIN.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": LOCAL_ADMIN.secret_access_key,
+            "AWS_SESSION_TOKEN": LOCAL_ADMIN.session_token or "",
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

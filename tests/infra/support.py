@@ -85,18 +85,19 @@ def aws_client(emulator: Emulator, service: str):  # noqa: ANN201 - boto3 client
     )
 
 
-def lambda_client(emulator: Emulator, **config: Any):  # noqa: ANN201 - boto3 client
-    """boto3's own `lambda` client on the emulator's Invoke API (no retries: a test sees
-    each answer as the emulator gave it)."""
+def lambda_client(  # noqa: ANN201 - boto3 client
+    emulator: Emulator, credentials: Credentials | None = None, **config: Any
+):
+    """boto3's own `lambda` client on the emulator's Invoke API, signing as the stack owner
+    (or with `credentials`), without retries: a test sees each answer as the emulator gave it."""
     from botocore.config import Config
 
     return boto3.client(
         "lambda",
         endpoint_url=emulator.lambda_url,
         region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="y",
         config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
+        **(credentials or emulator.credentials).as_boto3(),
     )
 
 

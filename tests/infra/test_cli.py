@@ -45,3 +45,11 @@ def test_cli_async_retry_delay(emulator: Emulator) -> None:
     assert cli._queues_line(emulator) == (
         "switchboard-DeliveryDeadLetterQueue, switchboard-aging-dlq, switchboard-WorkQueue"
     )
+
+
+def test_the_banner_gives_the_stack_owners_credentials(emulator: Emulator) -> None:
+    assert cli._credentials_line(emulator) == (
+        "AWS_ACCESS_KEY_ID=ASIALOCALEMULATOR000 "
+        "AWS_SECRET_ACCESS_KEY=local-emulator-secret-access-key "
+        "AWS_SESSION_TOKEN=local-emulator-session-token AWS_REGION=us-east-1"
+    )
