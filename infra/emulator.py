@@ -12,7 +12,7 @@ and leaves no child process or thread. Test hooks (`sever`, `stop_redis` / `star
 `run_schedule`, `faults`, `async_invocations.wait_idle`) are thread-safe.
 
 Both signed APIs (Lambda's Invoke API and the HTTP API's AWS_IAM routes) verify SigV4 and
-evaluate IAM policies (infra/services/iam.py): `credentials` are the stack owner's, allowed
+evaluate IAM policies (infra/gateway/iam.py): `credentials` are the stack owner's, allowed
 everything (the functions hold them too); `iam.add_principal(name, policies=[...])` adds a
 caller with the template's managed policies (logical ids) and returns its credentials.
 """
@@ -37,6 +37,7 @@ import uvicorn
 
 from infra.gateway.app import GatewayApp, build_app
 from infra.gateway.connections import Registry
+from infra.gateway.iam import LOCAL_ADMIN, Credentials, LocalIam
 from infra.gateway.limits import WebSocketProtocol
 from infra.gateway.websocket_api import StageSettings
 from infra.runtime.async_invocations import DEFAULT_RETRY_DELAY, AsyncInvocations
@@ -45,7 +46,6 @@ from infra.runtime.pools import InvokeResult, LambdaRuntime, RuntimeSettings
 from infra.runtime.scheduler import Scheduler
 from infra.services.aws import MotoDynamoDB, create_tables, local_jwt_secret
 from infra.services.certs import write_self_signed
-from infra.services.iam import LOCAL_ADMIN, Credentials, LocalIam
 from infra.services.redis_server import LocalRedis
 from infra.services.sqs import LocalQueues
 from infra.template.intrinsics import URL_SUFFIX

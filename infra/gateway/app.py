@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 from infra.demo import demo_routes
 from infra.gateway.connections import Registry
 from infra.gateway.http_api import PREFIX, HttpApiProxy
+from infra.gateway.iam import LocalIam
 from infra.gateway.lambda_api import lambda_routes
 from infra.gateway.management_api import ManagementApi
 from infra.gateway.sigv4 import SigV4Verifier
@@ -30,7 +31,6 @@ from infra.gateway.websocket_api import StageSettings, WebSocketGateway
 from infra.runtime.async_invocations import AsyncInvocations
 from infra.runtime.faults import FaultPlan
 from infra.runtime.pools import LambdaRuntime
-from infra.services.iam import LocalIam
 from infra.template.reader import Template
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]

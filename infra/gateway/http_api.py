@@ -52,8 +52,8 @@ from starlette.responses import Response
 
 from infra.gateway import events, sigv4
 from infra.gateway.authorizers import MISSING, ResultCache, decide_http, identity_values
+from infra.gateway.iam import LocalIam
 from infra.runtime.pools import InvokeResult, LambdaRuntime
-from infra.services.iam import LocalIam
 from infra.template.reader import HttpRoute
 
 log = logging.getLogger("switchboard.gateway")

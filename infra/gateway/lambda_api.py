@@ -25,7 +25,7 @@ token `UnrecognizedClientException` ("The security token included in the request
 invalid."), and a caller not allowed `AccessDeniedException` ("User: {arn} is not authorized
 to perform: lambda:InvokeFunction on resource: {arn} because no identity-based policy allows
 the lambda:InvokeFunction action"). The functions call this API with the stack owner's
-credentials (infra/services/iam.py), which are allowed everything.
+credentials (infra/gateway/iam.py), which are allowed everything.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from infra.gateway import sigv4
+from infra.gateway.iam import LocalIam
 from infra.runtime.async_invocations import AsyncInvocations
 from infra.runtime.pools import LambdaRuntime
-from infra.services.iam import LocalIam
 from infra.template.reader import LATEST, Template
 
 log = logging.getLogger("switchboard.gateway")

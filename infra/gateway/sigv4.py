@@ -31,7 +31,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials as BotoCredentials
 
-from infra.services.iam import LocalIam, Principal
+from infra.gateway.iam import LocalIam, Principal
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 WINDOW = timedelta(minutes=5)  # how far a request's date may be from now, either way

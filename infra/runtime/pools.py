@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from infra.runtime.faults import FaultPlan, InvocationFault
-from infra.services.iam import LOCAL_ADMIN
 from infra.template.reader import Function
 
 log = logging.getLogger("switchboard.lambda")
@@ -69,6 +68,15 @@ class RuntimeSettings:
     extra_environment: dict[str, str] | None = None
 
 
+# Every function's temporary credentials (access key id, secret, session token): the stack
+# owner's, which the emulator's signed APIs allow everything (infra/gateway/iam.py).
+FUNCTION_CREDENTIALS = (
+    "ASIALOCALEMULATOR000",
+    "local-emulator-secret-access-key",
+    "local-emulator-session-token",
+)
+
+
 def lambda_environment(function: Function, settings: RuntimeSettings) -> dict[str, str]:
     """The environment of a function's worker: nothing of the emulator's own leaks in."""
     env = dict(function.environment)
@@ -85,10 +93,9 @@ def lambda_environment(function: Function, settings: RuntimeSettings) -> dict[st
             "TZ": ":UTC",
             "AWS_REGION": settings.region,
             "AWS_DEFAULT_REGION": settings.region,
-            # The stack owner's credentials: the signed APIs allow them everything.
-            "AWS_ACCESS_KEY_ID": LOCAL_ADMIN.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": LOCAL_ADMIN.secret_access_key,
-            "AWS_SESSION_TOKEN": LOCAL_ADMIN.session_token or "",
+            "AWS_ACCESS_KEY_ID": FUNCTION_CREDENTIALS[0],
+            "AWS_SECRET_ACCESS_KEY": FUNCTION_CREDENTIALS[1],
+            "AWS_SESSION_TOKEN": FUNCTION_CREDENTIALS[2],
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

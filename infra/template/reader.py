@@ -6,7 +6,7 @@ builds plain dataclasses (including each function's EventBridge schedules, its
 asynchronous invocation settings (`EventInvokeConfig`, as SAM's property or an
 `AWS::Lambda::EventInvokeConfig` resource), how each HTTP API route is authorized (a Lambda
 authorizer, `AWS_IAM` or none) and the statements of the template's IAM policies, which
-infra/services/iam.py evaluates). Nothing about particular routes or functions is
+infra/gateway/iam.py evaluates). Nothing about particular routes or functions is
 hard-coded here.
 """
 

@@ -15,7 +15,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from infra.emulator import Emulator
-from infra.services.iam import Credentials
+from infra.gateway.iam import Credentials
 from tests.waits import TIMEOUT
 
 FIXTURES = Path(__file__).parent / "fixtures"

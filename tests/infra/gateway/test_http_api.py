@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from infra.emulator import Emulator
-from infra.services.iam import Credentials
+from infra.gateway.iam import Credentials
 from tests.infra.support import Recorder, new_tag, signed
 
 

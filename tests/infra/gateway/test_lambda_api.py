@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from infra.emulator import Emulator
-from infra.services.iam import Credentials
+from infra.gateway.iam import Credentials
 from tests.infra.support import Recorder, lambda_client, new_tag, signed
 from tests.waits import TIMEOUT
 

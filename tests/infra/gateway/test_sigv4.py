@@ -9,6 +9,7 @@ from unittest import mock
 
 import pytest
 
+from infra.gateway.iam import LOCAL_ADMIN, Credentials, LocalIam
 from infra.gateway.sigv4 import (
     INCOMPLETE,
     MISMATCH,
@@ -20,7 +21,6 @@ from infra.gateway.sigv4 import (
     Signed,
     SigV4Verifier,
 )
-from infra.services.iam import LOCAL_ADMIN, Credentials, LocalIam
 from tests.infra.support import signed
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

@@ -1,5 +1,6 @@
-"""The emulator's IAM: who may call it (principals and their credentials) and what each
-may do (identity-based policies, evaluated as IAM evaluates them).
+"""The emulator's IAM, as the front door of its signed APIs applies it: who may call them
+(principals and their credentials) and what each may do (identity-based policies, evaluated
+as IAM evaluates them).
 
 The stack owner (`LOCAL_ADMIN`, the credentials every function gets) is allowed
 everything, as an account administrator is on AWS. Tests and users add principals with
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from infra.runtime.pools import FUNCTION_CREDENTIALS
 from infra.template.intrinsics import ACCOUNT_ID, PARTITION
 
 
@@ -48,9 +50,7 @@ class Credentials:
 
 # The stack owner's temporary credentials (ASIA...: an STS session), which every function
 # gets as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
-LOCAL_ADMIN = Credentials(
-    "ASIALOCALEMULATOR000", "local-emulator-secret-access-key", "local-emulator-session-token"
-)
+LOCAL_ADMIN = Credentials(*FUNCTION_CREDENTIALS)
 ADMIN_ROLE = "switchboard-local-admin"
 ADMIN_SESSION = "local-emulator"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.services.iam import LOCAL_ADMIN, LocalIam, evaluate
+from infra.gateway.iam import LOCAL_ADMIN, LocalIam, evaluate
 
 API = "arn:aws:execute-api:us-east-1:123456789012:abc123/$default/POST/server/send"
 FN = "arn:aws:lambda:us-east-1:123456789012:function:st-ServerApiFunction"
