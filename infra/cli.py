@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from infra.emulator import DEV_JWT_SECRET, Emulator, issue_local_token
+from infra.emulator import DEV_JWT_SECRET, REGION, Emulator, issue_local_token
 from infra.runtime.async_invocations import DEFAULT_RETRY_DELAY
 
 
@@ -122,6 +122,15 @@ def _schedules_line(emulator: Emulator) -> str:
     return line
 
 
+def _credentials_line(emulator: Emulator) -> str:
+    """The stack owner's credentials, as the AWS_* variables a shell or SDK takes."""
+    c = emulator.credentials
+    return (
+        f"AWS_ACCESS_KEY_ID={c.access_key_id} AWS_SECRET_ACCESS_KEY={c.secret_access_key} "
+        f"AWS_SESSION_TOKEN={c.session_token} AWS_REGION={REGION}"
+    )
+
+
 def _retry_line(emulator: Emulator) -> str:
     delay = emulator.async_retry_delay
     return f"{delay:g}s, {2 * delay:g}s (Lambda: 1, 2 minutes)"
@@ -191,6 +200,8 @@ Switchboard local emulator ({emulator.template_path})
                     {emulator.management_url_plain}
   Lambda API:       {emulator.lambda_url}   (AWS_ENDPOINT_URL_LAMBDA of every function)
                     Event retries after {_retry_line(emulator)}
+  AWS credentials:  {_credentials_line(emulator)}
+                    (the stack owner's, allowed everything: sign Lambda API and AWS_IAM calls)
   DynamoDB:         {emulator.dynamodb_endpoint}
   SQS:              {emulator.aws_endpoint}   (queues: {_queues_line(emulator)})
   EventBridge:      {emulator.lambda_url}   (PutEvents: AWS_ENDPOINT_URL_EVENTBRIDGE)

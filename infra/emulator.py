@@ -14,6 +14,11 @@ the asynchronous invocations, the Lambda workers and the services: it prints no 
 and leaves no child process or thread. Test hooks (`sever`, `stop_redis` / `start_redis`,
 `run_schedule`, `faults`, `async_invocations.wait_idle`, `streams.wait_idle`,
 `eventbridge.events` / `eventbridge.wait_for`) are thread-safe.
+
+Both signed APIs (Lambda's Invoke API and the HTTP API's AWS_IAM routes) verify SigV4 and
+evaluate IAM policies (infra/gateway/iam.py): `credentials` are the stack owner's, allowed
+everything (the functions hold them too); `iam.add_principal(name, policies=[...])` adds a
+caller with the template's managed policies (logical ids) and returns its credentials.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import uvicorn
 
 from infra.gateway.app import GatewayApp, build_app
 from infra.gateway.connections import Registry
+from infra.gateway.iam import LOCAL_ADMIN, Credentials, LocalIam
 from infra.gateway.limits import WebSocketProtocol
 from infra.gateway.websocket_api import StageSettings
 from infra.runtime.async_invocations import DEFAULT_RETRY_DELAY, AsyncInvocations
@@ -148,6 +154,7 @@ class Emulator:
         self.print_events = print_events  # log every event put at INFO (else DEBUG)
         self.eventbridge: EventBuses | None = None
         self.streams: StreamPollers | None = None
+        self._iam: LocalIam | None = None
         self._app: GatewayApp | None = None
         self._servers: list[uvicorn.Server] = []
         self._thread: threading.Thread | None = None
@@ -175,6 +182,21 @@ class Emulator:
     def lambda_url(self) -> str:
         """Lambda's Invoke API: `boto3.client("lambda", endpoint_url=emulator.lambda_url)`."""
         return f"http://{self.host}:{self.port}"
+
+    # ---------------------------------------------------------------- IAM
+    @property
+    def credentials(self) -> Credentials:
+        """The stack owner's credentials (every function's too): allowed everything, as an
+        account administrator is. `boto3.client(..., **emulator.credentials.as_boto3())`."""
+        return LOCAL_ADMIN
+
+    @property
+    def iam(self) -> LocalIam:
+        """The principals the signed APIs know: `iam.add_principal("orders-service",
+        policies=["ServerApiCallerPolicy"])` returns a new caller's credentials."""
+        if self._iam is None:
+            raise RuntimeError("the emulator is not started")
+        return self._iam
 
     # ---------------------------------------------------------------- lifecycle
     def _start_services(self) -> None:
@@ -237,6 +259,10 @@ class Emulator:
         self.tls_port = tls_sock.getsockname()[1]
         self._start_services()
         self.template = self._load()
+        self._iam = LocalIam(
+            self.template.account_id,
+            {lid: policy.statements for lid, policy in self.template.policies.items()},
+        )
         create_tables(self.dynamodb_endpoint, REGION, self.template.tables.values())
         queues = self.queues = LocalQueues(
             self.aws_endpoint,
@@ -296,6 +322,7 @@ class Emulator:
             self.faults,
             self.async_invocations,
             self.eventbridge,
+            self._iam,
         )
         scheduler = self.scheduler = Scheduler(
             self.runtime,

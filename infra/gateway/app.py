@@ -25,8 +25,10 @@ from infra.demo import demo_routes
 from infra.gateway.connections import Registry
 from infra.gateway.events_api import events_routes
 from infra.gateway.http_api import PREFIX, HttpApiProxy
+from infra.gateway.iam import LocalIam
 from infra.gateway.lambda_api import lambda_routes
 from infra.gateway.management_api import ManagementApi
+from infra.gateway.sigv4 import SigV4Verifier
 from infra.gateway.websocket_api import StageSettings, WebSocketGateway
 from infra.runtime.async_invocations import AsyncInvocations
 from infra.runtime.faults import FaultPlan
@@ -135,8 +137,11 @@ def build_app(
     faults: FaultPlan | None = None,
     async_invocations: AsyncInvocations | None = None,
     event_buses: EventBuses | None = None,
+    iam: LocalIam | None = None,
 ) -> GatewayApp:
     registry = registry or Registry()
+    # One verifier of SigV4 signatures for the HTTP API's AWS_IAM routes and Lambda's API.
+    verifier = SigV4Verifier(iam or LocalIam(settings.account_id), settings.region)
     stage = settings.stage
     routes: list[BaseRoute] = []
     gateway: WebSocketGateway | None = None
@@ -158,14 +163,14 @@ def build_app(
     )
     if template.http_routes:
         proxy = HttpApiProxy(
-            template.http_routes, runtime, settings.region, settings.account_id
+            template.http_routes, runtime, settings.region, settings.account_id, verifier
         ).handle
         routes.append(Route(PREFIX, proxy, methods=METHODS))
         routes.append(Route(f"{PREFIX}/{{path:anypath}}", proxy, methods=METHODS))
-    # Lambda's Invoke API, for the functions (AWS_ENDPOINT_URL_LAMBDA) and for tests.
-    routes.extend(lambda_routes(template, runtime, async_invocations))
-    # EventBridge's PutEvents, for the functions (AWS_ENDPOINT_URL_EVENTS) and for tests.
+    # EventBridge's PutEvents, for the functions (AWS_ENDPOINT_URL_EVENTBRIDGE) and tests.
     routes.extend(events_routes(event_buses))
+    # Lambda's Invoke API, for the functions (AWS_ENDPOINT_URL_LAMBDA) and for tests.
+    routes.extend(lambda_routes(template, runtime, async_invocations, verifier))
     # The demo chat page at `/` and its development token endpoint (local only: infra/demo.py).
     routes.extend(demo_routes(template, runtime, stage))
     app = Starlette(routes=routes)

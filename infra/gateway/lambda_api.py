@@ -11,7 +11,21 @@ own refusals use its rest-json error shape (`x-amzn-ErrorType`, `{"Type", "messa
 that botocore raises its modelled exceptions: an unknown function or qualifier is 404
 `ResourceNotFoundException`, a payload over 6 MB (`RequestResponse`) or 256 KB (`Event`)
 413 `RequestEntityTooLargeException`, a payload that is not JSON 400
-`InvalidRequestContentException`. SigV4 signatures are accepted unchecked.
+`InvalidRequestContentException`.
+
+Before anything else the request's SigV4 signature (service `lambda`) is verified
+(sigv4.py) and the caller authorized `lambda:InvokeFunction` on the function's ARN as
+invoked (qualified when a qualifier is given; built from the name when no such function
+exists, so an unauthorized caller learns nothing of which functions exist). Refusals are
+403, as Lambda answers them: no Authorization header `MissingAuthenticationTokenException`
+("Missing Authentication Token"), a malformed one `IncompleteSignatureException`, a wrong
+scope, stale date or wrong signature `InvalidSignatureException` ("Signature expired: ...",
+"The request signature we calculated does not match ..."), an unknown access key or session
+token `UnrecognizedClientException` ("The security token included in the request is
+invalid."), and a caller not allowed `AccessDeniedException` ("User: {arn} is not authorized
+to perform: lambda:InvokeFunction on resource: {arn} because no identity-based policy allows
+the lambda:InvokeFunction action"). The functions call this API with the stack owner's
+credentials (infra/gateway/iam.py), which are allowed everything.
 """
 
 from __future__ import annotations
@@ -25,6 +39,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from infra.gateway import sigv4
+from infra.gateway.iam import LocalIam
 from infra.runtime.async_invocations import AsyncInvocations
 from infra.runtime.pools import LambdaRuntime
 from infra.template.reader import LATEST, Template
@@ -37,12 +53,23 @@ SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # 6,291,456 bytes: RequestResponse
 # keeps the stricter limit, so that what passes here passes on any Lambda.)
 ASYNC_PAYLOAD_LIMIT = 256 * 1024
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+ERROR_TYPES = {
+    sigv4.MISSING: "MissingAuthenticationTokenException",
+    sigv4.INCOMPLETE: "IncompleteSignatureException",
+    sigv4.SIGNATURE: "InvalidSignatureException",
+    sigv4.TOKEN: "UnrecognizedClientException",
+}
+ACTION = "lambda:InvokeFunction"
 
 
-def error(status: int, error_type: str, message: str, *, capital: bool = False) -> Response:
+def error(
+    status: int, error_type: str, message: str, *, capital: bool = False, typed: bool = True
+) -> Response:
     """A Lambda service error (not a function error): botocore reads `x-amzn-ErrorType`.
-    Lambda spells the message member `Message` for some errors, `message` for others."""
-    body = {"Type": "User", "Message" if capital else "message": message}
+    Lambda spells the message member `Message` for some errors, `message` for others; the
+    refusals of its front door (authentication) have no `Type`."""
+    body = {"Type": "User"} if typed else {}
+    body["Message" if capital else "message"] = message
     request_id = str(uuid.uuid4())
     return Response(
         json.dumps(body),
@@ -62,10 +89,36 @@ class LambdaApi:
         template: Template,
         runtime: LambdaRuntime,
         async_invocations: AsyncInvocations | None = None,
+        verifier: sigv4.SigV4Verifier | None = None,
     ) -> None:
         self.template = template
         self.runtime = runtime
         self.async_invocations = async_invocations
+        self.verifier = verifier or sigv4.SigV4Verifier(
+            LocalIam(template.account_id), template.region
+        )
+
+    def _refusal(self, request: Request, body: bytes, resource: str) -> Response | None:
+        """None when the request is signed by a caller allowed to invoke `resource`."""
+        received = sigv4.received_from_scope(request.scope, list(request.headers.items()), body)
+        result = self.verifier.verify(received, "lambda")
+        if isinstance(result, sigv4.Refusal):
+            return error(403, ERROR_TYPES[result.kind], result.message, typed=False)
+        decision = self.verifier.iam.authorize(result.principal, ACTION, resource)
+        if decision.allowed:
+            return None
+        why = (
+            "with an explicit deny in an identity-based policy"
+            if decision.explicit_deny
+            else f"because no identity-based policy allows the {ACTION} action"
+        )
+        return error(
+            403,
+            "AccessDeniedException",
+            f"User: {result.principal.arn} is not authorized to perform: {ACTION} on "
+            f"resource: {resource} {why}",
+            capital=True,
+        )
 
     def _unknown_arn(self, reference: str) -> str:
         if reference.startswith("arn:"):
@@ -75,11 +128,20 @@ class LambdaApi:
 
     async def invoke(self, request: Request) -> Response:
         reference = request.path_params["function_name"]
+        body = await request.body()
         found = self.template.find_function(reference)
+        query_qualifier = request.query_params.get("Qualifier")
+        if found is None:
+            resource = self._unknown_arn(reference)
+        else:
+            qualified = found[1] or query_qualifier
+            resource = found[0].arn + (f":{qualified}" if qualified else "")
+        refused = self._refusal(request, body, resource)
+        if refused is not None:
+            return refused
         if found is None:
             return not_found(self._unknown_arn(reference))
         function, qualifier = found
-        query_qualifier = request.query_params.get("Qualifier")
         if query_qualifier is not None and qualifier is not None and query_qualifier != qualifier:
             return error(
                 400,
@@ -99,7 +161,6 @@ class LambdaApi:
                 f"Unsupported invocation type {invocation_type!r}: one of {INVOCATION_TYPES}",
                 capital=True,
             )
-        body = await request.body()
         limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
         if len(body) > limit:
             return error(
@@ -134,7 +195,10 @@ class LambdaApi:
 
 
 def lambda_routes(
-    template: Template, runtime: LambdaRuntime, async_invocations: AsyncInvocations | None
+    template: Template,
+    runtime: LambdaRuntime,
+    async_invocations: AsyncInvocations | None,
+    verifier: sigv4.SigV4Verifier | None = None,
 ) -> list[Route]:
-    api = LambdaApi(template, runtime, async_invocations)
+    api = LambdaApi(template, runtime, async_invocations, verifier)
     return [Route(PATH, api.invoke, methods=["POST"])]

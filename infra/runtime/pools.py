@@ -68,6 +68,15 @@ class RuntimeSettings:
     extra_environment: dict[str, str] | None = None
 
 
+# Every function's temporary credentials (access key id, secret, session token): the stack
+# owner's, which the emulator's signed APIs allow everything (infra/gateway/iam.py).
+FUNCTION_CREDENTIALS = (
+    "ASIALOCALEMULATOR000",
+    "local-emulator-secret-access-key",
+    "local-emulator-session-token",
+)
+
+
 def lambda_environment(function: Function, settings: RuntimeSettings) -> dict[str, str]:
     """The environment of a function's worker: nothing of the emulator's own leaks in."""
     env = dict(function.environment)
@@ -84,9 +93,9 @@ def lambda_environment(function: Function, settings: RuntimeSettings) -> dict[st
             "TZ": ":UTC",
             "AWS_REGION": settings.region,
             "AWS_DEFAULT_REGION": settings.region,
-            "AWS_ACCESS_KEY_ID": "ASIALOCALEMULATOR000",
-            "AWS_SECRET_ACCESS_KEY": "local-emulator-secret-access-key",
-            "AWS_SESSION_TOKEN": "local-emulator-session-token",
+            "AWS_ACCESS_KEY_ID": FUNCTION_CREDENTIALS[0],
+            "AWS_SECRET_ACCESS_KEY": FUNCTION_CREDENTIALS[1],
+            "AWS_SESSION_TOKEN": FUNCTION_CREDENTIALS[2],
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

@@ -4,11 +4,12 @@ tables, queues, alarms, DynamoDB stream event sources, event buses and rules.
 Loads template.yaml with cfn-lint's decoder, resolves intrinsics (see intrinsics.py) and
 builds plain dataclasses (including each function's EventBridge schedules, its
 asynchronous invocation settings (`EventInvokeConfig`, as SAM's property or an
-`AWS::Lambda::EventInvokeConfig` resource), the Lambda authorizer guarding each HTTP API
-route, the event source mappings of DynamoDB streams (SAM `DynamoDB` events or
-`AWS::Lambda::EventSourceMapping` resources) and the EventBridge rules whose targets are
-functions (`AWS::Events::Rule` resources or SAM `EventBridgeRule` / `CloudWatchEvent`
-events)). Nothing about particular routes or functions is hard-coded here.
+`AWS::Lambda::EventInvokeConfig` resource), how each HTTP API route is authorized (a Lambda
+authorizer, `AWS_IAM` or none), the statements of the template's IAM policies (which
+infra/gateway/iam.py evaluates), the event source mappings of DynamoDB streams (SAM
+`DynamoDB` events or `AWS::Lambda::EventSourceMapping` resources) and the EventBridge rules
+whose targets are functions (`AWS::Events::Rule` resources or SAM `EventBridgeRule` /
+`CloudWatchEvent` events)). Nothing about particular routes or functions is hard-coded here.
 """
 
 from __future__ import annotations
@@ -139,6 +140,9 @@ class HttpRoute:
     path: str
     api_id: str
     authorizer: HttpAuthorizer | None = None
+    # NONE, CUSTOM (`authorizer` runs first) or AWS_IAM (a SigV4-signed caller allowed
+    # `execute-api:Invoke` on the route's ARN), as API Gateway's route AuthorizationType.
+    authorization: str = "NONE"
 
     @property
     def route_key(self) -> str:
@@ -252,6 +256,17 @@ class EventRule:
 
 
 @dataclass
+class Policy:
+    """An `AWS::IAM::ManagedPolicy` or `AWS::IAM::Policy`: its resolved statements, and the
+    roles, users and groups the template attaches it to (as written: names or ids)."""
+
+    logical_id: str
+    name: str
+    statements: list[dict[str, Any]]
+    attached_to: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Template:
     path: Path
     stack_name: str
@@ -267,6 +282,7 @@ class Template:
     stream_sources: list[StreamSource] = field(default_factory=list)
     event_buses: list[str] = field(default_factory=lambda: [DEFAULT_BUS])  # names
     event_rules: list[EventRule] = field(default_factory=list)
+    policies: dict[str, Policy] = field(default_factory=dict)
 
     @property
     def schedules(self) -> list[Schedule]:
@@ -724,8 +740,9 @@ class _Builder:
         return out
 
     def http_routes(self, functions: dict[str, Function]) -> list[HttpRoute]:
-        """The routes of the HttpApi events, each with the authorizer that guards it: the
-        event's `Auth.Authorizer` (NONE: none), else its API's `Auth.DefaultAuthorizer`."""
+        """The routes of the HttpApi events, each with how it is authorized: the event's
+        `Auth.Authorizer` (NONE: none; AWS_IAM: SigV4 and IAM, which the API must enable
+        with `EnableIamAuthorizer`, as SAM requires), else its API's `DefaultAuthorizer`."""
         apis: dict[str, dict[str, Any]] = {}  # physical id -> Auth
         implicit = self.r.resolve((self.raw.get("Globals") or {}).get("HttpApi") or {})
         apis["ServerlessHttpApi"] = implicit.get("Auth") or {}
@@ -746,15 +763,35 @@ class _Builder:
                 api_id = str(props.get("ApiId") or "ServerlessHttpApi")
                 auth = apis.get(api_id, {})
                 name = (props.get("Auth") or {}).get("Authorizer", auth.get("DefaultAuthorizer"))
-                authorizer = None
-                if name is not None and str(name) != "NONE":
-                    authorizer = authorizers.get(api_id, {}).get(str(name))
-                    if authorizer is None:
-                        raise TemplateError(
-                            f"{function.logical_id}.{event_name}: no authorizer {name} on its API"
-                        )
-                routes.append(HttpRoute(function.logical_id, method, path, api_id, authorizer))
+                route = HttpRoute(function.logical_id, method, path, api_id)
+                where = f"{function.logical_id}.{event_name}"
+                if name is not None and str(name) == "AWS_IAM":
+                    if not _enabled(auth.get("EnableIamAuthorizer", False)):
+                        raise TemplateError(f"{where}: AWS_IAM needs its API's EnableIamAuthorizer")
+                    route.authorization = "AWS_IAM"
+                elif name is not None and str(name) != "NONE":
+                    route.authorizer = authorizers.get(api_id, {}).get(str(name))
+                    if route.authorizer is None:
+                        raise TemplateError(f"{where}: no authorizer {name} on its API")
+                    route.authorization = "CUSTOM"
+                routes.append(route)
         return routes
+
+    def policies(self) -> dict[str, Policy]:
+        """`AWS::IAM::ManagedPolicy` and `AWS::IAM::Policy` resources, resolved."""
+        out: dict[str, Policy] = {}
+        for lid, res in self.of_type("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy").items():
+            props = self.r.resolve(res.get("Properties") or {})
+            document = props.get("PolicyDocument") or {}
+            statements = document.get("Statement") or []
+            if isinstance(statements, dict):
+                statements = [statements]
+            name = props.get("ManagedPolicyName") or props.get("PolicyName") or lid
+            attached = [
+                str(x) for key in ("Roles", "Users", "Groups") for x in props.get(key) or []
+            ]
+            out[lid] = Policy(lid, str(name), [dict(s) for s in statements], attached)
+        return out
 
     def tables(self) -> dict[str, Table]:
         out: dict[str, Table] = {}
@@ -1128,4 +1165,5 @@ def load_template(
         stream_sources=builder.stream_sources(functions, tables),
         event_buses=builder.event_buses(),
         event_rules=builder.event_rules(functions),
+        policies=builder.policies(),
     )

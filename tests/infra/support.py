@@ -15,6 +15,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from infra.emulator import Emulator
+from infra.gateway.iam import Credentials
 from tests.waits import TIMEOUT
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -84,16 +85,39 @@ def aws_client(emulator: Emulator, service: str):  # noqa: ANN201 - boto3 client
     )
 
 
-def lambda_client(emulator: Emulator, **config: Any):  # noqa: ANN201 - boto3 client
-    """boto3's own `lambda` client on the emulator's Invoke API (no retries: a test sees
-    each answer as the emulator gave it)."""
+def lambda_client(  # noqa: ANN201 - boto3 client
+    emulator: Emulator, credentials: Credentials | None = None, **config: Any
+):
+    """boto3's own `lambda` client on the emulator's Invoke API, signing as the stack owner
+    (or with `credentials`), without retries: a test sees each answer as the emulator gave it."""
     from botocore.config import Config
 
     return boto3.client(
         "lambda",
         endpoint_url=emulator.lambda_url,
         region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="y",
         config=Config(retries={"mode": "standard", "total_max_attempts": 1}, **config),
+        **(credentials or emulator.credentials).as_boto3(),
     )
+
+
+def signed(
+    credentials: Credentials,
+    method: str,
+    url: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    service: str = "execute-api",
+    region: str = "us-east-1",
+) -> dict[str, str]:
+    """The headers of a request signed with botocore's SigV4 signer, as a client sends them."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotoCredentials
+
+    request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
+    boto = BotoCredentials(
+        credentials.access_key_id, credentials.secret_access_key, credentials.session_token
+    )
+    SigV4Auth(boto, service, region).add_auth(request)
+    return dict(request.headers.items())

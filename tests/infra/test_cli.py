@@ -72,3 +72,11 @@ def test_cli_events_and_streams(emulator: Emulator) -> None:
         "switchboard-StreamTable -> StreamPartialFunction (batch 5, TRIM_HORIZON, 1 filter(s))",
         "switchboard-StreamTable -> StreamPartialFunction (batch 100, LATEST, disabled)",
     ]
+
+
+def test_the_banner_gives_the_stack_owners_credentials(emulator: Emulator) -> None:
+    assert cli._credentials_line(emulator) == (
+        "AWS_ACCESS_KEY_ID=ASIALOCALEMULATOR000 "
+        "AWS_SECRET_ACCESS_KEY=local-emulator-secret-access-key "
+        "AWS_SESSION_TOKEN=local-emulator-session-token AWS_REGION=us-east-1"
+    )

@@ -1,18 +1,22 @@
 """Lambda's Invoke API on the emulator's port, through boto3's own `lambda` client: every
 FunctionName form, the three invocation types, function errors, Lambda's own refusals in
-its error shape, and functions invoking each other through AWS_ENDPOINT_URL_LAMBDA."""
+its error shape, functions invoking each other through AWS_ENDPOINT_URL_LAMBDA, and SigV4
+and IAM (lambda:InvokeFunction) checked before anything runs."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
 from botocore.exceptions import ClientError
 
 from infra.emulator import Emulator
-from tests.infra.support import Recorder, lambda_client, new_tag
+from infra.gateway.iam import Credentials
+from tests.infra.support import Recorder, lambda_client, new_tag, signed
 from tests.waits import TIMEOUT
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:switchboard-EchoFunction"
@@ -191,9 +195,11 @@ def test_an_event_is_accepted_with_202_and_its_request_id(
 
 
 def test_an_unsupported_invocation_type_is_refused(emulator: Emulator) -> None:
+    url = f"{emulator.lambda_url}/2015-03-31/functions/EchoFunction/invocations"
+    headers = {"X-Amz-Invocation-Type": "Later"}
     response = httpx.post(
-        f"{emulator.lambda_url}/2015-03-31/functions/EchoFunction/invocations",
-        headers={"X-Amz-Invocation-Type": "Later"},
+        url,
+        headers=signed(emulator.credentials, "POST", url, b"{}", headers, service="lambda"),
         content=b"{}",
     )
     assert response.status_code == 400
@@ -214,3 +220,111 @@ def test_functions_invoke_each_other_through_their_environment(
     [entry] = recorder.client.lrange(f"async:switchboard-delivery:{inner}", 0, -1)
     assert json.loads(entry)["request_id"] == request_id
     assert json.loads(entry)["event"] == {"tag": inner}
+
+
+# ------------------------------------------------------------------ signatures and IAM
+# The fixture's ServerApiCallerPolicy allows lambda:InvokeFunction on ServerApiFunction only.
+SERVER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:switchboard-ServerApiFunction"
+
+
+@pytest.fixture(scope="module")
+def caller(emulator: Emulator) -> Credentials:
+    return emulator.iam.add_principal("orders-service", policies=["ServerApiCallerPolicy"])
+
+
+def denial(user: str, resource: str) -> str:
+    return (
+        f"User: arn:aws:iam::123456789012:user/{user} is not authorized to perform: "
+        f"lambda:InvokeFunction on resource: {resource} because no identity-based policy "
+        "allows the lambda:InvokeFunction action"
+    )
+
+
+def test_a_principal_with_the_policy_invokes_that_function_only(
+    emulator: Emulator, caller: Credentials
+) -> None:
+    client = lambda_client(emulator, caller)
+    answer = client.invoke(FunctionName="switchboard-ServerApiFunction", Payload=b'{"a": 1}')
+    assert answer["StatusCode"] == 200 and "FunctionError" not in answer
+    assert payload_of(answer)["statusCode"] == 201  # the fixture answers with its event
+    for name, resource in (
+        ("EchoFunction", ARN),
+        ("nope", "arn:aws:lambda:us-east-1:123456789012:function:nope"),  # not a 404
+        (f"{SERVER_ARN}:$LATEST", f"{SERVER_ARN}:$LATEST"),  # the grant is unqualified
+    ):
+        response = refusal(lambda name=name: client.invoke(FunctionName=name, Payload=b"{}"))
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert response["Error"] == {
+            "Code": "AccessDeniedException",
+            "Message": denial("orders-service", resource),
+        }
+
+
+def test_a_principal_without_the_policy_is_denied(emulator: Emulator) -> None:
+    client = lambda_client(emulator, emulator.iam.add_principal("stranger"))
+    response = refusal(lambda: client.invoke(FunctionName="ServerApiFunction", Payload=b"{}"))
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert response["Error"] == {
+        "Code": "AccessDeniedException",
+        "Message": denial("stranger", SERVER_ARN),
+    }
+
+
+def test_unknown_keys_and_wrong_secrets_are_refused(
+    emulator: Emulator, caller: Credentials
+) -> None:
+    for credentials, code, message in (
+        (
+            Credentials("AKIAUNKNOWNUNKNOWN00", "x" * 40),
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ),
+        (
+            Credentials(caller.access_key_id, "x" * 40),
+            "InvalidSignatureException",
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method. Consult the service "
+            "documentation for details.",
+        ),
+    ):
+        client = lambda_client(emulator, credentials)
+        response = refusal(lambda client=client: client.invoke(FunctionName="ServerApiFunction"))
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert response["Error"]["Code"] == code
+        assert response["Error"]["Message"].split("\n")[0] == message
+
+
+def test_a_stale_signature_has_expired(emulator: Emulator) -> None:
+    client = lambda_client(emulator)
+    signed_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(minutes=6)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at):
+        response = refusal(lambda: client.invoke(FunctionName="EchoFunction", Payload=b"{}"))
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert response["Error"]["Code"] == "InvalidSignatureException"
+    stamp = signed_at.strftime("%Y%m%dT%H%M%SZ")
+    assert response["Error"]["Message"].startswith(f"Signature expired: {stamp} is now earlier")
+
+
+def test_unsigned_or_replayed_requests_are_refused(emulator: Emulator, recorder: Recorder) -> None:
+    url = f"{emulator.lambda_url}/2015-03-31/functions/DeliveryFunction/invocations"
+    unsigned = httpx.post(url, content=b"{}")
+    assert unsigned.status_code == 403
+    assert unsigned.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    assert unsigned.json() == {"message": "Missing Authentication Token"}
+    tag, other = new_tag(), new_tag()
+    original = json.dumps({"tag": tag}).encode()
+    headers = signed(emulator.credentials, "POST", url, original, service="lambda")
+    replayed = httpx.post(url, content=json.dumps({"tag": other}).encode(), headers=headers)
+    assert replayed.status_code == 403
+    assert replayed.headers["x-amzn-ErrorType"] == "InvalidSignatureException"
+    assert replayed.json()["message"].startswith("The request signature we calculated")
+    # Signed for execute-api, not lambda.
+    api_headers = signed(emulator.credentials, "POST", url, original)
+    elsewhere = httpx.post(url, content=original, headers=api_headers)
+    assert (elsewhere.status_code, elsewhere.json()) == (
+        403,
+        {"message": "Credential should be scoped to correct service: 'lambda'. "},
+    )
+    # The genuine request runs (so nothing above was refused for another reason).
+    assert httpx.post(url, content=original, headers=headers).status_code == 200
+    assert recorder.client.llen(f"async:switchboard-delivery:{other}") == 0

@@ -105,6 +105,89 @@ def test_http_api_authorizers_the_emulator_cannot_run_are_refused(
         load_template(tmp_path / "template.yaml")
 
 
+IAM_API = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth: {EnableIamAuthorizer: ENABLED, DEFAULT}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Handler: app.handler
+      Events:
+        Post: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: "/s/{c}", Method: POST, AUTH}}
+        Open: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /o, Auth: {Authorizer: NONE}}}
+  Caller:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Roles: [some-role]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Action: lambda:InvokeFunction, Resource: !GetAtt Fn.Arn}
+          - Effect: Allow
+            Action: [execute-api:Invoke]
+            Resource: !Sub "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:\\
+              ${Api}/*/POST/s/*"
+  Inline:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: inline
+      PolicyDocument:
+        Statement: {Effect: Deny, Action: "*", Resource: "*"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("default", "auth"),
+    [
+        ("DefaultAuthorizer: NONE", "Auth: {Authorizer: AWS_IAM}"),  # on the route
+        ("DefaultAuthorizer: AWS_IAM", "Auth: {}"),  # the API's default
+    ],
+)
+def test_an_aws_iam_route_and_the_policies_that_open_it(
+    tmp_path: Path, default: str, auth: str
+) -> None:
+    text = IAM_API.replace("ENABLED", "true").replace("DEFAULT", default).replace("AUTH", auth)
+    (tmp_path / "template.yaml").write_text(text)
+    template = load_template(tmp_path / "template.yaml", stack_name="st")
+    routes = {route.path: route for route in template.http_routes}
+    iam, open_ = routes["/s/{c}"], routes["/o"]
+    assert (iam.authorization, iam.authorizer) == ("AWS_IAM", None)
+    assert (open_.authorization, open_.authorizer) == ("NONE", None)
+    caller, inline = template.policies["Caller"], template.policies["Inline"]
+    assert (caller.name, caller.attached_to) == ("Caller", ["some-role"])
+    # The ids the emulator serves under: the function's ARN and the HTTP API's id.
+    assert caller.statements == [
+        {
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": template.functions["Fn"].arn,
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["execute-api:Invoke"],
+            "Resource": f"arn:aws:execute-api:us-east-1:123456789012:{iam.api_id}/*/POST/s/*",
+        },
+    ]
+    assert template.functions["Fn"].arn == "arn:aws:lambda:us-east-1:123456789012:function:st-Fn"
+    assert (inline.name, inline.statements) == (
+        "inline",
+        [{"Effect": "Deny", "Action": "*", "Resource": "*"}],
+    )
+
+
+def test_aws_iam_without_enable_iam_authorizer_is_refused(tmp_path: Path) -> None:
+    """SAM refuses it too: the API has no AWS_IAM authorizer unless it is enabled."""
+    text = IAM_API.replace("ENABLED", "false").replace("DEFAULT", "DefaultAuthorizer: NONE")
+    (tmp_path / "template.yaml").write_text(text.replace("AUTH", "Auth: {Authorizer: AWS_IAM}"))
+    with pytest.raises(TemplateError, match="EnableIamAuthorizer"):
+        load_template(tmp_path / "template.yaml")
+
+
 # ---------------------------------------------------------------- asynchronous invocation
 
 # What the project's template.yaml gains for sharded delivery (docs: the delivery function).
