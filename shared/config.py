@@ -94,6 +94,12 @@ class Settings:
             1, _count(os.environ.get("FANOUT_BATCH_SIZE", ""), DEFAULT_FANOUT_BATCH_SIZE)
         )
     )
+    # Events out (shared/eventbus): the families published (comma-separated, "all" for
+    # every one; empty: none) and the EventBridge bus they go to.
+    event_families: tuple[str, ...] = field(
+        default_factory=lambda: _csv(os.environ.get("EVENT_FAMILIES", ""))
+    )
+    event_bus_name: str = field(default_factory=lambda: os.environ.get("EVENT_BUS_NAME", ""))
     # Chats with more members than this hear no per-user presence or typing.
     presence_announce_limit: int = field(
         default_factory=lambda: _count(

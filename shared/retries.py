@@ -5,7 +5,8 @@ items) follows ``DYNAMODB``; every call to the Management API (the fan-out
 poster and the botocore client) follows ``MANAGEMENT_API``; Redis is never
 retried (``REDIS``: a short timeout, then the circuit breaker of
 shared/state/redis_client.py answers at once); handing delivery jobs over (Lambda's
-asynchronous Invoke) follows ``LAMBDA``. Each worst case stays inside
+asynchronous Invoke) follows ``LAMBDA``; putting events on EventBridge ``EVENTS``.
+Each worst case stays inside
 the functions' 10 s timeout, so an outage gives the client a retryable error
 rather than API Gateway's "Internal server error".
 """
@@ -57,6 +58,15 @@ LAMBDA = RetryPolicy(
     cap_seconds=0.5,
     connect_timeout_seconds=0.5,
     read_timeout_seconds=1.0,
+)
+# Putting events on EventBridge (PutEvents, tens of milliseconds): three attempts; the
+# stream consumer's batch is retried by Lambda beyond that, a lifecycle event is logged.
+EVENTS = RetryPolicy(
+    attempts=3,
+    base_seconds=0.05,
+    cap_seconds=1.0,
+    connect_timeout_seconds=1.0,
+    read_timeout_seconds=2.0,
 )
 REDIS = RetryPolicy(
     attempts=1,

@@ -1,5 +1,7 @@
 """A connection's life as presence sees it: opened ($connect), closed ($disconnect),
-or swept (its TTL ran out and no $disconnect came)."""
+or swept (its TTL ran out and no $disconnect came). Each publishes its events
+(``connection.opened``/``closed``, and ``user.online``/``offline`` for a user's first
+and last connection) in one PutEvents, when the stack publishes those families."""
 
 from __future__ import annotations
 
@@ -7,7 +9,10 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from shared import clock
 from shared.delivery import management_api
+from shared.eventbus import publisher, schema
+from shared.eventbus.schema import Entry, Family
 from shared.lifecycle import status
 from shared.state import presence, redis_client
 from shared.store import connections, rooms
@@ -34,18 +39,27 @@ def opened(
     """Register the connection (DynamoDB, authoritative), then the session (Redis);
     the user's first session makes them online for their contacts. Returns the chats."""
     chat_ids = connections.register(connection_id, user_id, connected_at_ms, source_ip)
+    events = [schema.connection_opened(connection_id, user_id, stage, connected_at_ms, source_ip)]
     try:
         first = presence.touch(stage, user_id, connection_id)
     except redis_client.RedisUnavailable:
+        _publish(events)
         return chat_ids  # presence degrades; heartbeats rebuild it
     if first:
+        events.append(schema.user_online(user_id, clock.now_ms()))
         try:
             online = status.user_status(user_id, online=True)
             # Never post to the connecting connection: API Gateway answers 410 during $connect.
             status.announce(user_id, online, connection_id, chat_ids, endpoint)
         except Exception:
             log.exception("online announcement for %s failed", user_id)
+    _publish(events)
     return chat_ids
+
+
+def _publish(events: list[Entry]) -> None:
+    if publisher.publishes(Family.CONNECTION, Family.USER):
+        publisher.publish_quietly(events)
 
 
 def closed(connection_id: str, user_id: str | None, stage: str, endpoint: str) -> None:
@@ -54,13 +68,18 @@ def closed(connection_id: str, user_id: str | None, stage: str, endpoint: str) -
     left = connections.unregister(connection_id)
     if not user_id:
         return
+    events = [schema.connection_closed(connection_id, user_id, stage, "disconnected")]
     try:
         last = presence.end(stage, user_id, connection_id)
     except redis_client.RedisUnavailable:
+        _publish(events)
         return
     if last:
+        now = clock.now_ms()
+        events.append(schema.user_offline(user_id, now))
         # The last connection was in every chat of the user: its rooms name the contacts.
-        status.went_offline(user_id, connection_id, endpoint, _chats_left(left))
+        status.went_offline(user_id, connection_id, endpoint, _chats_left(left), now)
+    _publish(events)
 
 
 def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
@@ -68,6 +87,7 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
     close their sockets if still open (Management API DELETE), announce offline."""
     swept = offline = 0
     client = management_api.client(endpoint)
+    events: list[Entry] = []
     for session in presence.expired_sessions(limit):
         last = presence.end(session.stage, session.user_id, session.connection_id)
         left = connections.unregister(session.connection_id)
@@ -78,9 +98,18 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
         except Exception:
             log.exception("closing swept connection %s failed", session.connection_id)
         swept += 1
+        events.append(
+            schema.connection_closed(
+                session.connection_id, session.user_id, session.stage, "expired"
+            )
+        )
         if last:
-            status.went_offline(session.user_id, session.connection_id, endpoint, _chats_left(left))
+            now = clock.now_ms()
+            events.append(schema.user_offline(session.user_id, now))
+            chats_left = _chats_left(left)
+            status.went_offline(session.user_id, session.connection_id, endpoint, chats_left, now)
             offline += 1
+    _publish(events)
     return {"swept": swept, "offline": offline}
 
 

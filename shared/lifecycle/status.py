@@ -113,10 +113,12 @@ def went_offline(
     exclude_connection: str | None = None,
     endpoint: str | None = None,
     chat_ids: list[str] | None = None,
+    now: int | None = None,
 ) -> FanoutResult:
-    """Record last seen durably and tell the user's contacts (of ``chat_ids`` when the
-    caller knows them, as the last connection's rooms: that saves the Members Query)."""
-    now = clock.now_ms()
+    """Record last seen (``now``, epoch ms, default the clock's) durably and tell the
+    user's contacts (of ``chat_ids`` when the caller knows them, as the last
+    connection's rooms: that saves the Members Query)."""
+    now = clock.now_ms() if now is None else now
     User(user_id).update(actions=[User.last_seen.set(now)])
     payload = {
         "userId": user_id,

@@ -4,35 +4,44 @@ WebSocket clients see what each command does."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import botocore.session
+import httpx
 import pytest
 from switchboard_server_api import ServerApi, ServerApiError
 
 from tests.wsclient import ChatClient
 
 
-def local_session(access_key: str, secret_key: str, token: str | None = None) -> Any:
+def session_of(credentials: Any) -> Any:
+    """A botocore session that signs with these (the emulator's) credentials."""
     session = botocore.session.get_session()
-    session.set_credentials(access_key, secret_key, token)
+    session.set_credentials(
+        credentials.access_key_id, credentials.secret_access_key, credentials.session_token
+    )
     session.set_config_variable("region", "us-east-1")
     return session
 
 
-@pytest.fixture(scope="module")
-def server_api(emulator: Any) -> ServerApi:
-    """The server API over Lambda, with the stack owner's (the emulator's) credentials."""
-    credentials = getattr(emulator, "credentials", None)
-    session = (
-        local_session(credentials.access_key, credentials.secret_key, credentials.token)
-        if credentials is not None
-        else local_session("testing", "testing")
-    )
+def over_lambda(emulator: Any, credentials: Any) -> ServerApi:
     return ServerApi.over_lambda(
-        "ServerApiFunction", session=session, endpoint_url=emulator.lambda_url
+        "ServerApiFunction", session=session_of(credentials), endpoint_url=emulator.lambda_url
     )
+
+
+def over_https(emulator: Any, credentials: Any) -> ServerApi:
+    return ServerApi.over_https(emulator.rest_url, session=session_of(credentials))
+
+
+@pytest.fixture(scope="module", params=["lambda", "https"])
+def server_api(request: pytest.FixtureRequest, emulator: Any) -> ServerApi:
+    """The server API over either path, as the stack owner (allowed everything)."""
+    if request.param == "lambda":
+        return over_lambda(emulator, emulator.credentials)
+    return over_https(emulator, emulator.credentials)
 
 
 def online(connect: Callable[..., ChatClient], user_id: str) -> ChatClient:
@@ -134,3 +143,57 @@ def test_bad_calls_get_a_coded_error(
         server_api.call(command, args)
     assert raised.value.code == code
     assert raised.value.message
+
+
+# ---------------------------------------------------------------- IAM
+
+
+def test_a_caller_holding_the_policy_may_call_on_both_paths_and_one_without_may_not(
+    emulator: Any,
+) -> None:
+    granted = emulator.iam.add_principal("orders-service", policies=["ServerApiCallerPolicy"])
+    for api in (over_lambda(emulator, granted), over_https(emulator, granted)):
+        assert api.is_user_online("nobody-at-all") is False
+    stranger = emulator.iam.add_principal("reporting-job")
+    with pytest.raises(ServerApiError) as by_lambda:
+        over_lambda(emulator, stranger).is_user_online("u")
+    assert by_lambda.value.code == "AccessDeniedException"
+    assert "lambda:InvokeFunction" in by_lambda.value.message
+    with pytest.raises(ServerApiError) as by_https:
+        over_https(emulator, stranger).is_user_online("u")
+    assert (by_https.value.code, by_https.value.status) == ("forbidden", 403)
+    assert "execute-api:Invoke" in by_https.value.message
+
+
+def signed_headers(emulator: Any, url: str, body: bytes, credentials: Any) -> dict[str, str]:
+    from tests.infra.support import signed
+
+    return signed(credentials, "POST", url, body, {"content-type": "application/json"})
+
+
+def test_unsigned_bearer_forged_and_replayed_requests_never_reach_the_function(
+    emulator: Any, http: httpx.Client, user: Callable[[str], str]
+) -> None:
+    from infra.gateway.iam import Credentials
+
+    url = f"{emulator.rest_url}/server/sendToUser"
+    body = json.dumps({"userId": user("victim"), "event": "x", "data": 1}).encode()
+    refusals = []
+    refusals.append(http.post(url, content=body))  # unsigned
+    bearer = {"authorization": f"Bearer {emulator.token(user('mallory'))}"}
+    refusals.append(http.post(url, content=body, headers=bearer))  # a user's token
+    owner = emulator.credentials
+    forged = Credentials(owner.access_key_id, "not-the-secret", owner.session_token)
+    refusals.append(
+        http.post(url, content=body, headers=signed_headers(emulator, url, body, forged))
+    )
+    headers = signed_headers(emulator, url, body, owner)
+    other = json.dumps({"userId": "someone-else", "event": "x", "data": 2}).encode()
+    refusals.append(http.post(url, content=other, headers=headers))  # replayed, new body
+    for response in refusals:
+        assert response.status_code == 403, response.text
+        assert "message" in {k.lower() for k in response.json()}
+        assert "ok" not in response.json()  # API Gateway's answer, not the function's
+    assert refusals[0].json() == {"message": "Missing Authentication Token"}
+    # The genuine request, signed for its own body, goes through.
+    assert http.post(url, content=body, headers=headers).json()["ok"] is True

@@ -100,9 +100,14 @@ def _answer(answer: Any, status: int | None) -> Any:
     if isinstance(answer, dict) and isinstance(answer.get("error"), dict):
         error = answer["error"]
         raise ServerApiError(str(error.get("code")), str(error.get("message")), status)
-    if isinstance(answer, dict) and "message" in answer:  # API Gateway's own answer
+    said = (
+        next((answer[k] for k in ("message", "Message") if k in answer), None)
+        if isinstance(answer, dict)
+        else None
+    )
+    if said is not None:  # API Gateway's own answer (it spells the key both ways)
         code = {401: "unauthorized", 403: "forbidden"}.get(status or 0, "gateway_error")
-        raise ServerApiError(code, str(answer["message"]), status)
+        raise ServerApiError(code, str(said), status)
     raise ServerApiError("internal_error", f"unexpected answer {answer!r}", status)
 
 

@@ -26,8 +26,15 @@ def test_project_template_is_fully_read() -> None:
     assert not api.routes["$disconnect"].has_route_response
     for route in api.routes.values():
         assert route.function_id in template.functions
-    [rest] = template.http_routes
+    rest, server = sorted(template.http_routes, key=lambda r: r.function_id)
     assert (rest.function_id, rest.method, rest.path) == ("ApiFunction", "ANY", "/{proxy+}")
+    assert (server.function_id, server.method, server.path) == (
+        "ServerApiFunction",
+        "POST",
+        "/server/{command}",
+    )
+    assert (server.authorization, server.authorizer) == ("AWS_IAM", None)
+    assert set(template.policies) == {"ServerApiCallerPolicy"}
     assert rest.authorizer == HttpAuthorizer(
         name="TokenAuthorizer",
         function_id="AuthorizerFunction",

@@ -12,10 +12,12 @@ from shared.lifecycle import sessions
 from shared.state import presence
 from shared.store import chats, connections, rooms
 from shared.store.models import Connection, User
+from tests.unit.eventbus.conftest import Bus, bus
 from tests.unit.lifecycle.conftest import T0, Clock, open_session
 from tests.unit.management_stub import STAGE, Gateway
 
 Configure = Callable[..., config.Settings]
+__all__ = ["bus"]  # the fixture, imported
 REDIS_DOWN = "redis://127.0.0.1:1/0"
 TTL_MS = 130 * 1000  # the default PRESENCE_TTL_SECONDS
 
@@ -327,3 +329,57 @@ def test_close_all_of_a_user_without_connections_closes_nothing(
 ) -> None:
     assert sessions.close_all("alice", gateway.endpoint) == 0
     assert gateway.deletes == []
+
+
+# ---------------------------------------------------------------- events out
+
+
+def test_opening_and_closing_publish_connection_and_user_events(
+    gateway: Gateway, chat_id: str, now: Clock, bus: Bus
+) -> None:
+    open_session("alice-1", "alice", gateway)
+    open_session("alice-2", "alice", gateway)
+    sessions.closed("alice-2", "alice", STAGE, gateway.endpoint)
+    now.advance(5000)
+    sessions.closed("alice-1", "alice", STAGE, gateway.endpoint)
+    received = [(e["detail-type"], e["detail"]) for e in bus.received()]
+    assert [name for name, _ in received] == [
+        "connection.opened",
+        "user.online",
+        "connection.opened",
+        "connection.closed",
+        "connection.closed",
+        "user.offline",
+    ]
+    assert received[0][1]["connectionId"] == "alice-1"
+    assert received[0][1]["sourceIp"] == "203.0.113.9"
+    assert received[3][1] == {
+        "version": 1,
+        "connectionId": "alice-2",
+        "userId": "alice",
+        "stage": STAGE,
+        "reason": "disconnected",
+    }
+    seen = last_seen("alice")
+    assert seen is not None and seen >= T0 + 5000
+    assert received[5][1]["lastSeen"] == ids.iso_from_ms(seen)  # the event and the record agree
+
+
+def test_a_swept_session_publishes_its_close_as_expired(
+    gateway: Gateway, chat_id: str, now: Clock, bus: Bus
+) -> None:
+    open_session("bob-1", "bob", gateway)
+    bus.received()
+    now.advance(TTL_MS + 1000)
+    sessions.sweep(gateway.endpoint)
+    received = [(e["detail-type"], e["detail"].get("reason")) for e in bus.received()]
+    assert received == [("connection.closed", "expired"), ("user.offline", None)]
+
+
+def test_nothing_is_published_when_the_families_are_off(
+    gateway: Gateway, chat_id: str, bus: Bus, configure: Configure
+) -> None:
+    configure(event_families=("message",))
+    open_session("bob-1", "bob", gateway)
+    sessions.closed("bob-1", "bob", STAGE, gateway.endpoint)
+    assert bus.received() == []
