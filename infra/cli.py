@@ -36,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--host", default="127.0.0.1")
     local.add_argument("--stage", default="local")
     local.add_argument("--template", default="template.yaml")
+    local.add_argument(
+        "--add-template",
+        dest="snippets",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a template snippet run as if pasted into the template (its code paths "
+        "relative to its own folder), e.g. examples/push-notifications/template.yaml; "
+        "repeatable",
+    )
     local.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
     local.add_argument("--idle-timeout", type=float, default=600.0)
     local.add_argument("--max-connection-duration", type=float, default=7200.0)
@@ -105,7 +115,12 @@ def emulator_from_args(args: argparse.Namespace) -> Emulator:
         jwt_secret=args.jwt_secret,
         async_retry_delay=args.async_retry_delay,
         print_events=args.print_events,
+        snippets=args.snippets,
     )
+
+
+def _templates_line(emulator: Emulator) -> str:
+    return " + ".join(str(path) for path in [emulator.template_path, *emulator.snippets])
 
 
 def _schedules_line(emulator: Emulator) -> str:
@@ -192,7 +207,7 @@ def _run_local(args: argparse.Namespace) -> int:
     try:
         print(
             f"""
-Switchboard local emulator ({emulator.template_path})
+Switchboard local emulator ({_templates_line(emulator)})
   WebSocket:        {emulator.websocket_url}?token=<JWT>
   REST API:         {emulator.rest_url}
   Demo chat page:   http://{emulator.host}:{emulator.port}/   (development only: any user signs in)

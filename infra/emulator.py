@@ -104,8 +104,11 @@ class Emulator:
         stop_timeout: float = 15.0,
         async_retry_delay: float = DEFAULT_RETRY_DELAY,
         print_events: bool = False,
+        snippets: list[str | Path] | tuple[str | Path, ...] = (),
     ) -> None:
         self.template_path = Path(template_path).resolve()
+        # Template snippets run as if pasted into the template (`--add-template`).
+        self.snippets = [Path(snippet).resolve() for snippet in snippets]
         self.host = host
         self.stage = stage
         self.idle_timeout = idle_timeout
@@ -233,7 +236,11 @@ class Emulator:
             **self.parameter_overrides,
         }
         template = load_template(
-            self.template_path, overrides, stack_name=self.stack_name, region=REGION
+            self.template_path,
+            overrides,
+            stack_name=self.stack_name,
+            region=REGION,
+            snippets=self.snippets,
         )
         if template.websocket_api is not None:
             aws_host = f"{template.websocket_api.api_id}.execute-api.{REGION}.{URL_SUFFIX}"

@@ -1127,18 +1127,50 @@ def table_create_kwargs(name: str, props: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+MERGED_SECTIONS = ("Parameters", "Conditions", "Resources", "Outputs")
+_PATH_PROPERTIES = ("CodeUri", "ContentUri")
+
+
+def _decode(path: Path) -> dict[str, Any]:
+    raw, matches = decode(str(path))
+    if raw is None:
+        raise TemplateError(f"cannot parse {path}: {matches}")
+    return dict(raw)
+
+
+def merge_snippet(raw: dict[str, Any], snippet_path: Path) -> None:
+    """Add a template snippet's parameters, conditions, resources and outputs to ``raw``
+    as if pasted into it (the main template's Globals then apply to its functions), its
+    code paths kept relative to the snippet's own folder. A name both define is an
+    error: a snippet adds, it never replaces."""
+    snippet = _decode(snippet_path)
+    for resource in (snippet.get("Resources") or {}).values():
+        props = resource.get("Properties") if isinstance(resource, dict) else None
+        for key in _PATH_PROPERTIES:
+            if isinstance(props, dict) and isinstance(props.get(key), str):
+                props[key] = str((snippet_path.parent / props[key]).resolve())
+    for section in MERGED_SECTIONS:
+        added = snippet.get(section) or {}
+        existing = raw.setdefault(section, {})
+        clash = sorted(set(added) & set(existing))
+        if clash:
+            raise TemplateError(f"{snippet_path}: {section} {clash[0]} is already defined")
+        existing.update(added)
+
+
 def load_template(
     path: str | Path,
     parameter_overrides: dict[str, str] | None = None,
     *,
     stack_name: str = "switchboard",
     region: str = "us-east-1",
+    snippets: list[Path] | tuple[Path, ...] = (),
 ) -> Template:
-    """Decode and resolve a SAM template."""
+    """Decode and resolve a SAM template (and the snippets pasted into it: ``merge_snippet``)."""
     path = Path(path).resolve()
-    raw, matches = decode(str(path))
-    if raw is None:
-        raise TemplateError(f"cannot parse {path}: {matches}")
+    raw = _decode(path)
+    for snippet in snippets:
+        merge_snippet(raw, Path(snippet).resolve())
     overrides = {str(k): str(v) for k, v in (parameter_overrides or {}).items()}
     resolver = Resolver(
         resources=raw.get("Resources") or {},
