@@ -276,3 +276,28 @@ async def test_a_chat_presence_cut_by_a_drop_is_resent(fake_server: FakeServer) 
         assert client.reconnects == 1
     assert presence["users"] == [{"userId": "ann", "status": "online"}]
     assert len(fake_server.actions("chat:presence")) == 2
+
+
+async def test_application_events_from_the_server_api_reach_subscribers_by_name(
+    device: OpenDevice, create_chat: Callable[..., str], user: Any, emulator: Any
+) -> None:
+    import asyncio
+
+    import botocore.session
+    from switchboard_server_api import ServerApi
+
+    alice = user("alice")
+    chat_id = create_chat(alice)
+    a = await device(alice)
+    await a.client.hello()
+    got: list[Any] = []
+    a.client.on("order:shipped", lambda event: got.append(event.data))
+    session = botocore.session.get_session()
+    owner = emulator.credentials
+    session.set_credentials(owner.access_key_id, owner.secret_access_key, owner.session_token)
+    api = ServerApi.over_lambda(
+        "ServerApiFunction", session=session, region="us-east-1", endpoint_url=emulator.lambda_url
+    )
+    await asyncio.to_thread(api.broadcast_to_chat, chat_id, "order:shipped", {"orderId": 7})
+    assert await a.inbox.wait_count("order:shipped", 1) == [{"orderId": 7}]
+    assert got == [{"orderId": 7}]
