@@ -60,6 +60,17 @@ async def _unavailable(scope: Scope, send: Send) -> None:
     await send({"type": f"{prefix}.response.body", "body": UNAVAILABLE})
 
 
+def _is_aws_service(scope: Scope) -> bool:
+    """A call to Lambda's Invoke API or EventBridge's PutEvents: services of their own on
+    AWS, which keep answering while a stage stops (the $disconnect functions the stop
+    runs hand deliveries over and publish their events through them)."""
+    if scope["type"] != "http":
+        return False
+    if str(scope.get("path", "")).startswith("/2015-03-31/functions/"):
+        return True
+    return any(name == b"x-amz-target" for name, _ in scope.get("headers") or [])
+
+
 class GatewayApp:
     """What uvicorn serves: the Starlette app, with every request and connection in flight
     tracked, so that `drain` can stop them in order (see the module docstring)."""
@@ -78,7 +89,7 @@ class GatewayApp:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if self.stopping:
+        if self.stopping and not _is_aws_service(scope):
             with contextlib.suppress(Exception):
                 await _unavailable(scope, send)
             return
