@@ -88,8 +88,11 @@ def run(families: str, sends: int) -> Mode:
     ).start()
     clients: list[ChatClient] = []
     try:
-        users = [f"events-{families or 'off'}-{i}" for i in range(10)]
-        chat = _rest(emu, users[0], "POST", "/chats", json={"members": users[1:]}).json()["id"]
+        label = families.replace(",", "-") or "off"
+        users = [f"events-{label}-{i}" for i in range(10)]
+        created = _rest(emu, users[0], "POST", "/chats", json={"members": users[1:]})
+        assert created.status_code == 201, created.text
+        chat = created.json()["id"]
         sender = ChatClient(emu.websocket_url, emu.token(users[0]))
         clients.append(sender)
         for member in users[1:6]:

@@ -267,6 +267,37 @@ def _sharded_rows(figures: Any) -> list[Row]:
     return rows
 
 
+def _events_rows(modes: list[Any]) -> list[Row]:
+    import statistics
+
+    off, on = modes[0], modes[-1]
+
+    def calls(mode: Any) -> str:
+        return " + ".join(f"{n:g} {name.split('.')[-1]}" for name, n in mode.calls_per_send.items())
+
+    same = off.calls_per_send == on.calls_per_send
+    return [
+        Row(
+            "8",
+            "message:send calls, events all vs off",
+            calls(on),
+            calls(off),
+            "=" if same else "differ",
+            "no added call",
+            same,
+        ),
+        Row(
+            "8",
+            "ack p50 ms, events all vs off (emulator)",
+            f"{statistics.median(on.ack_ms):.1f}",
+            f"{statistics.median(off.ack_ms):.1f}",
+            f"{statistics.median(on.ack_ms) / statistics.median(off.ack_ms):.2f}x",
+            "-",
+            None,
+        ),
+    ]
+
+
 def _print_summary(rows: list[Row]) -> None:
     header = ["#", "measure", "Switchboard", "baseline", "ratio", "target", "met"]
     table = [header, *(row.cells() for row in rows)]
@@ -287,6 +318,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample-sizes", type=int, nargs="*", default=list(SAMPLE_SIZES))
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--no-sharded", action="store_true")
+    parser.add_argument("--no-events", action="store_true")
     parser.add_argument(
         "--sharded-sizes", type=int, nargs="*", help="rooms (connections) for benchmarks.sharded"
     )
@@ -348,6 +380,16 @@ def main(argv: list[str] | None = None) -> None:
         )
         sharded.print_figures(shards)
         rows += _sharded_rows(shards)
+
+    if not args.no_events:
+        from benchmarks import events
+
+        modes = _section(
+            "8. Events out: the send with events off and on",
+            lambda: events.measure(50 if args.quick else 200),
+        )
+        events.print_modes(modes)
+        rows += _events_rows(modes)
 
     _print_summary(rows)
     print(f"(all sections: {time.perf_counter() - started:.0f} s)")
