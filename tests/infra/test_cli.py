@@ -80,3 +80,13 @@ def test_the_banner_gives_the_stack_owners_credentials(emulator: Emulator) -> No
         "AWS_SECRET_ACCESS_KEY=local-emulator-secret-access-key "
         "AWS_SESSION_TOKEN=local-emulator-session-token AWS_REGION=us-east-1"
     )
+
+
+def test_add_template_is_repeatable_and_named_in_the_banner() -> None:
+    args = cli._parser().parse_args(
+        ["local", "--add-template", "a/one.yaml", "--add-template", "b/two.yaml"]
+    )
+    emulator = cli.emulator_from_args(args)
+    assert [p.parts[-2:] for p in emulator.snippets] == [("a", "one.yaml"), ("b", "two.yaml")]
+    assert cli._templates_line(emulator).count(" + ") == 2
+    assert cli.emulator_from_args(cli._parser().parse_args(["local"])).snippets == []
