@@ -60,7 +60,6 @@ class Event(StrEnum):
 class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"
     UNKNOWN_ACTION = "unknown_action"
-    UNKNOWN_COMMAND = "unknown_command"  # the server API's (shared/server_api)
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
@@ -120,7 +119,6 @@ ERROR_CODES: dict[type[errors.DomainError], ErrorCode] = {
 HTTP_STATUSES: dict[ErrorCode, int] = {
     ErrorCode.BAD_REQUEST: 400,
     ErrorCode.UNKNOWN_ACTION: 400,
-    ErrorCode.UNKNOWN_COMMAND: 400,
     ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.NOT_FOUND: 404,

@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from shared import errors
-from shared.protocol import ErrorCode, ProtocolError, error_code, http_status
+from shared.protocol import ErrorCode, ProtocolError, http_status
 from shared.server_api import commands
-from shared.server_api.schema import Call, parse_body, parse_call
+from shared.server_api.schema import Call, code_of, parse_body, parse_call
 
 Answer = dict[str, Any]
 INTERNAL = {"code": ErrorCode.INTERNAL_ERROR.value, "message": "internal error, retry later"}
@@ -37,7 +37,7 @@ def _answer(parse: Callable[[], Call], endpoint: str | None) -> tuple[int, Answe
         command = call.command.value
         result = commands.run(call, endpoint)
     except errors.DomainError as refused:
-        error = {"code": error_code(refused).value, "message": refused.message}
+        error = {"code": code_of(refused), "message": refused.message}
         return http_status(refused), {"ok": False, "error": error}, command
     return 200, {"ok": True, "result": result}, command
 

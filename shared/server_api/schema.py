@@ -17,7 +17,20 @@ from enum import StrEnum
 from typing import Any
 
 from shared import errors, protocol
-from shared.protocol import ID, ErrorCode, Field, ProtocolError
+from shared.protocol import ID, ErrorCode, Field, ProtocolError, error_code
+
+
+class UnknownCommand(errors.Invalid):
+    """A call naming no command: code ``unknown_command`` (UNKNOWN_COMMAND), status 400.
+    The server API's own code; WebSocket clients never see it."""
+
+
+UNKNOWN_COMMAND = "unknown_command"
+
+
+def code_of(error: errors.DomainError) -> str:
+    """The code a refused call answers: the client protocol's, or ``unknown_command``."""
+    return UNKNOWN_COMMAND if isinstance(error, UnknownCommand) else error_code(error).value
 
 
 class Command(StrEnum):
@@ -171,9 +184,7 @@ def parse_command(name: Any) -> Command:
     try:
         return Command(name)
     except ValueError as unknown:
-        raise ProtocolError(
-            ErrorCode.UNKNOWN_COMMAND, f"unknown command {name[: protocol.MAX_ID_CHARS]!r}"
-        ) from unknown
+        raise UnknownCommand(f"unknown command {name[: protocol.MAX_ID_CHARS]!r}") from unknown
 
 
 def parse_args(command: Command, args: Any) -> dict[str, Any]:

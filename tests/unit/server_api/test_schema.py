@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shared import errors
-from shared.protocol import ErrorCode, ProtocolError, error_code
+from shared.protocol import ErrorCode, ProtocolError
 from shared.server_api.schema import (
     COMMAND_ARGS,
     MAX_CALL_BYTES,
@@ -19,6 +19,7 @@ from shared.server_api.schema import (
     Call,
     Command,
     check_event_name,
+    code_of,
     parse_body,
     parse_call,
 )
@@ -27,7 +28,7 @@ from shared.server_api.schema import (
 def refusal(payload: Any) -> tuple[str, str]:
     with pytest.raises(errors.DomainError) as raised:
         parse_call(payload)
-    return error_code(raised.value).value, raised.value.message
+    return code_of(raised.value), raised.value.message
 
 
 def test_every_command_has_an_argument_table() -> None:
@@ -166,4 +167,4 @@ def test_the_http_body_is_the_args_and_an_empty_body_is_none() -> None:
 def test_bad_http_calls_are_refused_with_a_code(command: str, body: str, code: str) -> None:
     with pytest.raises(errors.DomainError) as raised:
         parse_body(command, body)
-    assert error_code(raised.value).value == code
+    assert code_of(raised.value) == code
