@@ -13,17 +13,14 @@ containers that hand over.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-import botocore.session
 from botocore.config import Config
 
-from shared.config import on_change, settings
+from shared.botocore_clients import LazyClient
+from shared.config import settings
 from shared.delivery.jobs import Job
-from shared.observability import calls
 from shared.retries import LAMBDA
 
 log = logging.getLogger(__name__)
@@ -38,32 +35,9 @@ _CONFIG = Config(
     read_timeout=LAMBDA.read_timeout_seconds,
     max_pool_connections=CONCURRENCY,
 )
-_lock = threading.Lock()
-_client: Any = None
 _pool = ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="handover")
-
-
-def _forget() -> None:
-    global _client
-    with _lock:
-        _client = None
-
-
-on_change(_forget)
-
-
-def client() -> Any:
-    """The Lambda client, made once per container and counted (``Any``: botocore makes
-    its clients' methods at run time)."""
-    global _client
-    with _lock:
-        if _client is None:
-            _client = calls.instrument(
-                botocore.session.get_session().create_client(
-                    "lambda", region_name=settings().region, config=_CONFIG
-                )
-            )
-        return _client
+# The Lambda client, made once per container and counted.
+client = LazyClient("lambda", _CONFIG)
 
 
 def available() -> bool:

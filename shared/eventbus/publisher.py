@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import botocore.session
 from botocore.config import Config
 
+from shared.botocore_clients import LazyClient
 from shared.config import on_change, settings
 from shared.eventbus.schema import SOURCE, Entry, Family, families
-from shared.observability import calls
 from shared.retries import EVENTS
 
 log = logging.getLogger(__name__)
@@ -35,32 +33,17 @@ _CONFIG = Config(
     connect_timeout=EVENTS.connect_timeout_seconds,
     read_timeout=EVENTS.read_timeout_seconds,
 )
-_lock = threading.Lock()
-_client: Any = None
+# The EventBridge client, made once per container (and only by one that publishes).
+client = LazyClient("events", _CONFIG)
 _enabled: frozenset[Family] | None = None
 
 
 def _forget() -> None:
-    global _client, _enabled
-    with _lock:
-        _client = None
-        _enabled = None
+    global _enabled
+    _enabled = None
 
 
 on_change(_forget)
-
-
-def client() -> Any:
-    """The EventBridge client, made once per container and counted."""
-    global _client
-    with _lock:
-        if _client is None:
-            _client = calls.instrument(
-                botocore.session.get_session().create_client(
-                    "events", region_name=settings().region, config=_CONFIG
-                )
-            )
-        return _client
 
 
 def enabled() -> frozenset[Family]:

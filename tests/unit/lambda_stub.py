@@ -103,6 +103,6 @@ def serving(
         ):
             yield server
     finally:
-        handover._forget()
+        handover.client.forget()
         server.shutdown()
         server.server_close()
