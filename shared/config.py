@@ -55,7 +55,7 @@ class Settings:
     )
     users_table: str = field(default_factory=lambda: os.environ.get("USERS_TABLE", "users"))
     presence_ttl_seconds: int = field(
-        default_factory=lambda: int(os.environ.get("PRESENCE_TTL_SECONDS") or 130)
+        default_factory=lambda: int(os.environ.get("PRESENCE_TTL_SECONDS") or 600)
     )
     # The HS256 secret lives in Secrets Manager (JWT_SECRET_ARN); ``jwt_secret``
     # is for code that holds the secret itself (tests, embedding), never the env.

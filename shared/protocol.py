@@ -23,6 +23,9 @@ class Action(StrEnum):
     """Client -> server actions; each is a route (RouteKey) in template.yaml."""
 
     HELLO = "hello"
+    # The keep-alive: a route API Gateway answers itself (template.yaml PingRoute, a
+    # MOCK integration), so it reaches no function and gets no reply.
+    PING = "ping"
     SYNC = "sync"
     MESSAGE_SEND = "message:send"
     MESSAGE_EDIT = "message:edit"
@@ -172,6 +175,7 @@ EMOJI = Field(kind="emoji", max_chars=MAX_EMOJI_CHARS)
 
 ACTION_FIELDS: dict[Action, dict[str, Field]] = {
     Action.HELLO: {},
+    Action.PING: {},
     Action.SYNC: {"chats": Field(kind="id_map")},
     Action.MESSAGE_SEND: {"chatId": ID, "body": BODY, "clientMessageId": Field(required=False)},
     Action.MESSAGE_EDIT: {"chatId": ID, "messageId": ID, "body": BODY},

@@ -30,15 +30,24 @@ def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
 
 
 def test_the_websocket_api_routes_every_action_through_default(template: dict[str, Any]) -> None:
-    """One route for all actions: adding an action never touches the template."""
+    """One route for all actions a function answers: adding one never touches the
+    template. The one other route is the keep-alive, which API Gateway answers itself
+    (a MOCK integration with no route response: no function, no reply)."""
     routes = resources(template, "AWS::ApiGatewayV2::Route")
     websocket = {
-        r["Properties"]["RouteKey"]
+        r["Properties"]["RouteKey"]: r
         for r in routes.values()
         if r["Properties"]["ApiId"] == {"Ref": "WebSocketApi"}
     }
-    assert websocket == {"$connect", "$disconnect", "$default"}
-    assert not websocket & {a.value for a in Action}
+    assert set(websocket) == {"$connect", "$disconnect", "$default", Action.PING.value}
+    assert set(websocket) & {a.value for a in Action} == {Action.PING.value}
+    target = websocket[Action.PING.value]["Properties"]["Target"]["Fn::Sub"]
+    integration = resources(template, "AWS::ApiGatewayV2::Integration")[
+        target.removeprefix("integrations/${").removesuffix("}")
+    ]
+    assert integration["Properties"]["IntegrationType"] == "MOCK"
+    responses = resources(template, "AWS::ApiGatewayV2::RouteResponse").values()
+    assert all(r["Properties"]["RouteId"] != {"Ref": "PingRoute"} for r in responses)
 
 
 def test_default_answers_through_a_route_response(template: dict[str, Any]) -> None:
@@ -363,8 +372,9 @@ def test_every_action_is_documented_and_reaches_the_event_function_in_the_emulat
     loaded = load_template(ROOT / "template.yaml", {"JwtSecretArn": "arn:local"})
     assert loaded.websocket_api is not None
     routes = loaded.websocket_api.routes
-    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    assert set(routes) == {"$connect", "$disconnect", "$default", Action.PING.value}
     assert routes["$default"].function_id == "EventFunction"
+    assert routes[Action.PING.value].mock and routes[Action.PING.value].function_id is None
     headings = re.findall(r"^#{3,4} (.+)$", (ROOT / "docs/protocol.md").read_text(), re.M)
     documented = {name for heading in headings for name in re.findall(r"`([^`]+)`", heading)}
     assert {a.value for a in Action} <= documented

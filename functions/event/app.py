@@ -63,4 +63,5 @@ def handler(event: GatewayEvent, report: dict[str, Any]) -> dict[str, Any]:
         code = error_code(refused)
         reply = error_frame(code, refused.message, request_id)
         report["error"] = code.value
-    return {"statusCode": 200, "body": reply}
+    # An empty reply (a ping that reached the function) sends nothing back.
+    return {"statusCode": 200, "body": reply} if reply else {"statusCode": 200}

@@ -268,6 +268,8 @@ class WebSocketGateway:
                 )
             )
             return
+        if route.mock and not route.has_route_response:
+            return  # API Gateway answers a MOCK route itself; without a route response, nothing
         event = events.message_event(connection.info, route.route_key, text)
         if not route.function_id:
             log.warning("route %s has no Lambda integration; message dropped", route.route_key)

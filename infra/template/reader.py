@@ -111,6 +111,8 @@ class Route:
     function_id: str | None
     authorizer: Authorizer | None = None
     has_route_response: bool = False
+    # A MOCK integration: API Gateway answers the route itself (no function runs).
+    mock: bool = False
 
 
 @dataclass
@@ -656,12 +658,15 @@ class _Builder:
             return props.get("ApiId") == api.api_id
 
         integrations: dict[str, str | None] = {}
+        mocks: set[str] = set()
         for lid, res in self.of_type("AWS::ApiGatewayV2::Integration").items():
             props = self.r.resolve(res.get("Properties") or {})
             if belongs(props):
                 integrations[lid] = self.function_for_uri(
                     str(props.get("IntegrationUri", "")), functions
                 )
+                if str(props.get("IntegrationType", "")).upper() == "MOCK":
+                    mocks.add(lid)
         authorizers: dict[str, Authorizer] = {}
         for lid, res in self.of_type("AWS::ApiGatewayV2::Authorizer").items():
             props = self.r.resolve(res.get("Properties") or {})
@@ -693,6 +698,7 @@ class _Builder:
                 function_id=integrations.get(integration),
                 authorizer=authorizer,
                 has_route_response=lid in responded,
+                mock=integration in mocks,
             )
         return api
 

@@ -17,18 +17,32 @@ from shared.store.models import User
 log = logging.getLogger(__name__)
 
 
+def keep_alive() -> dict[str, Any]:
+    """What clients send to keep an idle connection open, and how often."""
+    return {"action": Action.PING.value, "intervalSeconds": presence.keep_alive_seconds()}
+
+
 @handles(Action.HELLO)
 def hello(request: Request, caller: Caller) -> Outcome:
-    """The greeting: who you are, your chats and the heartbeat interval (one Query)."""
+    """The greeting: who you are, your chats and the keep-alive (one Query).
+    ``heartbeatSeconds`` is for clients that predate ``keepAlive``: they heartbeat."""
     chat_ids = connections.user_chat_ids(caller.user_id)
     data = {
         "connectionId": caller.connection_id,
         "userId": caller.user_id,
         "chats": chat_ids,
-        "heartbeatSeconds": presence.heartbeat_interval_seconds(),
+        "keepAlive": keep_alive(),
+        "heartbeatSeconds": presence.keep_alive_seconds(),
         "serverTime": ids.iso_from_ms(clock.now_ms()),
     }
     return Outcome(frame(Event.CONNECTION_SUCCESS, data, request.request_id))
+
+
+@handles(Action.PING)
+def ping(request: Request, caller: Caller) -> Outcome:
+    """A keep-alive that reached a function (a stage deployed without the ping route):
+    nothing to do, nothing to answer."""
+    return Outcome("")
 
 
 @handles(Action.PRESENCE_HEARTBEAT)
@@ -37,7 +51,7 @@ def heartbeat(request: Request, caller: Caller) -> Outcome:
     (a restart, a sweep), the user comes back online and the contacts hear it."""
     data: dict[str, Any] = {
         "ttlSeconds": presence.ttl_seconds(),
-        "heartbeatSeconds": presence.heartbeat_interval_seconds(),
+        "heartbeatSeconds": presence.keep_alive_seconds(),
     }
     result = None
     try:

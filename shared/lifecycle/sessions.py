@@ -1,5 +1,6 @@
 """A connection's life as presence sees it: opened ($connect), closed ($disconnect),
-or swept (its TTL ran out and no $disconnect came). Each publishes its events
+or swept (API Gateway, asked once the session went a TTL without news, says it is gone
+and no $disconnect came). Each publishes its events
 (``connection.opened``/``closed``, and ``user.online``/``offline`` for a user's first
 and last connection) in one PutEvents, when the stack publishes those families."""
 
@@ -19,6 +20,10 @@ from shared.store import connections, rooms
 
 log = logging.getLogger(__name__)
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sessions")
+# A session API Gateway says is open, but quiet for a TTL already (its client gone
+# silent; API Gateway closes it at its idle timeout), is asked about again this soon.
+RECHECK_MS = 60_000
+GONE = -1  # what _asked answers for a connection API Gateway no longer has
 
 
 def _chats_left(rooms_left: list[str]) -> list[str] | None:
@@ -82,21 +87,50 @@ def closed(connection_id: str, user_id: str | None, stage: str, endpoint: str) -
     _publish(events)
 
 
+def _asked(client: Any, connection_id: str) -> int | None:
+    """What API Gateway says of a connection: its lastActiveAt (epoch ms) while open,
+    GONE when closed, None when it could not be asked (ask again later)."""
+    try:
+        answer = client.get_connection(ConnectionId=connection_id)
+    except client.exceptions.GoneException:
+        return GONE
+    except Exception:
+        log.exception("asking about connection %s failed", connection_id)
+        return None
+    last_active = answer.get("LastActiveAt") or answer.get("ConnectedAt")
+    return int(last_active.timestamp() * 1000) if last_active is not None else clock.now_ms()
+
+
 def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
-    """Close sessions whose TTL ran out without a $disconnect: remove their records,
-    close their sockets if still open (Management API DELETE), announce offline."""
-    swept = offline = 0
+    """Ask API Gateway about the sessions past their check-by time (GET
+    @connections/{id}, concurrently): one still open is renewed until a TTL after its
+    last activity (an idle connection kept alive by pings is never taken offline); one
+    that is gone (its $disconnect never came) has its records removed, its socket closed
+    and, if it was the user's last, the user announced offline, last seen when the
+    connection was last heard from."""
+    due = presence.expired_sessions(limit)
+    if not due:
+        return {"checked": 0, "renewed": 0, "swept": 0, "offline": 0}
     client = management_api.client(endpoint)
+    answers = list(_pool.map(lambda s: _asked(client, s.connection_id), due))
+    now = clock.now_ms()
+    ttl_ms = presence.ttl_seconds() * 1000
+    recheck_ms = min(RECHECK_MS, ttl_ms)
+    renewed = swept = offline = 0
     events: list[Entry] = []
-    for session in presence.expired_sessions(limit):
+    for session, last_active in zip(due, answers, strict=True):
+        if last_active != GONE:
+            known = last_active if last_active is not None else 0
+            presence.renew(
+                session.stage,
+                session.user_id,
+                session.connection_id,
+                max(known + ttl_ms, now + recheck_ms),
+            )
+            renewed += 1
+            continue
         last = presence.end(session.stage, session.user_id, session.connection_id)
         left = connections.unregister(session.connection_id)
-        try:
-            client.delete_connection(ConnectionId=session.connection_id)
-        except client.exceptions.GoneException:
-            pass
-        except Exception:
-            log.exception("closing swept connection %s failed", session.connection_id)
         swept += 1
         events.append(
             schema.connection_closed(
@@ -104,13 +138,16 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
             )
         )
         if last:
-            now = clock.now_ms()
-            events.append(schema.user_offline(session.user_id, now))
+            # Last heard from: a TTL before the check-by time the session was past.
+            last_seen = min(now, max(session.check_by_ms - ttl_ms, 0)) or now
+            events.append(schema.user_offline(session.user_id, last_seen))
             chats_left = _chats_left(left)
-            status.went_offline(session.user_id, session.connection_id, endpoint, chats_left, now)
+            status.went_offline(
+                session.user_id, session.connection_id, endpoint, chats_left, last_seen
+            )
             offline += 1
     _publish(events)
-    return {"swept": swept, "offline": offline}
+    return {"checked": len(due), "renewed": renewed, "swept": swept, "offline": offline}
 
 
 def close_all(user_id: str, endpoint: str) -> int:

@@ -1,10 +1,18 @@
-"""Presence state in Redis: live sessions per user with TTLs, and chosen statuses.
+"""Presence state in Redis: live sessions per user, and chosen statuses.
+
+A session lives from its connection's ``$connect`` to its ``$disconnect``, or until
+the sweeper learns from API Gateway that the connection is gone: an idle connection
+costs nothing here (clients keep it open with pings API Gateway answers itself, which
+never reach a function). Each session carries a *check-by* time, the moment it has
+gone a presence TTL without news; the sweeper asks API Gateway about the sessions
+past it (shared/lifecycle/sessions.py ``sweep``) and renews or ends each.
 
 Keys:
-- ``sb:sess:{userId}``: sorted set, connectionId -> expiry (epoch ms). A user is
-  online while any member's expiry is in the future (multi-device).
-- ``sb:sessions``: sorted set, ``"{stage} {userId} {connectionId}"`` -> expiry;
-  the sweeper reads the expired ones, get_stats the live ones.
+- ``sb:sess:{userId}``: sorted set, connectionId -> check-by (epoch ms). A user is
+  online while the set has any member (multi-device). The key itself expires after
+  two TTLs without a renewal (a safety net should the sweeper stop).
+- ``sb:sessions``: sorted set, ``"{stage} {userId} {connectionId}"`` -> check-by;
+  the sweeper reads the ones past it, get_stats all of them.
 - ``sb:status:{userId}``: hash {status, text}: "online" | "away" | "busy".
 
 Each transition is one Lua script (one round trip, atomic), which says whether
@@ -27,7 +35,6 @@ SESSIONS_KEY = "sb:sessions"
 STATUS_TTL_SECONDS = 30 * 24 * 3600
 
 _ADD = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
 local before = redis.call('ZCARD', KEYS[1])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
@@ -38,14 +45,18 @@ return before
 _REMOVE = """
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
-local remaining = redis.call('ZCOUNT', KEYS[1], ARGV[3], '+inf')
-if removed == 1 and remaining == 0 then
-  -- Offline now. Expired sessions of the user still waiting for the sweeper must not
-  -- announce it again when swept: forget them here (the sweeper still finds them in
-  -- KEYS[2] and removes their records; ending them then returns removed = 0).
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+return {removed, redis.call('ZCARD', KEYS[1])}
+"""
+
+# Renew a session still open (XX: never bring back one that ended meanwhile).
+_RENEW = """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], 'XX', ARGV[2], ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  redis.call('ZADD', KEYS[2], 'XX', ARGV[2], ARGV[3])
+  return 1
 end
-return {removed, remaining}
+return 0
 """
 
 
@@ -65,13 +76,21 @@ def ttl_seconds() -> int:
     return settings().presence_ttl_seconds
 
 
-def heartbeat_interval_seconds() -> int:
-    """Clients heartbeat twice per TTL, so one lost heartbeat never flips presence."""
-    return max(1, ttl_seconds() // 2)
+# API Gateway closes a connection that has been idle (no frame from the client) for 10
+# minutes; a keep-alive comes well before that.
+GATEWAY_IDLE_TIMEOUT_SECONDS = 600
+KEEP_ALIVE_MAX_SECONDS = 540
+
+
+def keep_alive_seconds() -> int:
+    """How often clients send a ping: nine tenths of the TTL, and never near API
+    Gateway's idle timeout (9 minutes at most)."""
+    return max(1, min(KEEP_ALIVE_MAX_SECONDS, ttl_seconds() * 9 // 10))
 
 
 def touch(stage: str, user_id: str, connection_id: str) -> bool:
-    """Register or renew a session; True when this made the user come online."""
+    """Register a session (or push back its check-by time: it was just heard from);
+    True when this made the user come online."""
     now = clock.now_ms()
     expiry = now + ttl_seconds() * 1000
 
@@ -119,36 +138,69 @@ def end(stage: str, user_id: str, connection_id: str) -> bool:
     return int(removed) == 1 and int(remaining) == 0
 
 
+def renew(stage: str, user_id: str, connection_id: str, check_by_ms: int) -> bool:
+    """Set a session's next check-by time (the sweeper found it open); False when the
+    session had ended meanwhile (nothing is brought back)."""
+
+    def run(r: redis.Redis) -> int:
+        return int(
+            r.eval(
+                _RENEW,
+                2,
+                _user_key(user_id),
+                SESSIONS_KEY,
+                connection_id,
+                check_by_ms,
+                _member(stage, user_id, connection_id),
+                ttl_seconds() * 1000 * 2,
+            )
+        )
+
+    return redis_client.call(run) == 1
+
+
 @dataclass(frozen=True)
 class ExpiredSession:
+    """A session (named when sessions expired): where it is, and its check-by time
+    (epoch ms; 0 when not read)."""
+
     stage: str
     user_id: str
     connection_id: str
+    check_by_ms: int = 0
 
 
-def expired_sessions(limit: int = 500) -> list[ExpiredSession]:
-    """Sessions whose TTL ran out without a $disconnect (oldest first)."""
-    members = redis_client.call(
-        lambda r: r.zrangebyscore(SESSIONS_KEY, "-inf", f"({clock.now_ms()}", start=0, num=limit)
-    )
+def _sessions(members: Any) -> list[ExpiredSession]:
+    """Sessions from ``(member, score)`` pairs (ZRANGEBYSCORE ... WITHSCORES)."""
     found = []
-    for member in members:
-        parts = str(member).split(" ")
+    for member, score in members:
+        text = member.decode() if isinstance(member, bytes) else str(member)
+        parts = text.split(" ")
         if len(parts) == 3:
-            found.append(ExpiredSession(*parts))
+            found.append(ExpiredSession(parts[0], parts[1], parts[2], int(score)))
     return found
 
 
+def expired_sessions(limit: int = 500) -> list[ExpiredSession]:
+    """Sessions past their check-by time, to ask API Gateway about (oldest first)."""
+    now = clock.now_ms()
+    found: Any = redis_client.call(
+        lambda r: r.zrangebyscore(
+            SESSIONS_KEY, "-inf", f"({now}", start=0, num=limit, withscores=True
+        )
+    )
+    return _sessions(found)
+
+
 def online_many(user_ids: list[str]) -> dict[str, bool]:
-    """Whether each user has a live session: one pipelined round trip."""
+    """Whether each user has a session: one pipelined round trip."""
     if not user_ids:
         return {}
-    now = clock.now_ms()
 
     def run(r: redis.Redis) -> list[int]:
         pipe = r.pipeline(transaction=False)
         for user_id in user_ids:
-            pipe.zcount(_user_key(user_id), now, "+inf")
+            pipe.zcard(_user_key(user_id))
         return list(pipe.execute())
 
     counts = redis_client.call(run)
@@ -182,10 +234,11 @@ def statuses(user_ids: list[str]) -> dict[str, dict[str, str]]:
 
 
 def live_sessions() -> list[ExpiredSession]:
-    """Every live session (for statistics)."""
-    members = redis_client.call(lambda r: r.zrangebyscore(SESSIONS_KEY, clock.now_ms(), "+inf"))
-    parts = (str(member).split(" ") for member in members)
-    return [ExpiredSession(*p) for p in parts if len(p) == 3]
+    """Every session (for statistics)."""
+    found: Any = redis_client.call(
+        lambda r: r.zrangebyscore(SESSIONS_KEY, "-inf", "+inf", withscores=True)
+    )
+    return _sessions(found)
 
 
 # ---------------------------------------------------------------- large chats

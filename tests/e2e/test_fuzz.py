@@ -54,7 +54,8 @@ def frames(chats: list[str], message_ids: list[str]) -> st.SearchStrategy[str]:
 
     @st.composite
     def frame(draw: st.DrawFn) -> str:
-        action = draw(st.sampled_from(list(Action)))
+        # Not the keep-alive: API Gateway answers "ping" itself, with nothing.
+        action = draw(st.sampled_from([a for a in Action if a is not Action.PING]))
         data: dict[str, Any] = {}
         for name, spec in ACTION_FIELDS[action].items():
             if spec.required or draw(st.booleans()):

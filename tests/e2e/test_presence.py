@@ -79,16 +79,21 @@ def test_statuses_reach_only_users_who_share_a_chat(
     assert bad["data"]["code"] == "bad_request"
 
 
-def test_heartbeats_answer_with_the_intervals(
+def test_hello_announces_the_keep_alive_and_a_heartbeat_still_answers(
     connect: Callable[..., ChatClient], user: Callable[[str], str]
 ) -> None:
     client = connect(user("alice"))
     hello = client.request("hello")["data"]
+    assert hello["keepAlive"] == {"action": "ping", "intervalSeconds": 540}
+    assert hello["heartbeatSeconds"] == 540  # older clients heartbeat at the same pace
+    client.send_raw('{"action": "ping"}')
+    assert client.drain(0.5) == []  # API Gateway answers the ping itself: nothing comes back
     ack = client.request("presence:heartbeat")
     assert ack["event"] == "ack"
     assert ack["data"]["presence"] == "ok"
     assert ack["data"]["heartbeatSeconds"] == hello["heartbeatSeconds"]
-    assert ack["data"]["ttlSeconds"] >= 2 * ack["data"]["heartbeatSeconds"]
+    assert ack["data"]["ttlSeconds"] == 600
+    assert ack["data"]["heartbeatSeconds"] < 600  # under API Gateway's idle timeout
 
 
 def test_online_members_of_a_chat_can_be_listed(

@@ -1,5 +1,6 @@
 """A local API Gateway Management API for unit tests: a real HTTP server on 127.0.0.1 that
-records every POST and DELETE to ``/{stage}/@connections/{id}`` and answers per connection."""
+records every POST, GET and DELETE to ``/{stage}/@connections/{id}`` and answers per
+connection."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from shared import ids
 from shared.delivery import management_api
 
 STAGE = "test"
@@ -38,6 +40,11 @@ class Gateway(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Answer)
         self.answers: dict[str, int] = {}  # connection id -> status of its POSTs
         self.delete_answers: dict[str, int] = {}  # connection id -> status of its DELETEs
+        # GET: the open connections (id -> lastActiveAt, epoch ms); any other is gone (410),
+        # unless get_answers names another status for it.
+        self.open: dict[str, int] = {}
+        self.get_answers: dict[str, int] = {}
+        self.gets: list[str] = []
         self.posts: list[Post] = []
         self.deletes: list[str] = []  # connection ids, in the order received
         self.lock = threading.Lock()
@@ -87,6 +94,28 @@ class _Answer(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.posts.append(Post(connection_id, json.loads(body), status))
         self._reply(status)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        connection_id = self._connection_id()
+        if connection_id is None:
+            self._reply(404)
+            return
+        with self.server.lock:
+            self.server.gets.append(connection_id)
+            status = self.server.get_answers.get(connection_id)
+            last_active = self.server.open.get(connection_id)
+        if status is None and last_active is not None:
+            when = ids.iso_from_ms(last_active)
+            body = json.dumps(
+                {"connectedAt": when, "lastActiveAt": when, "identity": {"sourceIp": "203.0.113.9"}}
+            ).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self._reply(status or 410)
 
     def do_DELETE(self) -> None:  # noqa: N802 (http.server's naming)
         connection_id = self._connection_id()

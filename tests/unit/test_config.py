@@ -79,7 +79,7 @@ def test_without_any_variable_the_defaults_apply() -> None:
         members_table="members",
         messages_table="messages",
         users_table="users",
-        presence_ttl_seconds=130,
+        presence_ttl_seconds=600,
         jwt_secret_arn="",
         jwt_secret="",
         jwt_jwks_url="",
@@ -155,7 +155,7 @@ def test_algorithms_are_a_comma_separated_list_with_blanks_dropped(
 
 def test_an_empty_presence_ttl_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRESENCE_TTL_SECONDS", "")
-    assert config.reload().presence_ttl_seconds == 130
+    assert config.reload().presence_ttl_seconds == 600
 
 
 def test_aws_region_wins_over_aws_default_region(monkeypatch: pytest.MonkeyPatch) -> None:

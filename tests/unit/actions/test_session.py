@@ -22,7 +22,7 @@ def durable(user_id: str) -> User:
 # ---------------------------------------------------------------- hello
 
 
-def test_hello_answers_connection_success_with_who_you_are_your_chats_and_the_heartbeat(
+def test_hello_answers_connection_success_with_who_you_are_your_chats_and_the_keep_alive(
     ticking: Clock, team: Team
 ) -> None:
     calls.reset()
@@ -33,7 +33,8 @@ def test_hello_answers_connection_success_with_who_you_are_your_chats_and_the_he
         "connectionId": "alice-1",
         "userId": "alice",
         "chats": [team.chat_id],
-        "heartbeatSeconds": 65,
+        "keepAlive": {"action": "ping", "intervalSeconds": 540},
+        "heartbeatSeconds": 540,  # for clients that predate keepAlive
         "serverTime": ids.iso_from_ms(ticking.ms),
     }
     assert team.gateway.posts == []
@@ -44,11 +45,25 @@ def test_hello_of_a_user_in_no_chat_lists_none(team: Team) -> None:
     assert reply["data"]["chats"] == []
 
 
-def test_hellos_heartbeat_interval_follows_the_presence_ttl(
+def test_hellos_keep_alive_interval_follows_the_presence_ttl(
     team: Team, configure: Configure
 ) -> None:
     configure(presence_ttl_seconds=40)
-    assert reply_of(team.act("hello"))["data"]["heartbeatSeconds"] == 20
+    data = reply_of(team.act("hello"))["data"]
+    assert data["keepAlive"]["intervalSeconds"] == data["heartbeatSeconds"] == 36
+
+
+# ---------------------------------------------------------------- ping
+
+
+def test_a_ping_that_reaches_the_function_does_nothing_and_answers_nothing(team: Team) -> None:
+    """The ping route is answered by API Gateway; a stage without it still costs nothing
+    but the invocation."""
+    calls.reset()
+    outcome = team.act("ping")
+    assert outcome.reply == "" and outcome.fanout is None
+    assert calls.counted() == {}
+    assert team.gateway.posts == []
 
 
 # ---------------------------------------------------------------- presence:heartbeat
@@ -63,7 +78,7 @@ def test_a_heartbeat_renewing_a_live_session_costs_one_redis_round_trip_and_post
     assert calls.counted() == {"redis.RoundTrip": 1}
     reply = reply_of(outcome)
     assert (reply["event"], reply["requestId"]) == ("ack", "r1")
-    assert reply["data"] == {"ttlSeconds": 130, "heartbeatSeconds": 65, "presence": "ok"}
+    assert reply["data"] == {"ttlSeconds": 600, "heartbeatSeconds": 540, "presence": "ok"}
     assert outcome.fanout is None
     assert team.gateway.posts == []
 
@@ -96,8 +111,8 @@ def test_a_heartbeat_while_redis_is_down_is_acked_degraded_and_posts_nothing(
     configure(redis_url=REDIS_DOWN)
     outcome = team.act("presence:heartbeat")
     assert reply_of(outcome)["data"] == {
-        "ttlSeconds": 130,
-        "heartbeatSeconds": 65,
+        "ttlSeconds": 600,
+        "heartbeatSeconds": 540,
         "presence": "degraded",
     }
     assert outcome.fanout is None

@@ -19,7 +19,7 @@ from tests.unit.management_stub import STAGE, Gateway
 Configure = Callable[..., config.Settings]
 __all__ = ["bus"]  # the fixture, imported
 REDIS_DOWN = "redis://127.0.0.1:1/0"
-TTL_MS = 130 * 1000  # the default PRESENCE_TTL_SECONDS
+TTL_MS = 600 * 1000  # the default PRESENCE_TTL_SECONDS
 
 
 def has_record(connection_id: str) -> bool:
@@ -202,68 +202,110 @@ def test_closing_the_last_session_after_a_410_cleaned_its_records_still_announce
 # ---------------------------------------------------------------- sweep
 
 
-def test_sweep_removes_an_expired_session_closes_its_socket_and_announces_offline(
+def test_a_session_past_its_check_by_time_whose_connection_is_gone_is_swept(
     now: Clock, gateway: Gateway, chat_id: str
 ) -> None:
     open_session("alice-1", "alice", gateway)
-    now.advance(TTL_MS + 1)  # alice stopped heartbeating and no $disconnect came
+    connected = T0
+    now.advance(TTL_MS + 1)  # no news for a TTL, and no $disconnect came
     open_session("bob-1", "bob", gateway)
-    assert sessions.sweep(gateway.endpoint) == {"swept": 1, "offline": 1}
-    assert gateway.closed() == ["alice-1"]
+    gateway.open = {"bob-1": now.now_ms()}  # API Gateway no longer has alice-1
+    assert sessions.sweep(gateway.endpoint) == {
+        "checked": 1,
+        "renewed": 0,
+        "swept": 1,
+        "offline": 1,
+    }
+    assert gateway.gets == ["alice-1"]
     assert (has_record("alice-1"), rooms_of("alice-1")) == (False, [])
-    assert presence.expired_sessions() == []
+    assert presence.expired_sessions() == [] and not online("alice")
+    # Last seen when the connection was last heard from (here: when it opened).
     seen = last_seen("alice")
-    assert seen is not None
+    assert seen is not None and connected <= seen < connected + 100  # the clock ticks per read
     assert gateway.frames("bob-1")[-1] == offline_frame("alice", seen)
     assert has_record("bob-1") and online("bob")
+
+
+def test_an_open_idle_connection_is_renewed_until_a_ttl_after_its_last_activity(
+    now: Clock, gateway: Gateway, chat_id: str
+) -> None:
+    open_session("alice-1", "alice", gateway)
+    open_session("bob-1", "bob", gateway)
+    now.advance(TTL_MS + 1)
+    pinged = now.now_ms() - 60_000  # its client's last keep-alive, a minute ago
+    gateway.open = {"alice-1": pinged, "bob-1": pinged}
+    posted = list(gateway.posts)
+    assert sessions.sweep(gateway.endpoint)["renewed"] == 2
+    assert online("alice") and has_record("alice-1") and gateway.posts == posted
+    assert [s.check_by_ms for s in presence.live_sessions()] == [pinged + TTL_MS] * 2
+    now.advance(TTL_MS - 60_000 - 100)  # not due again until a TTL after that ping
+    assert sessions.sweep(gateway.endpoint)["checked"] == 0
+
+
+def test_an_open_connection_quiet_for_longer_than_a_ttl_is_asked_about_again_soon(
+    now: Clock, gateway: Gateway, chat_id: str
+) -> None:
+    """API Gateway still has it (it closes idle connections at its own timeout): ask
+    again in a minute rather than wait another TTL."""
+    open_session("alice-1", "alice", gateway)
+    now.advance(TTL_MS + 1)
+    gateway.open = {"alice-1": T0}  # last heard from when it opened
+    before = now.now_ms()
+    sessions.sweep(gateway.endpoint)
+    (session,) = presence.live_sessions()
+    assert before + sessions.RECHECK_MS <= session.check_by_ms < before + sessions.RECHECK_MS + 100
+    assert online("alice")
+
+
+def test_a_connection_api_gateway_cannot_answer_for_is_kept_and_asked_again(
+    now: Clock, gateway: Gateway, chat_id: str
+) -> None:
+    open_session("alice-1", "alice", gateway)
+    now.advance(TTL_MS + 1)
+    gateway.get_answers = {"alice-1": 500}
+    before = now.now_ms()
+    assert sessions.sweep(gateway.endpoint)["renewed"] == 1
+    assert online("alice") and has_record("alice-1")
+    (session,) = presence.live_sessions()
+    assert before + sessions.RECHECK_MS <= session.check_by_ms < before + sessions.RECHECK_MS + 100
+
+
+def test_sweep_asks_nothing_about_sessions_not_yet_due(
+    now: Clock, gateway: Gateway, chat_id: str
+) -> None:
+    open_session("alice-1", "alice", gateway)
+    now.advance(TTL_MS - 1_000)
+    assert sessions.sweep(gateway.endpoint) == {
+        "checked": 0,
+        "renewed": 0,
+        "swept": 0,
+        "offline": 0,
+    }
+    assert gateway.gets == [] and online("alice")
 
 
 def test_a_second_sweep_finds_nothing_left(now: Clock, gateway: Gateway, chat_id: str) -> None:
     open_session("alice-1", "alice", gateway)
     now.advance(TTL_MS + 1)
     sessions.sweep(gateway.endpoint)
-    assert sessions.sweep(gateway.endpoint) == {"swept": 0, "offline": 0}
-    assert gateway.closed() == ["alice-1"]
+    assert sessions.sweep(gateway.endpoint)["checked"] == 0
 
 
-def test_sweep_leaves_live_sessions_alone(now: Clock, gateway: Gateway, chat_id: str) -> None:
-    open_session("alice-1", "alice", gateway)
-    now.advance(TTL_MS - 1_000)
-    assert sessions.sweep(gateway.endpoint) == {"swept": 0, "offline": 0}
-    assert gateway.closed() == []
-    assert has_record("alice-1") and online("alice")
-
-
-def test_an_expired_session_of_a_user_still_online_elsewhere_is_swept_without_an_announcement(
+def test_a_gone_session_of_a_user_still_online_elsewhere_is_swept_without_an_announcement(
     now: Clock, gateway: Gateway, chat_id: str
 ) -> None:
     open_session("alice-1", "alice", gateway)
     now.advance(TTL_MS + 1)
     open_session("bob-1", "bob", gateway)
-    open_session("alice-2", "alice", gateway)  # came online again: bob heard it
+    open_session("alice-2", "alice", gateway)  # came online again: bob heard nothing new
     posted = list(gateway.posts)
-    assert sessions.sweep(gateway.endpoint) == {"swept": 1, "offline": 0}
-    assert gateway.closed() == ["alice-1"]
+    assert sessions.sweep(gateway.endpoint)["swept"] == 1
     assert online("alice") and has_record("alice-2")
     assert gateway.posts == posted
     assert last_seen("alice") is None
 
 
-@pytest.mark.parametrize("answer", [410, 403], ids=["already-gone", "refused"])
-def test_a_sweep_whose_close_is_refused_or_finds_the_socket_gone_still_sweeps(
-    now: Clock, gateway: Gateway, chat_id: str, answer: int
-) -> None:
-    open_session("alice-1", "alice", gateway)
-    open_session("bob-1", "bob", gateway)
-    now.advance(TTL_MS + 1)
-    gateway.delete_answers = {"alice-1": answer}
-    assert sessions.sweep(gateway.endpoint) == {"swept": 2, "offline": 2}
-    assert gateway.closed() == ["alice-1", "bob-1"]
-    assert not has_record("alice-1") and not has_record("bob-1")
-    assert last_seen("alice") is not None and last_seen("bob") is not None
-
-
-def test_a_user_whose_sessions_all_expired_is_announced_offline_once(
+def test_a_user_whose_sessions_are_all_gone_is_announced_offline_once(
     now: Clock, gateway: Gateway, chat_id: str
 ) -> None:
     open_session("alice-1", "alice", gateway)
@@ -273,7 +315,7 @@ def test_a_user_whose_sessions_all_expired_is_announced_offline_once(
     assert gateway.events("bob-1") == []
     result = sessions.sweep(gateway.endpoint)
     assert gateway.events("bob-1") == ["user:status"]
-    assert result == {"swept": 2, "offline": 1}
+    assert (result["swept"], result["offline"]) == (2, 1)
 
 
 def test_sweep_takes_at_most_limit_sessions_oldest_first(
@@ -283,8 +325,8 @@ def test_sweep_takes_at_most_limit_sessions_oldest_first(
     now.advance(1_000)
     open_session("bob-1", "bob", gateway)
     now.advance(TTL_MS + 1)
-    assert sessions.sweep(gateway.endpoint, limit=1) == {"swept": 1, "offline": 1}
-    assert gateway.closed() == ["alice-1"]
+    assert sessions.sweep(gateway.endpoint, limit=1)["swept"] == 1
+    assert gateway.gets == ["alice-1"]
     assert has_record("bob-1")
 
 
@@ -295,40 +337,8 @@ def test_sweeping_a_session_whose_records_a_410_removed_still_announces_offline(
     now.advance(TTL_MS + 1)
     open_session("bob-1", "bob", gateway)
     connections.unregister("alice-1")  # what a stale connection's 410 does (fanout._forget)
-    assert sessions.sweep(gateway.endpoint) == {"swept": 1, "offline": 1}
+    assert sessions.sweep(gateway.endpoint)["offline"] == 1
     assert [f["data"]["status"] for f in gateway.frames("bob-1")] == ["offline"]
-
-
-# ---------------------------------------------------------------- close_all
-
-
-def test_close_all_closes_every_connection_of_the_user_and_returns_how_many(
-    gateway: Gateway, chat_id: str
-) -> None:
-    for connection_id, user_id in [("alice-1", "alice"), ("alice-2", "alice"), ("bob-1", "bob")]:
-        open_session(connection_id, user_id, gateway)
-    assert sessions.close_all("alice", gateway.endpoint) == 2
-    assert gateway.closed() == ["alice-1", "alice-2"]
-    # $disconnect (which API Gateway now invokes) removes the records, not close_all.
-    assert has_record("alice-1") and has_record("alice-2") and has_record("bob-1")
-
-
-def test_close_all_removes_the_records_of_a_connection_already_gone_and_does_not_count_it(
-    gateway: Gateway, chat_id: str
-) -> None:
-    open_session("alice-1", "alice", gateway)
-    open_session("alice-2", "alice", gateway)
-    gateway.delete_answers = {"alice-1": 410}
-    assert sessions.close_all("alice", gateway.endpoint) == 1
-    assert (has_record("alice-1"), rooms_of("alice-1")) == (False, [])
-    assert has_record("alice-2")
-
-
-def test_close_all_of_a_user_without_connections_closes_nothing(
-    gateway: Gateway, chat_id: str
-) -> None:
-    assert sessions.close_all("alice", gateway.endpoint) == 0
-    assert gateway.deletes == []
 
 
 # ---------------------------------------------------------------- events out

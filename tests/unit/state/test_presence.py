@@ -1,4 +1,4 @@
-"""shared.state.presence: sessions per user with TTLs in Redis, expired sessions, statuses."""
+"""shared.state.presence: sessions per user in Redis, their check-by times, renewals, statuses."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests import waits
 
 Configure = Callable[..., config.Settings]
 T0 = 1_800_000_000_000
-TTL_S = 130  # the default PRESENCE_TTL_SECONDS
+TTL_S = 600  # the default PRESENCE_TTL_SECONDS
 TTL_MS = TTL_S * 1000
 
 
@@ -61,27 +61,26 @@ def test_the_ttl_comes_from_the_settings(configure: Configure) -> None:
     assert presence.ttl_seconds() == 90
 
 
-@pytest.mark.parametrize(("ttl", "interval"), [(130, 65), (61, 30), (3, 1), (1, 1)])
-def test_clients_heartbeat_twice_per_ttl_and_at_least_every_second(
+@pytest.mark.parametrize(("ttl", "interval"), [(600, 540), (3600, 540), (130, 117), (3, 2), (1, 1)])
+def test_clients_keep_alive_at_nine_tenths_of_the_ttl_and_at_most_every_nine_minutes(
     configure: Configure, ttl: int, interval: int
 ) -> None:
     configure(presence_ttl_seconds=ttl)
-    assert presence.heartbeat_interval_seconds() == interval
+    assert presence.keep_alive_seconds() == interval
+    assert interval < presence.GATEWAY_IDLE_TIMEOUT_SECONDS
 
 
 # ---------------------------------------------------------------- sessions
 
 
 def test_a_first_session_brings_the_user_online(now: Clock) -> None:
-    assert online("alice") is False
     assert presence.touch("prod", "alice", "c1") is True
     assert online("alice") is True
 
 
 def test_a_second_device_or_a_renewal_does_not_bring_the_user_online_again(now: Clock) -> None:
-    assert presence.touch("prod", "alice", "c1") is True
+    presence.touch("prod", "alice", "c1")
     assert presence.touch("prod", "alice", "c2") is False
-    now.ms += 1000
     assert presence.touch("prod", "alice", "c1") is False
 
 
@@ -90,38 +89,19 @@ def test_touch_is_one_round_trip(now: Clock) -> None:
     assert calls.counted() == {"redis.RoundTrip": 1}
 
 
-def test_a_session_lives_for_the_ttl_after_its_last_renewal(now: Clock) -> None:
+def test_a_session_stays_online_past_its_check_by_time_until_it_is_ended(now: Clock) -> None:
     presence.touch("prod", "alice", "c1")
-    now.ms += TTL_MS - 1
+    now.ms += 10 * TTL_MS  # idle: no news is not bad news; the sweeper asks API Gateway
     assert online("alice") is True
-    presence.touch("prod", "alice", "c1")  # a heartbeat renews it
-    now.ms += TTL_MS - 1
-    assert online("alice") is True
-    now.ms += 2
+    assert presence.end("prod", "alice", "c1") is True
     assert online("alice") is False
 
 
 def test_a_user_is_online_while_any_device_is(now: Clock) -> None:
     presence.touch("prod", "alice", "phone")
-    now.ms += TTL_MS // 2
     presence.touch("prod", "alice", "laptop")
-    now.ms += TTL_MS // 2 + 1  # the phone's session ran out, the laptop's did not
+    presence.end("prod", "alice", "phone")
     assert online("alice") is True
-
-
-def test_a_touch_after_every_session_expired_brings_the_user_online_again(now: Clock) -> None:
-    presence.touch("prod", "alice", "c1")
-    now.ms += TTL_MS + 1
-    assert presence.touch("prod", "alice", "c2") is True
-
-
-def test_expired_sessions_are_dropped_from_the_users_set_on_the_next_touch(
-    now: Clock, r: redis.Redis
-) -> None:
-    presence.touch("prod", "alice", "old")
-    now.ms += TTL_MS + 1
-    presence.touch("prod", "alice", "new")
-    assert r.zrange("sb:sess:alice", 0, -1) == ["new"]
 
 
 def test_the_users_key_expires_in_redis_after_twice_the_ttl(now: Clock, r: redis.Redis) -> None:
@@ -129,25 +109,55 @@ def test_the_users_key_expires_in_redis_after_twice_the_ttl(now: Clock, r: redis
     assert TTL_MS < r.pttl("sb:sess:alice") <= 2 * TTL_MS
 
 
-def test_a_session_not_renewed_goes_offline_in_real_time(
+def test_a_session_nobody_renews_is_forgotten_with_its_key_in_real_time(
     configure: Configure, r: redis.Redis
 ) -> None:
+    """The safety net should the sweeper stop: the user's key expires after two TTLs."""
     configure(presence_ttl_seconds=1)
     presence.touch("prod", "alice", "c1")
     assert online("alice") is True
-    deadline = time.monotonic() + waits.after(1)
+    deadline = time.monotonic() + waits.after(2)
     while online("alice"):
-        assert time.monotonic() < deadline, "the session outlived its TTL"
+        assert time.monotonic() < deadline, "the key outlived twice its TTL"
         time.sleep(0.05)
+
+
+# ---------------------------------------------------------------- renewing (the sweeper)
+
+
+def test_renew_sets_the_next_check_by_time(now: Clock) -> None:
+    presence.touch("prod", "alice", "c1")
+    now.ms += TTL_MS + 1
+    (due,) = presence.expired_sessions()
+    assert due == ExpiredSession("prod", "alice", "c1", T0 + TTL_MS)
+    assert presence.renew("prod", "alice", "c1", now.ms + TTL_MS) is True
+    assert presence.expired_sessions() == []
+    assert presence.live_sessions() == [ExpiredSession("prod", "alice", "c1", now.ms + TTL_MS)]
+
+
+def test_renew_never_brings_back_a_session_that_ended(now: Clock, r: redis.Redis) -> None:
+    presence.touch("prod", "alice", "c1")
+    presence.end("prod", "alice", "c1")
+    assert presence.renew("prod", "alice", "c1", now.ms + TTL_MS) is False
+    assert online("alice") is False
+    assert presence.live_sessions() == []
+    assert r.exists("sb:sess:alice") == 0
+
+
+def test_renew_pushes_back_the_users_key_expiry(now: Clock, r: redis.Redis) -> None:
+    presence.touch("prod", "alice", "c1")
+    r.pexpire("sb:sess:alice", 1000)
+    presence.renew("prod", "alice", "c1", now.ms + TTL_MS)
+    assert r.pttl("sb:sess:alice") > TTL_MS
 
 
 # ---------------------------------------------------------------- ending a session
 
 
-def test_ending_the_last_live_session_takes_the_user_offline(now: Clock) -> None:
+def test_ending_the_last_session_takes_the_user_offline(now: Clock) -> None:
     presence.touch("prod", "alice", "c1")
     presence.touch("prod", "alice", "c2")
-    assert presence.end("prod", "alice", "c1") is False  # c2 still live
+    assert presence.end("prod", "alice", "c1") is False  # c2 still there
     assert online("alice") is True
     assert presence.end("prod", "alice", "c2") is True
     assert online("alice") is False
@@ -160,34 +170,12 @@ def test_ending_a_session_that_is_already_gone_announces_nothing(now: Clock) -> 
     assert presence.end("prod", "bob", "never-seen") is False
 
 
-def test_a_leftover_expired_session_does_not_keep_the_user_online_when_the_last_live_one_ends(
-    now: Clock,
-) -> None:
-    presence.touch("prod", "alice", "crashed-tab")
-    now.ms += TTL_MS // 2
-    presence.touch("prod", "alice", "live-tab")
-    now.ms += TTL_MS // 2 + 1  # the crashed tab's session ran out, unswept
-    assert presence.end("prod", "alice", "live-tab") is True
-
-
-def test_a_user_whose_sessions_all_expired_is_announced_offline_once(now: Clock) -> None:
+def test_a_user_whose_sessions_all_end_is_announced_offline_once(now: Clock) -> None:
     presence.touch("prod", "alice", "tab-1")  # e.g. two tabs of a laptop that went to sleep
     presence.touch("prod", "alice", "tab-2")
     now.ms += TTL_MS + 1
     swept = [presence.end(s.stage, s.user_id, s.connection_id) for s in presence.expired_sessions()]
-    assert swept.count(True) == 1
-
-
-def test_sweeping_a_leftover_session_after_the_user_went_offline_announces_nothing(
-    now: Clock,
-) -> None:
-    presence.touch("prod", "alice", "crashed-tab")
-    now.ms += TTL_MS // 2
-    presence.touch("prod", "alice", "live-tab")
-    now.ms += TTL_MS // 2 + 1
-    assert presence.end("prod", "alice", "live-tab") is True  # $disconnect: offline, announced
-    (leftover,) = presence.expired_sessions()
-    assert presence.end(leftover.stage, leftover.user_id, leftover.connection_id) is False
+    assert swept == [False, True]
 
 
 def test_ending_a_session_removes_it_from_the_sessions_index(now: Clock) -> None:
@@ -198,28 +186,30 @@ def test_ending_a_session_removes_it_from_the_sessions_index(now: Clock) -> None
     assert presence.live_sessions() == []
 
 
-# ---------------------------------------------------------------- expired and live sessions
+# ---------------------------------------------------------------- sessions past their check-by time
 
 
-def test_expired_sessions_lists_sessions_whose_ttl_ran_out_oldest_first(now: Clock) -> None:
+def test_expired_sessions_lists_sessions_past_their_check_by_time_oldest_first(
+    now: Clock,
+) -> None:
     presence.touch("prod", "alice", "c1")
     now.ms += 10
     presence.touch("dev", "bob", "c2")
     now.ms += 10
     presence.touch("prod", "carol", "c3")
-    now.ms = T0 + TTL_MS + 15  # alice's and bob's ran out, carol's not yet
+    now.ms = T0 + TTL_MS + 15  # alice's and bob's are due, carol's not yet
     assert presence.expired_sessions() == [
-        ExpiredSession("prod", "alice", "c1"),
-        ExpiredSession("dev", "bob", "c2"),
+        ExpiredSession("prod", "alice", "c1", T0 + TTL_MS),
+        ExpiredSession("dev", "bob", "c2", T0 + 10 + TTL_MS),
     ]
 
 
-def test_a_session_is_not_expired_at_the_instant_its_ttl_ends(now: Clock) -> None:
+def test_a_session_is_not_due_at_the_instant_of_its_check_by_time(now: Clock) -> None:
     presence.touch("prod", "alice", "c1")
     now.ms += TTL_MS
     assert presence.expired_sessions() == []
     now.ms += 1
-    assert presence.expired_sessions() == [ExpiredSession("prod", "alice", "c1")]
+    assert [s.connection_id for s in presence.expired_sessions()] == ["c1"]
 
 
 def test_expired_sessions_returns_at_most_limit(now: Clock) -> None:
@@ -231,29 +221,29 @@ def test_expired_sessions_returns_at_most_limit(now: Clock) -> None:
     assert [s.user_id for s in found] == ["u0", "u1"]
 
 
-def test_a_renewed_session_is_not_expired(now: Clock) -> None:
+def test_a_session_heard_from_again_is_not_due(now: Clock) -> None:
     presence.touch("prod", "alice", "c1")
     now.ms += TTL_MS
-    presence.touch("prod", "alice", "c1")
+    presence.touch("prod", "alice", "c1")  # any action through a function
     now.ms += 1
     assert presence.expired_sessions() == []
 
 
 def test_malformed_index_members_are_skipped(now: Clock, r: redis.Redis) -> None:
     r.zadd(SESSIONS_KEY, {"no-spaces": T0 - 1, "one two three four": T0 - 1, "p u c": T0 - 1})
-    assert presence.expired_sessions() == [ExpiredSession("p", "u", "c")]
+    assert presence.expired_sessions() == [ExpiredSession("p", "u", "c", T0 - 1)]
     r.zadd(SESSIONS_KEY, {"bad": T0 + 10, "p2 u2 c2": T0 + 10})
-    assert presence.live_sessions() == [ExpiredSession("p2", "u2", "c2")]
+    assert [s.connection_id for s in presence.live_sessions()] == ["c", "c2"]
 
 
-def test_live_sessions_lists_every_unexpired_session_of_every_stage(now: Clock) -> None:
+def test_live_sessions_lists_every_session_of_every_stage(now: Clock) -> None:
     presence.touch("prod", "alice", "c1")
-    presence.touch("prod", "alice", "c2")
-    presence.touch("dev", "bob", "c3")
-    now.ms += TTL_MS // 2
-    presence.touch("prod", "carol", "c4")
-    now.ms += TTL_MS // 2 + 1  # alice's and bob's ran out
-    assert presence.live_sessions() == [ExpiredSession("prod", "carol", "c4")]
+    presence.touch("dev", "bob", "c2")
+    now.ms += 10 * TTL_MS
+    assert sorted((s.stage, s.user_id) for s in presence.live_sessions()) == [
+        ("dev", "bob"),
+        ("prod", "alice"),
+    ]
 
 
 # ---------------------------------------------------------------- online_many
