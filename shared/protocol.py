@@ -23,6 +23,7 @@ class Action(StrEnum):
     """Client -> server actions; each is a route (RouteKey) in template.yaml."""
 
     HELLO = "hello"
+    PING = "ping"
     SYNC = "sync"
     MESSAGE_SEND = "message:send"
     MESSAGE_EDIT = "message:edit"
