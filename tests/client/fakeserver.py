@@ -1,8 +1,10 @@
 """A scripted WebSocket server for unit tests of the client: answers hello, sync and
-heartbeats like Switchboard, and anything else with what the test's handler says."""
+heartbeats like Switchboard, leaves keep-alive pings unanswered (as API Gateway does),
+and answers anything else with what the test's handler says."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -36,6 +38,10 @@ class FakeServer:
         self.tokens: list[str] = []
         self.refuse_status: int | None = None  # refuse handshakes with this HTTP status
         self.answer_heartbeats = True
+        # hello's keepAlive, read at each hello (None: a server older than keep-alive pings)
+        self.keep_alive: dict[str, Any] | None = None
+        self.heartbeat_seconds = 65
+        self._arrived = asyncio.Event()
         self._server: Server | None = None
         self.url = ""
 
@@ -55,6 +61,14 @@ class FakeServer:
     def actions(self, name: str) -> list[dict[str, Any]]:
         return [f for f in self.received if f.get("action") == name]
 
+    async def wait_actions(self, name: str, count: int, timeout: float) -> list[dict[str, Any]]:
+        """The frames of action ``name`` received, once there are ``count`` of them."""
+        async with asyncio.timeout(timeout):
+            while len(self.actions(name)) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.actions(name)
+
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         token = request.path.partition("token=")[2]
         self.tokens.append(token)
@@ -67,6 +81,7 @@ class FakeServer:
         async for raw in connection:
             frame = json.loads(raw)
             self.received.append(frame)
+            self._arrived.set()
             if self.handler is not None:
                 handled = self.handler(frame, self, connection)
                 if not isinstance(handled, bool):
@@ -85,7 +100,8 @@ class FakeServer:
                         "connectionId": f"c{len(self.connections)}",
                         "userId": "fake",
                         "chats": [],
-                        "heartbeatSeconds": 65,
+                        "heartbeatSeconds": self.heartbeat_seconds,
+                        **({"keepAlive": self.keep_alive} if self.keep_alive else {}),
                     },
                     "connection:success",
                 )
@@ -101,6 +117,8 @@ class FakeServer:
                     },
                 )
             )
+        elif action == "ping":
+            pass  # API Gateway answers it without a function, and sends nothing back
         elif action == "presence:heartbeat":
             if self.answer_heartbeats:
                 await connection.send(

@@ -3,7 +3,8 @@
 // Each connection goes through:
 // 1. the token (a string, or a function called before every attempt, so it can refresh),
 //    then the WebSocket; events pushed from now on are held back;
-// 2. `hello`; then the requests waiting in the outbox go out and the heartbeat starts;
+// 2. `hello`; then the requests waiting in the outbox go out and the keep-alive timer
+//    starts (heartbeat.js: the one-way `ping` that `hello` announces, else heartbeats);
 // 3. `sync` from the cursors held when the previous connection dropped (on a first
 //    connection: only the chats the app track()ed), following `hasMore` over REST when
 //    `restUrl` is given; the missed messages are delivered oldest first, each id once;
@@ -21,13 +22,12 @@
 import { reconnectDelay, retryDelay } from "./backoff.js";
 import { SwitchboardError } from "./errors.js";
 import { Emitter } from "./events.js";
-import { Heartbeat } from "./heartbeat.js";
+import { Heartbeat, keepAlivePlan } from "./heartbeat.js";
 import { messagesAfter } from "./history.js";
 import { Change, DEFAULT_MESSAGE_LIMIT, MessageStore } from "./messages.js";
 import {
   Action,
   ClientEvent,
-  DEFAULT_HEARTBEAT_SECONDS,
   ErrorCode,
   Event,
   LocalErrorCode,
@@ -35,7 +35,7 @@ import {
 } from "./protocol.js";
 import { Requests, Retry, retriesError } from "./requests.js";
 import { ResumeState } from "./resume.js";
-import { decodeFrame, encodeFrame, urlWithToken, webSocketImpl } from "./transport.js";
+import { decodeFrame, encodeFrame, encodeKeepAlive, urlWithToken, webSocketImpl } from "./transport.js";
 import { TypingIn, TypingOut } from "./typing.js";
 
 /**
@@ -46,6 +46,7 @@ import { TypingIn, TypingOut } from "./typing.js";
  * @typedef {{state: State, attempt: number, delayMs?: number, retryAt?: number, reason?: string}} StateChange
  * @typedef {import("./protocol.js").Hello} Hello
  * @typedef {import("./protocol.js").HeartbeatAck} HeartbeatAck
+ * @typedef {import("./heartbeat.js").KeepAlivePlan} KeepAlivePlan
  *
  * @typedef {Object} ClientOptions
  * @property {string} url WebSocket URL of the stage, e.g. ws://127.0.0.1:3001/local
@@ -57,8 +58,9 @@ import { TypingIn, TypingOut } from "./typing.js";
  * @property {number} [maxDelayMs=30000] cap of the reconnect delay
  * @property {number} [requestTimeoutMs=20000] how long an answer may take
  * @property {number} [maxRetries=5] internal_error / rate_limited retries of one request
- * @property {number} [heartbeatIntervalMs] between heartbeats (default: `hello`'s
- *   heartbeatSeconds, else 65 s)
+ * @property {number} [heartbeatIntervalMs] between keep-alive frames, replacing what
+ *   `hello` announces (default: its `keepAlive.intervalSeconds` between pings; from a
+ *   server without `keepAlive`, its heartbeatSeconds between heartbeats, else 65 s)
  * @property {SocketConstructor} [WebSocket] a WebSocket implementation (default: the
  *   global one; on Node 20 pass `ws`'s)
  * @property {number} [messageLimit=1000] messages kept per chat by messages() (the newest;
@@ -89,6 +91,8 @@ export class ClientCore extends Emitter {
     this.userId = null;
     /** @type {string | null} */
     this.connectionId = null;
+    /** @type {KeepAlivePlan | null} what keeps the connection open, from the last `hello` */
+    this.keepAlive = null;
     /** @type {Socket | null} */
     this._ws = null;
     /** @type {string | undefined} the token of the current connection (REST paging) */
@@ -104,7 +108,7 @@ export class ClientCore extends Emitter {
     this._messages = new MessageStore(this.options.messageLimit ?? DEFAULT_MESSAGE_LIMIT);
     /** @type {Map<string, number>} clientMessageIds of our sends waiting for their answer */
     this._sending = new Map();
-    this._heartbeat = new Heartbeat(() => this._beat());
+    this._heartbeat = new Heartbeat(() => this._keepAliveTick());
     this._syncing = false;
     /** @type {Array<[string, any]>} events held back while catching up */
     this._held = [];
@@ -125,8 +129,8 @@ export class ClientCore extends Emitter {
       if (this.state === "reconnecting" && !this._ws) this._reconnectNow();
     };
     this._onOffline = () => {
-      // The socket may be dead without knowing it yet: probe it now instead of waiting
-      // for the next heartbeat.
+      // The socket may be dead without knowing it yet: probe it now (a heartbeat, acked)
+      // instead of waiting for the OS to notice.
       this._probe(Math.min(5000, this.options.requestTimeoutMs));
     };
   }
@@ -263,9 +267,8 @@ export class ClientCore extends Emitter {
     this.connectionId = hello.connectionId;
     const wanted = this._resume.plan(reconnected, hello.chats);
     this._setState({ state: "open", attempt: 0 });
-    this._heartbeat.start(
-      this.options.heartbeatIntervalMs || (hello.heartbeatSeconds || DEFAULT_HEARTBEAT_SECONDS) * 1000,
-    );
+    this.keepAlive = keepAlivePlan(hello, this.options.heartbeatIntervalMs);
+    this._heartbeat.start(this.keepAlive.intervalMs);
     this.emit(ClientEvent.CONNECTED, hello);
     this._resolveFirst?.(hello);
     this._resolveFirst = null;
@@ -375,14 +378,36 @@ export class ClientCore extends Emitter {
     this._open();
   }
 
+  /** The keep-alive timer: the one-way frame `hello` announced, else a heartbeat. */
+  _keepAliveTick() {
+    const ping = this.keepAlive && this.keepAlive.ping;
+    if (ping) this._ping(ping);
+    else this._beat();
+  }
+
+  /** One keep-alive frame: no requestId, nothing awaited (nothing answers it). Never
+   *  throws: a send that fails means the socket is going away, so it is dropped (and
+   *  reopened). @param {string} action */
+  _ping(action) {
+    const ws = this._ws;
+    if (!ws || this.state !== "open") return;
+    try {
+      ws.send(encodeKeepAlive(action));
+    } catch (error) {
+      this._drop(`keep-alive not sent: ${error}`);
+    }
+  }
+
   /** A timer heartbeat: `heartbeat` with its ack; unanswered, the connection is dropped. */
   _beat() {
     this.heartbeat().then((ack) => this.emit(ClientEvent.HEARTBEAT, ack), () => {});
   }
 
   /**
-   * One presence:heartbeat now; unanswered within `timeoutMs` (default requestTimeoutMs),
-   * the connection is taken for dead: dropped and reopened.
+   * One presence:heartbeat now: an end-to-end check of the connection (the timer sends
+   * one-way pings instead when `hello` announces `keepAlive`). Unanswered within
+   * `timeoutMs` (default requestTimeoutMs), the connection is taken for dead: dropped
+   * and reopened.
    * @param {number} [timeoutMs]
    * @returns {Promise<HeartbeatAck>}
    */

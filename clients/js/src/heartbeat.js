@@ -1,6 +1,41 @@
-// The heartbeat timer: calls `beat()` every `intervalMs` until stopped. One per
-// connection; the client's beat sends presence:heartbeat, and a heartbeat left unanswered
-// drops the connection (a dead one is noticed within the interval plus requestTimeoutMs).
+// Keeping an idle connection open: what to send and how often (`keepAlivePlan`, from
+// `hello`), and the timer that sends it (`Heartbeat`: `beat()` every `intervalMs` until
+// stopped, one per client, restarted by every greeting).
+//
+// A server that announces `keepAlive` in `hello` gets the one-way frame it names
+// (`{"action": "ping"}`: API Gateway answers it without running a function, and nothing
+// comes back) every `keepAlive.intervalSeconds`. An older server gets presence:heartbeat
+// every `heartbeatSeconds`, acked: a heartbeat left unanswered drops the connection (a
+// dead one is then noticed within the interval plus requestTimeoutMs; with one-way pings,
+// only when the socket reports it closed, or a request or probe goes unanswered).
+
+import { DEFAULT_HEARTBEAT_SECONDS } from "./protocol.js";
+
+/**
+ * @typedef {{intervalMs: number, ping: string | null}} KeepAlivePlan every `intervalMs`:
+ *   the one-way frame `{"action": ping}`, or (`ping` null, a server without `keepAlive`)
+ *   an acked presence:heartbeat
+ */
+
+/** @param {any} value @returns {number | null} */
+function positive(value) {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : null;
+}
+
+/**
+ * The plan of one connection, from its greeting; `overrideMs` (the `heartbeatIntervalMs`
+ * option) replaces the announced interval either way. A `keepAlive` without a usable
+ * action or interval is taken as absent (heartbeats always work).
+ * @param {any} hello @param {number} [overrideMs] @returns {KeepAlivePlan}
+ */
+export function keepAlivePlan(hello, overrideMs) {
+  const keepAlive = hello && typeof hello.keepAlive === "object" ? hello.keepAlive : null;
+  const action = keepAlive && typeof keepAlive.action === "string" && keepAlive.action ? keepAlive.action : null;
+  const seconds = keepAlive ? positive(keepAlive.intervalSeconds) : null;
+  if (action && seconds) return { intervalMs: overrideMs || seconds * 1000, ping: action };
+  const heartbeat = positive(hello && hello.heartbeatSeconds) || DEFAULT_HEARTBEAT_SECONDS;
+  return { intervalMs: overrideMs || heartbeat * 1000, ping: null };
+}
 
 export class Heartbeat {
   /** @param {() => void} beat */
@@ -13,7 +48,13 @@ export class Heartbeat {
   /** (Re)start the timer. @param {number} intervalMs */
   start(intervalMs) {
     this.stop();
-    this._timer = setInterval(this._beat, intervalMs);
+    // A timer that is no longer the current one never beats (a beat that drops the
+    // connection clears its own interval, which some fake clocks do not honour).
+    const timer = setInterval(() => {
+      if (this._timer === timer) this._beat();
+      else clearInterval(timer);
+    }, intervalMs);
+    this._timer = timer;
   }
 
   stop() {

@@ -21,8 +21,10 @@
 // - typed actions return a Promise of the `ack` data, or reject with a SwitchboardError
 //   carrying the server's error code; sends keep their clientMessageId across retries and
 //   reconnects (queued while offline, resent after reconnecting, paced on rate_limited);
-// - heartbeats every `heartbeatIntervalMs` (default: `hello`'s heartbeatSeconds), and at
-//   once when the browser says it went offline: a heartbeat (or the greeting, or the
+// - keeps an idle connection open with the one-way `ping` that `hello` announces
+//   (`keepAlive`: every `intervalSeconds`, unanswered; a server without it gets
+//   heartbeats every `heartbeatSeconds`; `heartbeatIntervalMs` overrides either), and
+//   probes with a heartbeat when the browser says it went offline: a heartbeat (or the
 //   catch-up) left unanswered for `requestTimeoutMs` means the connection is dead, and it
 //   is dropped and reopened; any other request left unanswered is resent if that is safe
 //   (sends, reactions, reads), else rejected with `timeout`, and the connection is probed;
@@ -54,6 +56,8 @@ export { reconnectDelay } from "./backoff.js";
  * @typedef {import("./protocol.js").Message} Message
  * @typedef {import("./protocol.js").Reaction} Reaction
  * @typedef {import("./protocol.js").Hello} Hello
+ * @typedef {import("./protocol.js").KeepAlive} KeepAlive
+ * @typedef {import("./heartbeat.js").KeepAlivePlan} KeepAlivePlan
  * @typedef {import("./protocol.js").Deleted} Deleted
  * @typedef {import("./protocol.js").ReactionChange} ReactionChange
  * @typedef {import("./protocol.js").ReadPosition} ReadPosition

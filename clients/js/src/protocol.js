@@ -6,6 +6,7 @@
 /** Client -> server actions. */
 export const Action = Object.freeze({
   HELLO: "hello",
+  PING: "ping", // the keep-alive frame: no requestId, no data, never answered
   SYNC: "sync",
   MESSAGE_SEND: "message:send",
   MESSAGE_EDIT: "message:edit",
@@ -69,12 +70,12 @@ export const ClientEvent = Object.freeze({
   SYNC_MORE: "sync:more", // more missed messages than sync gave, and no restUrl
   STATE: "state", // connection state changes
   TYPING_UPDATE: "typing:update", // who is typing now in a chat
-  HEARTBEAT: "heartbeat", // a timer heartbeat was acked
+  HEARTBEAT: "heartbeat", // a timer heartbeat was acked (a server without keepAlive)
 });
 
 // Limits the client needs (docs/protocol.md).
 export const MAX_SYNC_CHATS = 100; // chats per `sync` request
-export const DEFAULT_HEARTBEAT_SECONDS = 65; // when `hello` does not say
+export const DEFAULT_HEARTBEAT_SECONDS = 65; // when `hello` announces neither keepAlive nor heartbeatSeconds
 
 // Payload shapes: what the typed actions resolve with and events carry.
 /**
@@ -84,8 +85,11 @@ export const DEFAULT_HEARTBEAT_SECONDS = 65; // when `hello` does not say
  *   clientMessageId?: string | null, version?: number, editedAt?: string | null,
  *   deleted?: boolean, reactions?: Record<string, Reaction>
  * }} Message
- * @typedef {{connectionId: string, userId: string, chats: string[], heartbeatSeconds?: number,
- *            serverTime?: string}} Hello
+ * @typedef {{action: string, intervalSeconds: number}} KeepAlive `hello`'s keep-alive: send
+ *   `{"action": action}` (no requestId, no data) every `intervalSeconds` while connected;
+ *   API Gateway answers it itself (no function runs) and nothing comes back
+ * @typedef {{connectionId: string, userId: string, chats: string[], keepAlive?: KeepAlive,
+ *            heartbeatSeconds?: number, serverTime?: string}} Hello
  * @typedef {{chatId: string, messageId: string, deletedBy: string, deletedAt: string, version: number}} Deleted
  * @typedef {{chatId: string, messageId: string, emoji: string, userId: string, added: boolean,
  *            reactions: Record<string, Reaction>, version: number}} ReactionChange

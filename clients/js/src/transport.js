@@ -52,6 +52,11 @@ export function encodeFrame(action, requestId, data) {
   return JSON.stringify({ action, requestId, data });
 }
 
+/** A keep-alive frame: the action alone (no requestId: nothing answers it). @param {string} action */
+export function encodeKeepAlive(action) {
+  return JSON.stringify({ action });
+}
+
 /**
  * A server frame, or null for anything that is not a JSON object.
  * @param {any} raw

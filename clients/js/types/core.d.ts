@@ -33,8 +33,9 @@ export class ClientCore extends Emitter {
          */
         maxRetries: number;
         /**
-         * between heartbeats (default: `hello`'s
-         * heartbeatSeconds, else 65 s)
+         * between keep-alive frames, replacing what
+         * `hello` announces (default: its `keepAlive.intervalSeconds` between pings; from a
+         * server without `keepAlive`, its heartbeatSeconds between heartbeats, else 65 s)
          */
         heartbeatIntervalMs?: number;
         /**
@@ -54,6 +55,8 @@ export class ClientCore extends Emitter {
     userId: string | null;
     /** @type {string | null} */
     connectionId: string | null;
+    /** @type {KeepAlivePlan | null} what keeps the connection open, from the last `hello` */
+    keepAlive: KeepAlivePlan | null;
     /** @type {Socket | null} */
     _ws: Socket | null;
     /** @type {string | undefined} the token of the current connection (REST paging) */
@@ -114,11 +117,19 @@ export class ClientCore extends Emitter {
     /** @param {string} reason */
     _scheduleReconnect(reason: string): void;
     _reconnectNow(): void;
+    /** The keep-alive timer: the one-way frame `hello` announced, else a heartbeat. */
+    _keepAliveTick(): void;
+    /** One keep-alive frame: no requestId, nothing awaited (nothing answers it). Never
+     *  throws: a send that fails means the socket is going away, so it is dropped (and
+     *  reopened). @param {string} action */
+    _ping(action: string): void;
     /** A timer heartbeat: `heartbeat` with its ack; unanswered, the connection is dropped. */
     _beat(): void;
     /**
-     * One presence:heartbeat now; unanswered within `timeoutMs` (default requestTimeoutMs),
-     * the connection is taken for dead: dropped and reopened.
+     * One presence:heartbeat now: an end-to-end check of the connection (the timer sends
+     * one-way pings instead when `hello` announces `keepAlive`). Unanswered within
+     * `timeoutMs` (default requestTimeoutMs), the connection is taken for dead: dropped
+     * and reopened.
      * @param {number} [timeoutMs]
      * @returns {Promise<HeartbeatAck>}
      */
@@ -179,6 +190,7 @@ export type StateChange = {
 };
 export type Hello = import("./protocol.js").Hello;
 export type HeartbeatAck = import("./protocol.js").HeartbeatAck;
+export type KeepAlivePlan = import("./heartbeat.js").KeepAlivePlan;
 export type ClientOptions = {
     /**
      * WebSocket URL of the stage, e.g. ws://127.0.0.1:3001/local
@@ -211,8 +223,9 @@ export type ClientOptions = {
      */
     maxRetries?: number;
     /**
-     * between heartbeats (default: `hello`'s
-     * heartbeatSeconds, else 65 s)
+     * between keep-alive frames, replacing what
+     * `hello` announces (default: its `keepAlive.intervalSeconds` between pings; from a
+     * server without `keepAlive`, its heartbeatSeconds between heartbeats, else 65 s)
      */
     heartbeatIntervalMs?: number;
     /**

@@ -1,3 +1,10 @@
+/**
+ * The plan of one connection, from its greeting; `overrideMs` (the `heartbeatIntervalMs`
+ * option) replaces the announced interval either way. A `keepAlive` without a usable
+ * action or interval is taken as absent (heartbeats always work).
+ * @param {any} hello @param {number} [overrideMs] @returns {KeepAlivePlan}
+ */
+export function keepAlivePlan(hello: any, overrideMs?: number): KeepAlivePlan;
 export class Heartbeat {
     /** @param {() => void} beat */
     constructor(beat: () => void);
@@ -9,3 +16,12 @@ export class Heartbeat {
     stop(): void;
     get running(): boolean;
 }
+/**
+ * every `intervalMs`:
+ *   the one-way frame `{"action": ping}`, or (`ping` null, a server without `keepAlive`)
+ *   an acked presence:heartbeat
+ */
+export type KeepAlivePlan = {
+    intervalMs: number;
+    ping: string | null;
+};

@@ -4,6 +4,8 @@ export { reconnectDelay } from "./backoff.js";
 export type Message = import("./protocol.js").Message;
 export type Reaction = import("./protocol.js").Reaction;
 export type Hello = import("./protocol.js").Hello;
+export type KeepAlive = import("./protocol.js").KeepAlive;
+export type KeepAlivePlan = import("./heartbeat.js").KeepAlivePlan;
 export type Deleted = import("./protocol.js").Deleted;
 export type ReactionChange = import("./protocol.js").ReactionChange;
 export type ReadPosition = import("./protocol.js").ReadPosition;

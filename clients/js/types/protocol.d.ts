@@ -1,6 +1,7 @@
 /** Client -> server actions. */
 export const Action: Readonly<{
     HELLO: "hello";
+    PING: "ping";
     SYNC: "sync";
     MESSAGE_SEND: "message:send";
     MESSAGE_EDIT: "message:edit";
@@ -80,10 +81,20 @@ export type Message = {
     deleted?: boolean;
     reactions?: Record<string, Reaction>;
 };
+/**
+ * `hello`'s keep-alive: send
+ * `{"action": action}` (no requestId, no data) every `intervalSeconds` while connected;
+ * API Gateway answers it itself (no function runs) and nothing comes back
+ */
+export type KeepAlive = {
+    action: string;
+    intervalSeconds: number;
+};
 export type Hello = {
     connectionId: string;
     userId: string;
     chats: string[];
+    keepAlive?: KeepAlive;
     heartbeatSeconds?: number;
     serverTime?: string;
 };

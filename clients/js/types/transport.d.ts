@@ -30,6 +30,8 @@ export function urlWithToken(url: string, token: string): string;
  * @param {Record<string, any>} data
  */
 export function encodeFrame(action: string, requestId: string, data: Record<string, any>): string;
+/** A keep-alive frame: the action alone (no requestId: nothing answers it). @param {string} action */
+export function encodeKeepAlive(action: string): string;
 /**
  * A server frame, or null for anything that is not a JSON object.
  * @param {any} raw

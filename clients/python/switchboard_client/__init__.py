@@ -10,7 +10,7 @@ Modules: ``wire`` (names and payload shapes), ``errors``, ``backoff``, ``transpo
 (one WebSocket), ``requests`` (request ids, replies, what may be resent), ``events``
 (subscriptions), ``resume`` (dedupe and sync cursors), ``messages`` (each chat's
 messages in id order, merged by version: ``client.messages(chat_id)``), ``history`` (REST
-paging), ``heartbeat`` (the timer), ``core`` (connection lifecycle), ``api`` (the typed
+paging), ``heartbeat`` (the keep-alive), ``core`` (connection lifecycle), ``api`` (the typed
 helpers).
 """
 

@@ -51,7 +51,7 @@ class SwitchboardClient(ClientCore):
 
     # ---------------------------------------------------------------- session
     async def hello(self, *, timeout: float | None = None) -> ConnectionSuccess:
-        """``hello``: who this connection is, its chats, the heartbeat interval. (The client
+        """``hello``: who this connection is, its chats, its keep-alive. (The client
         says hello by itself on every connection; this asks again.)"""
         return cast(ConnectionSuccess, await self.request(Action.HELLO, timeout=timeout))
 
@@ -66,7 +66,9 @@ class SwitchboardClient(ClientCore):
         )
 
     async def heartbeat(self, *, timeout: float | None = None) -> HeartbeatAck:
-        """``presence:heartbeat`` now (the timer sends them by itself)."""
+        """``presence:heartbeat`` now: an end-to-end check of the connection, acked. (The
+        keep-alive timer sends one-way ``ping`` frames, or these to a server that announces
+        no ``keepAlive``.)"""
         return cast(HeartbeatAck, await self.request(Action.PRESENCE_HEARTBEAT, timeout=timeout))
 
     async def set_presence(

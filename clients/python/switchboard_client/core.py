@@ -10,7 +10,8 @@ Each connection (a *session*) goes through:
    ``sync`` again); deliver the missed messages oldest first, dropping ids already
    delivered;
 4. deliver the held-back events (same dedupe), then go *ready*: requests waiting for a
-   connection go out; the heartbeat timer starts;
+   connection go out; the keep-alive timer starts (``heartbeat.keep_alive_plan``: the
+   one-way ``ping`` that ``hello`` announces, else ``presence:heartbeat``);
 5. when the connection ends, requests in flight on it fail with ``ConnectionLost``;
    the resendable ones (see ``requests.RESENDABLE``) are sent again by their callers
    once the next session is ready, with the same data (the same ``clientMessageId``).
@@ -49,7 +50,7 @@ from switchboard_client.errors import (
     SwitchboardError,
 )
 from switchboard_client.events import EventBus, Handler, Subscription
-from switchboard_client.heartbeat import Heartbeat
+from switchboard_client.heartbeat import Heartbeat, KeepAlivePlan, keep_alive_plan
 from switchboard_client.history import HistoryError, fetch_after
 from switchboard_client.messages import DEFAULT_LIMIT, Change, MessageStore
 from switchboard_client.requests import (
@@ -62,7 +63,6 @@ from switchboard_client.requests import (
 from switchboard_client.resume import ResumeState, Verdict
 from switchboard_client.transport import Transport, TransportOptions
 from switchboard_client.wire import (
-    DEFAULT_HEARTBEAT_SECONDS,
     MAX_SYNC_CHATS,
     Action,
     ClientEvent,
@@ -95,6 +95,7 @@ class _Session:
     buffering: bool = True  # events held back until catch-up is delivered
     held: list[tuple[str, Any]] = field(default_factory=list)
     heartbeat: Heartbeat | None = None
+    keep_alive: KeepAlivePlan | None = None  # what its heartbeat timer sends, how often
     announced: bool = False  # client:connected was emitted for it
 
 
@@ -109,6 +110,7 @@ class ClientCore:
     ``url`` is the WebSocket URL (``wss://.../stage``); ``token`` a JWT string or a
     callable (sync or async) returning one, called before every connection.
     ``rest_url`` (the HTTP API's base URL) lets a resume page through long gaps.
+    ``heartbeat_interval`` (seconds) replaces the keep-alive interval ``hello`` announces.
     The injectable ``random``, ``sleep``, ``clock`` and ``open_transport`` are for tests.
     """
 
@@ -177,6 +179,12 @@ class ClientCore:
     def connected(self) -> bool:
         """True while a connection is up and caught up (requests go out at once)."""
         return self._ready.is_set()
+
+    @property
+    def keep_alive(self) -> KeepAlivePlan | None:
+        """What keeps the current connection open and how often (None when not connected)."""
+        session = self._session
+        return session.keep_alive if session is not None else None
 
     @property
     def closed(self) -> bool:
@@ -332,10 +340,12 @@ class ClientCore:
             self._ready.set()
             if report is not None:
                 self.events.emit(ClientEvent.RESUMED, report)
-            interval = self.heartbeat_interval or float(
-                hello.get("heartbeatSeconds") or DEFAULT_HEARTBEAT_SECONDS
+            session.keep_alive = plan = keep_alive_plan(hello, self.heartbeat_interval)
+            ping = plan.ping
+            session.heartbeat = Heartbeat(
+                plan.interval,
+                (lambda: self._ping(session, ping)) if ping else (lambda: self._beat(session)),
             )
-            session.heartbeat = Heartbeat(interval, lambda: self._beat(session))
             session.heartbeat.start()
             return session
         except BaseException:
@@ -598,6 +608,18 @@ class ClientCore:
             return False
         self._resume.record(message)
         return True
+
+    async def _ping(self, session: _Session, action: str) -> None:
+        """The keep-alive: one frame, no requestId, nothing awaited (nothing answers it).
+        Never raises: a send that fails means the connection is going away, so it is
+        dropped and the supervisor reconnects."""
+        if not session.alive:
+            return
+        try:
+            await session.transport.send({"action": action})
+        except Exception as exc:
+            log.info("keep-alive not sent (%r): dropping the connection", exc)
+            session.transport.abort()
 
     async def _beat(self, session: _Session) -> None:
         try:

@@ -1,8 +1,14 @@
-"""The heartbeat timer: calls ``beat()`` every ``interval`` seconds until stopped.
+"""Keeping an idle connection open: what to send and how often (``keep_alive_plan``, from
+``hello``), and the timer that sends it (``Heartbeat``: ``beat()`` every ``interval``
+seconds until stopped, one timer per connection).
 
-One timer per connection; the client's ``beat`` sends ``presence:heartbeat`` and
-drops the connection when no ack comes back (a dead connection is noticed within
-``interval`` plus the request timeout).
+A server that announces ``keepAlive`` in ``hello`` gets the one-way frame it names
+(``{"action": "ping"}``: API Gateway answers it without running a function, and nothing
+comes back) every ``keepAlive.intervalSeconds``. An older server gets
+``presence:heartbeat`` every ``heartbeatSeconds``, acked: a heartbeat left unacked
+drops the connection (a dead one is then noticed within the interval plus the request
+timeout; with one-way pings, only when a send fails or the OS reports the connection
+gone).
 """
 
 from __future__ import annotations
@@ -10,9 +16,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from switchboard_client.wire import DEFAULT_HEARTBEAT_SECONDS
 
 log = logging.getLogger("switchboard_client.heartbeat")
+
+
+@dataclass(frozen=True)
+class KeepAlivePlan:
+    """Every ``interval`` seconds: the one-way frame ``{"action": ping}``, or (``ping``
+    None, a server without ``keepAlive``) an acked ``presence:heartbeat``."""
+
+    interval: float
+    ping: str | None
+
+
+def _positive(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        return None
+    return float(value)
+
+
+def keep_alive_plan(hello: Mapping[str, Any], override: float | None = None) -> KeepAlivePlan:
+    """The plan of one connection, from its ``hello`` answer; ``override`` (the client's
+    ``heartbeat_interval``) replaces the announced interval either way. A ``keepAlive``
+    without a usable action or interval is taken as absent (heartbeats always work)."""
+    keep_alive = hello.get("keepAlive")
+    if isinstance(keep_alive, Mapping):
+        action = keep_alive.get("action")
+        interval = _positive(keep_alive.get("intervalSeconds"))
+        if isinstance(action, str) and action and interval is not None:
+            return KeepAlivePlan(override or interval, action)
+    interval = _positive(hello.get("heartbeatSeconds")) or float(DEFAULT_HEARTBEAT_SECONDS)
+    return KeepAlivePlan(override or interval, None)
 
 
 class Heartbeat:

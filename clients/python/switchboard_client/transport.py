@@ -35,8 +35,9 @@ def url_with_token(url: str, token: str) -> str:
 
 @dataclass(frozen=True)
 class TransportOptions:
-    """How to open connections. ``ping_interval=None`` (the default) leaves liveness to
-    the heartbeat timer; ``extra`` goes to ``websockets.asyncio.client.connect`` as is."""
+    """How to open connections. ``ping_interval`` sends WebSocket protocol pings (not the
+    ``ping`` action of the keep-alive timer); ``None`` (the default) sends none;
+    ``extra`` goes to ``websockets.asyncio.client.connect`` as is."""
 
     open_timeout: float = 10.0
     ping_interval: float | None = None

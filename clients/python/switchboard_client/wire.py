@@ -12,7 +12,7 @@ from typing import Any, NotRequired, TypedDict
 
 # Limits the client needs (docs/protocol.md).
 MAX_SYNC_CHATS = 100  # chats per `sync` request
-DEFAULT_HEARTBEAT_SECONDS = 65  # when `hello` does not say
+DEFAULT_HEARTBEAT_SECONDS = 65  # when `hello` announces neither keepAlive nor heartbeatSeconds
 SYNC_OVERLAP_SECONDS = 30  # `sync` also returns the 30 s before the cursor
 
 
@@ -20,6 +20,7 @@ class Action(StrEnum):
     """Client -> server actions."""
 
     HELLO = "hello"
+    PING = "ping"  # the keep-alive frame: no requestId, no data, never answered
     SYNC = "sync"
     MESSAGE_SEND = "message:send"
     MESSAGE_EDIT = "message:edit"
@@ -60,7 +61,7 @@ class ClientEvent(StrEnum):
     CONNECTED = "client:connected"  # hello answered on a new connection
     RESUMED = "client:resumed"  # what was missed during a drop has been delivered
     DISCONNECTED = "client:disconnected"  # a connection ended; reconnecting follows
-    HEARTBEAT = "client:heartbeat"  # a timer heartbeat was acked
+    HEARTBEAT = "client:heartbeat"  # a timer heartbeat was acked (server without keepAlive)
     GAP = "client:gap"  # missed messages of a chat could not all be fetched
     GATEWAY_ERROR = "client:gateway-error"  # API Gateway's own frame (no requestId of ours)
     CLOSED = "client:closed"  # the client stopped for good (close() or a fatal error)
@@ -125,11 +126,21 @@ class ReadPosition(TypedDict):
     readAt: str | None
 
 
+class KeepAlive(TypedDict):
+    """What keeps an idle connection open: the frame ``{"action": action}`` (no requestId,
+    no data) every ``intervalSeconds`` while connected. API Gateway answers it itself
+    (no function runs) and nothing comes back."""
+
+    action: str
+    intervalSeconds: int
+
+
 class ConnectionSuccess(TypedDict, total=False):
     connectionId: str
     userId: str
     chats: list[str]
-    heartbeatSeconds: int
+    keepAlive: KeepAlive  # absent from older servers: then presence:heartbeat timers
+    heartbeatSeconds: int  # for clients without keepAlive
     serverTime: str  # ISO 8601, the server's clock when it answered
 
 

@@ -47,12 +47,12 @@ export async function waitFor(probe, what) {
 }
 
 /**
- * A client on a scripted socket, greeted as `alice` in `chats`, first catch-up done.
- * `opened` collects it, for the test file to close it afterwards (a client left open
+ * A client on a scripted socket, greeted as `alice` in `chats` (plus the fields of
+ * `hello`, e.g. a keepAlive), first catch-up done. `opened` collects it, for the test file to close it afterwards (a client left open
  * keeps the process alive).
  * @returns {Promise<{client: SwitchboardClient, ws: any, sockets: any[]}>}
  */
-export async function connected(opened, { chats = ["c1"], ...options } = {}) {
+export async function connected(opened, { chats = ["c1"], hello: greeting = {}, ...options } = {}) {
   const { sockets, ScriptedSocket } = scripted();
   const client = new SwitchboardClient({ url: "ws://scripted/test", token: "t", WebSocket: ScriptedSocket,
                                          initialDelayMs: 5, maxDelayMs: 10, ...options });
@@ -61,15 +61,16 @@ export async function connected(opened, { chats = ["c1"], ...options } = {}) {
   client.connect();
   const ws = await waitFor(() => sockets[0], "the socket");
   const hello = await ws.sentAction("hello");
-  ws.push("connection:success", { connectionId: "k1", userId: "alice", chats, heartbeatSeconds: 65 }, hello.requestId);
+  ws.push("connection:success", { connectionId: "k1", userId: "alice", chats, heartbeatSeconds: 65, ...greeting },
+          hello.requestId);
   await synced;
   return { client, ws, sockets };
 }
 
-/** Greet a reconnect's socket; resolves with its `sync` frame. */
-export async function greetAgain(client, sockets, index, chats = ["c1"]) {
+/** Greet a reconnect's socket (with the fields of `greeting` too); resolves with its `sync` frame. */
+export async function greetAgain(client, sockets, index, chats = ["c1"], greeting = {}) {
   const ws = await waitFor(() => sockets[index], "the reconnect");
   const hello = await ws.sentAction("hello");
-  ws.push("connection:success", { connectionId: `k${index + 1}`, userId: "alice", chats }, hello.requestId);
+  ws.push("connection:success", { connectionId: `k${index + 1}`, userId: "alice", chats, ...greeting }, hello.requestId);
   return { ws, sync: await ws.sentAction("sync") };
 }

@@ -5,6 +5,7 @@ import {
   SwitchboardClient,
   SwitchboardError,
   type ChatPresence,
+  type KeepAlivePlan,
   type Message,
   type StateChange,
 } from "@switchboard/client";
@@ -25,6 +26,9 @@ off();
 async function main(): Promise<void> {
   const hello = await client.connect();
   const chats: string[] = hello.chats;
+  const pingEvery: number | undefined = hello.keepAlive?.intervalSeconds;
+  const plan: KeepAlivePlan | null = client.keepAlive;
+  const pinged: string | null | undefined = plan?.ping;
   const stored: Message = await client.send(chats[0], "hello", { clientMessageId: "m1" });
   const read = await client.markRead(stored.chatId, stored.id);
   console.log(read.readAt, client.lastMessageId(stored.chatId), client.typingUsers(stored.chatId));
