@@ -93,7 +93,7 @@ async def test_presence_and_typing(
     chat_id = create_chat(alice, bob)
     a, b = await device(alice), await device(bob)
     ack = await a.client.heartbeat()
-    assert ack["heartbeatSeconds"] == 65 and ack["presence"] in ("ok", "degraded")
+    assert ack["heartbeatSeconds"] == 540 and ack["presence"] in ("ok", "degraded")
     status = await a.client.set_presence("away", "lunch")
     assert status["userId"] == alice and status["status"] == "away" and status["text"] == "lunch"
     await b.inbox.wait(

@@ -261,9 +261,10 @@ async def test_a_ping_that_cannot_be_sent_drops_the_connection_and_raises_nothin
 async def test_the_interval_comes_from_hello_by_default(device: OpenDevice, user: Any) -> None:
     alice = await device(user("alice"))
     assert alice.client.hello_data is not None
-    assert alice.client.hello_data["heartbeatSeconds"] == 65  # then every 65 s
+    assert alice.client.hello_data["keepAlive"] == {"action": "ping", "intervalSeconds": 540}
+    assert alice.client.keep_alive == KeepAlivePlan(540, "ping")  # a ping every 9 minutes
     ack = await alice.client.heartbeat()
-    assert ack == {"ttlSeconds": 130, "heartbeatSeconds": 65, "presence": ack["presence"]}
+    assert ack == {"ttlSeconds": 600, "heartbeatSeconds": 540, "presence": ack["presence"]}
     assert ack["presence"] in ("ok", "degraded")
 
 
