@@ -10,7 +10,7 @@ from shared.actions.caller import Caller, Outcome
 from shared.actions.registry import handles
 from shared.lifecycle import status
 from shared.protocol import Action, Event, Request, frame
-from shared.state import presence, redis_client
+from shared.state import presence, rate_limit, redis_client
 from shared.store import connections, sync
 from shared.store.models import User
 
@@ -55,7 +55,8 @@ def heartbeat(request: Request, caller: Caller) -> Outcome:
     }
     result = None
     try:
-        if presence.touch(caller.stage, caller.user_id, caller.connection_id):
+        take = rate_limit.take_for(request.action, caller.connection_id)  # rides along
+        if presence.touch(caller.stage, caller.user_id, caller.connection_id, take):
             result = status.announce(
                 caller.user_id,
                 status.user_status(caller.user_id, online=True),

@@ -7,21 +7,23 @@ from shared.actions.registry import handles
 from shared.config import settings
 from shared.ids import iso_from_ms
 from shared.protocol import Action, Event, Request, frame
-from shared.state import typing_indicators
+from shared.state import rate_limit, typing_indicators
 from shared.store import chats
 
 
 def _announce(request: Request, caller: Caller, is_typing: bool) -> Outcome:
-    """One room Query (membership and targets), one Redis round trip (degrades if Redis
-    is down: the event still goes out), the chat's size (a GetItem, kept a minute) and,
+    """One room Query (membership and targets), one Redis round trip (the indicator and
+    the rate limiter's token together; degrades if Redis is down: the event still goes
+    out), the chat's size (a GetItem, kept a minute) and,
     in a chat of at most PresenceAnnounceLimit members, one post per connection of the
     other users; larger chats hear nothing (members ask ``typing:list``)."""
     chat_id = request.data["chatId"]
     room = caller.room_of(chat_id)
+    take = rate_limit.take_for(request.action, caller.connection_id)  # rides along
     if is_typing:
-        expires_at: int | None = typing_indicators.start(chat_id, caller.user_id)
+        expires_at: int | None = typing_indicators.start(chat_id, caller.user_id, take)
     else:
-        typing_indicators.stop(chat_id, caller.user_id)
+        typing_indicators.stop(chat_id, caller.user_id, take)
         expires_at = None
     data = {
         "chatId": chat_id,

@@ -31,6 +31,8 @@ from shared.state import redis_client
 if TYPE_CHECKING:
     import redis
 
+    from shared.state.rate_limit import Take
+
 SESSIONS_KEY = "sb:sessions"
 STATUS_TTL_SECONDS = 30 * 24 * 3600
 
@@ -88,28 +90,35 @@ def keep_alive_seconds() -> int:
     return max(1, min(KEEP_ALIVE_MAX_SECONDS, ttl_seconds() * 9 // 10))
 
 
-def touch(stage: str, user_id: str, connection_id: str) -> bool:
+def touch(stage: str, user_id: str, connection_id: str, take: Take | None = None) -> bool:
     """Register a session (or push back its check-by time: it was just heard from);
-    True when this made the user come online."""
+    True when this made the user come online. One round trip, the rate limiter's
+    ``take`` included (RateLimited when it was refused; the session is refreshed
+    anyway, which is harmless)."""
     now = clock.now_ms()
     expiry = now + ttl_seconds() * 1000
 
-    def run(r: redis.Redis) -> int:
-        return int(
-            r.eval(
-                _ADD,
-                2,
-                _user_key(user_id),
-                SESSIONS_KEY,
-                connection_id,
-                expiry,
-                now,
-                _member(stage, user_id, connection_id),
-                ttl_seconds() * 1000 * 2,
-            )
+    def run(r: redis.Redis) -> list[Any]:
+        pipe = r.pipeline(transaction=False)
+        if take is not None:
+            take.queue(pipe)
+        pipe.eval(
+            _ADD,
+            2,
+            _user_key(user_id),
+            SESSIONS_KEY,
+            connection_id,
+            expiry,
+            now,
+            _member(stage, user_id, connection_id),
+            ttl_seconds() * 1000 * 2,
         )
+        return list(pipe.execute())
 
-    return redis_client.call(run) == 0
+    results = redis_client.call(run)
+    if take is not None:
+        take.decide(results[0])
+    return int(results[-1]) == 0
 
 
 def end(stage: str, user_id: str, connection_id: str) -> bool:

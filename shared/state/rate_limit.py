@@ -258,11 +258,53 @@ class RateLimited(ProtocolError):
         return frame(Event.ERROR, data, request_id)
 
 
+# Actions that make a Redis call of their own: their token is taken in that same round
+# trip (``Take``, queued on the action's pipeline by shared/actions/typing.py and
+# session.py), so check() leaves them alone.
+RIDES_ALONG = frozenset({Action.TYPING_START, Action.TYPING_STOP, Action.PRESENCE_HEARTBEAT})
+
+
+@dataclass(frozen=True)
+class Take:
+    """A token take queued on another call's pipeline: one round trip for both. The
+    action's own commands run whatever the answer (refreshing a typing indicator or a
+    session is harmless); a refused take then raises RateLimited, so nothing is sent."""
+
+    bucket: str
+    limit: Limit
+    connection_id: str
+
+    def queue(self, pipe: Any) -> None:
+        limit = self.limit
+        _script(pipe)(
+            keys=[key(self.connection_id, self.bucket)],
+            args=[limit.burst, repr(limit.rate), 1, limit.ttl_ms, ""],
+            client=pipe,
+        )
+
+    def decide(self, result: Any) -> Decision:
+        """The decision the queued take's result holds; RateLimited when refused."""
+        allowed, retry, remaining = result
+        decision = Decision(bool(allowed), self.bucket, int(retry), int(remaining))
+        if not decision.allowed:
+            raise RateLimited(decision)
+        return decision
+
+
+def take_for(action: Action, connection_id: str) -> Take | None:
+    """The take to queue with ``action``'s own Redis call; None when it is not limited."""
+    found = policy().bucket(action)
+    return None if found is None else Take(found[0], found[1], connection_id)
+
+
 def check(action: Action, connection_id: str) -> Decision | None:
     """Take a token for ``action`` on ``connection_id``, or raise RateLimited.
 
-    None when the action is not limited. Fails open: if Redis is unreachable (or
-    errs) the request is allowed and the Decision says ``degraded``."""
+    None when the action is not limited, or takes its token with its own Redis call
+    (RIDES_ALONG). Fails open: if Redis is unreachable (or errs) the request is
+    allowed and the Decision says ``degraded``."""
+    if action in RIDES_ALONG:
+        return None
     found = policy().bucket(action)
     if found is None:
         return None

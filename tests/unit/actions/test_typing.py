@@ -48,6 +48,22 @@ def test_typing_start_is_acked_and_posted_to_the_other_members_devices_only(
     assert [user for user, _ in typing_indicators.who(team.chat_id)] == ["alice"]
 
 
+def test_the_rate_limiters_token_rides_in_the_same_round_trip_and_a_refusal_posts_nothing(
+    team: Team, configure: Configure
+) -> None:
+    from shared.state.rate_limit import RateLimited
+
+    configure(rate_limits="typing=2/0.001")
+    for _ in range(2):
+        typing(team, "typing:start")
+    posted = len(team.gateway.posts)
+    calls.reset()
+    with pytest.raises(RateLimited):
+        typing(team, "typing:start")
+    assert calls.counted()["redis.RoundTrip"] == 1
+    assert len(team.gateway.posts) == posted
+
+
 def test_typing_stop_clears_the_indicator_and_tells_the_other_members(team: Team) -> None:
     typing(team, "typing:start")
     data = reply_of(typing(team, "typing:stop"))["data"]

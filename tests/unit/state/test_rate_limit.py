@@ -226,7 +226,37 @@ def test_check_costs_one_round_trip_and_refuses_with_retry_after(
         },
     }
     # Other buckets of the same connection are untouched.
-    assert rate_limit.check(Action.TYPING_START, conn) is not None
+    assert rate_limit.check(Action.CHAT_READ_ALL, conn) is not None
+
+
+@pytest.mark.parametrize("action", sorted(rate_limit.RIDES_ALONG))
+def test_actions_with_a_redis_call_of_their_own_are_not_checked_apart(
+    limited: redis.Redis, conn: str, action: Action
+) -> None:
+    calls.reset()
+    assert rate_limit.check(action, conn) is None
+    assert calls.counted() == {}
+    assert rate_limit.take_for(action, conn) is not None
+
+
+def test_a_take_queued_on_a_pipeline_decides_like_check(limited: redis.Redis, conn: str) -> None:
+    take = rate_limit.take_for(Action.TYPING_START, conn)
+    assert take is not None
+
+    def once() -> Any:
+        pipe = limited.pipeline(transaction=False)
+        take.queue(pipe)
+        pipe.incr("sb:test:side-effect")
+        return pipe.execute()
+
+    burst = take.limit.burst
+    for _ in range(burst):
+        result = once()
+        assert take.decide(result[0]).allowed
+    result = once()  # the action's own command ran in the same round trip
+    with pytest.raises(RateLimited):
+        take.decide(result[0])
+    assert int(limited.get("sb:test:side-effect") or 0) == burst + 1
 
 
 def test_exempt_actions_cost_no_round_trip(
