@@ -23,12 +23,16 @@ per-message one (docs/deploy.md, "Per thousand always-connected users").
 ``rows()``, ``break_even_ms()`` and ``sample_rows()`` return data; ``main()`` prints.
 Run: ``python -m benchmarks.cost`` (``--sample-sizes 1000``; ``--lambda-ms-fixed``,
 ``--lambda-ms-per-recipient``, ``--memory-mb`` to price another duration).
+``python -m benchmarks.cost --idle [--users N] [--chats 10 100] [--scale 100]``: what an
+idle, always-connected user costs a month instead (benchmarks.idle_cost, a measured idle
+hour).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -357,7 +361,17 @@ def print_samples(runs: Sequence[aws_sample.SampleRun]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    args_list = list(argv) if argv is not None else sys.argv[1:]
+    if "--idle" in args_list:
+        from benchmarks import idle_cost
+
+        args_list.remove("--idle")
+        idle_cost.main(args_list)
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--idle", action="store_true", help="an idle user's monthly cost (benchmarks.idle_cost)"
+    )
     parser.add_argument("--sample-sizes", type=int, nargs="*", default=list(SAMPLE_SIZES))
     parser.add_argument("--lambda-ms-fixed", type=float, help="price this duration instead")
     parser.add_argument("--lambda-ms-per-recipient", type=float, default=0.0)
@@ -365,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--documented-duration", action="store_true", help="docs/deploy.md's assumed duration"
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     started = time.perf_counter()
     # The samples (moto) and the emulator are independent: run them side by side.
     with ThreadPoolExecutor(2) as pool:

@@ -13,7 +13,9 @@ Gateway would (each connection closed, its $disconnect run) before stopping the 
 the asynchronous invocations, the Lambda workers and the services: it prints no traceback
 and leaves no child process or thread. Test hooks (`sever`, `stop_redis` / `start_redis`,
 `run_schedule`, `faults`, `async_invocations.wait_idle`, `streams.wait_idle`,
-`eventbridge.events` / `eventbridge.wait_for`) are thread-safe.
+`eventbridge.events` / `eventbridge.wait_for`) are thread-safe; so are the meters
+benchmarks read: `traffic()` (what API Gateway would bill) and `dynamodb_observer` (sees
+every DynamoDB request of the functions).
 
 Both signed APIs (Lambda's Invoke API and the HTTP API's AWS_IAM routes) verify SigV4 and
 evaluate IAM policies (infra/gateway/iam.py): `credentials` are the stack owner's, allowed
@@ -43,9 +45,10 @@ from infra.gateway.app import GatewayApp, build_app
 from infra.gateway.connections import Registry
 from infra.gateway.iam import LOCAL_ADMIN, Credentials, LocalIam
 from infra.gateway.limits import WebSocketProtocol
+from infra.gateway.traffic import TrafficSnapshot
 from infra.gateway.websocket_api import StageSettings
 from infra.runtime.async_invocations import DEFAULT_RETRY_DELAY, AsyncInvocations
-from infra.runtime.faults import DynamoDBFaultProxy, FaultPlan
+from infra.runtime.faults import DynamoDBFaultProxy, DynamoDBObserver, FaultPlan
 from infra.runtime.pools import InvokeResult, LambdaRuntime, RuntimeSettings
 from infra.runtime.scheduler import Scheduler
 from infra.runtime.streams import StreamPollers
@@ -101,6 +104,7 @@ class Emulator:
         jwt_secret: str | None = None,
         aws_endpoint: str | None = None,
         dynamodb_faults: bool = False,
+        dynamodb_observer: DynamoDBObserver | None = None,
         stop_timeout: float = 15.0,
         async_retry_delay: float = DEFAULT_RETRY_DELAY,
         print_events: bool = False,
@@ -139,6 +143,9 @@ class Emulator:
         # fault-injecting proxy) serve.
         self.faults = FaultPlan()
         self.dynamodb_faults = dynamodb_faults
+        # Sees every DynamoDB request of the functions and its answer (benchmarks meter
+        # capacity units with it); the functions then go through the proxy too.
+        self.dynamodb_observer = dynamodb_observer
         self._dynamodb_proxy: DynamoDBFaultProxy | None = None
         self._moto: MotoDynamoDB | None = None
         self._redis: LocalRedis | None = None
@@ -213,9 +220,9 @@ class Emulator:
             self._redis = LocalRedis(self.host)
             self._redis.start()
             self.redis_url = self._redis.url
-        if self.dynamodb_faults:
+        if self.dynamodb_faults or self.dynamodb_observer is not None:
             self._dynamodb_proxy = DynamoDBFaultProxy(
-                self.dynamodb_endpoint, self.faults, self.host
+                self.dynamodb_endpoint, self.faults, self.host, self.dynamodb_observer
             ).start()
 
     @property
@@ -508,6 +515,15 @@ class Emulator:
     def connection_ids(self) -> list[str]:
         """Ids of the connections the gateway holds as connected (the Management API's view)."""
         return self._on_loop(self.registry.live_ids)
+
+    def traffic(self) -> TrafficSnapshot:
+        """What API Gateway would bill so far (infra/gateway/traffic.py): messages in and
+        out (by route), Management API POSTs, GETs and DELETEs, connection time. Subtract
+        two snapshots for the traffic between them."""
+        app = self._app
+        if app is None:
+            raise RuntimeError("the emulator is not started")
+        return self._on_loop(app.traffic.snapshot)
 
     def sever(self, connection_id: str) -> None:
         """Drop a client's TCP connection without a close frame and forget it, like API

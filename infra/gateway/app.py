@@ -29,6 +29,7 @@ from infra.gateway.iam import LocalIam
 from infra.gateway.lambda_api import lambda_routes
 from infra.gateway.management_api import ManagementApi
 from infra.gateway.sigv4 import SigV4Verifier
+from infra.gateway.traffic import Traffic
 from infra.gateway.websocket_api import StageSettings, WebSocketGateway
 from infra.runtime.async_invocations import AsyncInvocations
 from infra.runtime.faults import FaultPlan
@@ -75,9 +76,12 @@ class GatewayApp:
     """What uvicorn serves: the Starlette app, with every request and connection in flight
     tracked, so that `drain` can stop them in order (see the module docstring)."""
 
-    def __init__(self, app: Starlette, websockets: WebSocketGateway | None) -> None:
+    def __init__(
+        self, app: Starlette, websockets: WebSocketGateway | None, traffic: Traffic | None = None
+    ) -> None:
         self.app = app
         self.websockets = websockets
+        self.traffic = traffic or Traffic()  # the stage's billed traffic (traffic.py)
         self.stopping = False
         self.requests: set[asyncio.Task[Any]] = set()
 
@@ -151,20 +155,21 @@ def build_app(
     iam: LocalIam | None = None,
 ) -> GatewayApp:
     registry = registry or Registry()
+    traffic = Traffic()
     # One verifier of SigV4 signatures for the HTTP API's AWS_IAM routes and Lambda's API.
     verifier = SigV4Verifier(iam or LocalIam(settings.account_id), settings.region)
     stage = settings.stage
     routes: list[BaseRoute] = []
     gateway: WebSocketGateway | None = None
     if template.websocket_api is not None:
-        gateway = WebSocketGateway(template.websocket_api, runtime, registry, settings)
+        gateway = WebSocketGateway(template.websocket_api, runtime, registry, settings, traffic)
 
         async def websocket_endpoint(websocket: WebSocket) -> None:
             assert gateway is not None
             await gateway.serve(websocket)
 
         routes.append(WebSocketRoute(f"/{stage}", websocket_endpoint))
-    management = ManagementApi(registry, faults).handle
+    management = ManagementApi(registry, faults, traffic).handle
     routes.append(
         Route(
             f"/{stage}/@connections/{{connection_id}}",
@@ -186,4 +191,4 @@ def build_app(
     routes.extend(demo_routes(template, runtime, stage))
     app = Starlette(routes=routes)
     app.state.registry = registry
-    return GatewayApp(app, gateway)
+    return GatewayApp(app, gateway, traffic)

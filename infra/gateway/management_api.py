@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from infra.gateway.connections import Registry
 from infra.gateway.events import iso8601
+from infra.gateway.traffic import Traffic
 from infra.gateway.websocket_api import MAX_MESSAGE_BYTES
 from infra.runtime.faults import FaultPlan
 
@@ -32,9 +33,12 @@ def gone() -> Response:
 
 
 class ManagementApi:
-    def __init__(self, registry: Registry, faults: FaultPlan | None = None) -> None:
+    def __init__(
+        self, registry: Registry, faults: FaultPlan | None = None, traffic: Traffic | None = None
+    ) -> None:
         self.registry = registry
         self.faults = faults
+        self.traffic = traffic or Traffic()  # posts delivered, GETs and DELETEs (traffic.py)
 
     async def _fault(self, connection_id: str) -> Response | None:
         """A planned fault for this POST: hang first, then its error (None: answer normally)."""
@@ -65,10 +69,13 @@ class ManagementApi:
             connection = self.registry.live(connection_id)
             if connection is None:
                 return gone()
-            if not await connection.send_text(body.decode("utf-8", errors="replace")):
+            text = body.decode("utf-8", errors="replace")
+            if not await connection.send_text(text):
                 return gone()
+            self.traffic.posted(text)
             connection.touch()
             return Response(status_code=200)
+        self.traffic.asked(method)
         connection = self.registry.live(connection_id)
         if connection is None:
             return gone()

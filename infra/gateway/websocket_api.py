@@ -24,6 +24,7 @@ from infra.gateway import events
 from infra.gateway.authorizers import decide, missing_identity
 from infra.gateway.connections import Connection, Registry, State
 from infra.gateway.limits import url_too_long
+from infra.gateway.traffic import Traffic
 from infra.runtime.pools import InvokeResult, LambdaRuntime
 from infra.template.reader import Route, WebSocketApi
 
@@ -104,12 +105,18 @@ class WebSocketGateway:
     """Serves the WebSocket API of one template on one stage."""
 
     def __init__(
-        self, api: WebSocketApi, runtime: LambdaRuntime, registry: Registry, settings: StageSettings
+        self,
+        api: WebSocketApi,
+        runtime: LambdaRuntime,
+        registry: Registry,
+        settings: StageSettings,
+        traffic: Traffic | None = None,
     ) -> None:
         self.api = api
         self.runtime = runtime
         self.registry = registry
         self.settings = settings
+        self.traffic = traffic or Traffic()  # what API Gateway would bill (traffic.py)
         self.messages: set[asyncio.Task[None]] = set()  # message invocations in flight
         self.stopping = False
         self._closing: dict[str, float] = {}  # connection id -> when we sent it a close
@@ -218,6 +225,7 @@ class WebSocketGateway:
         try:
             await connection.websocket.accept(subprotocol=subprotocol)
             connection.state = State.CONNECTED
+            self.traffic.opened(connection.id)
             connection.touch()
             if self.stopping:  # connected while the stage goes away: closed at once
                 await connection.close(CLOSE_GOING_AWAY, "Going away")
@@ -229,6 +237,7 @@ class WebSocketGateway:
             if watchdog is not None:
                 watchdog.cancel()
             connection.state = State.CLOSED
+            self.traffic.closed(connection.id)
             if connection.close_requested:
                 code, reason = connection.close_requested
             if not connection.severed:
@@ -257,15 +266,15 @@ class WebSocketGateway:
         routes = self.api.routes
         route_key = select_route_key(self.api.route_selection_expression, text, routes)
         route = routes.get(route_key) if route_key else None
+        self.traffic.received(route_key or "(no route)", text)
         if route is None:
-            await connection.send_text(
-                json.dumps(
-                    {
-                        "message": "Forbidden",
-                        "connectionId": connection.id,
-                        "requestId": events.gateway_id(),
-                    }
-                )
+            await self._gateway_error(
+                connection,
+                {
+                    "message": "Forbidden",
+                    "connectionId": connection.id,
+                    "requestId": events.gateway_id(),
+                },
             )
             return
         if route.mock and not route.has_route_response:
@@ -276,20 +285,24 @@ class WebSocketGateway:
             return
         result = await self._invoke(route.function_id, event)
         if result.error is not None:
-            await connection.send_text(
-                json.dumps(
-                    {
-                        "message": "Internal server error",
-                        "connectionId": connection.id,
-                        "requestId": event["requestContext"]["requestId"],
-                    }
-                )
+            await self._gateway_error(
+                connection,
+                {
+                    "message": "Internal server error",
+                    "connectionId": connection.id,
+                    "requestId": event["requestContext"]["requestId"],
+                },
             )
             return
         if route.has_route_response:
             body = _route_response_body(result.payload)
-            if body is not None:
-                await connection.send_text(body)
+            if body is not None and await connection.send_text(body):
+                self.traffic.responded(route.route_key, body)
+
+    async def _gateway_error(self, connection: Connection, frame: dict[str, Any]) -> None:
+        text = json.dumps(frame)
+        if await connection.send_text(text):
+            self.traffic.gateway_error(text)
 
     async def _watchdog(self, connection: Connection) -> None:
         settings = self.settings

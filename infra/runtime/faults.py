@@ -8,7 +8,9 @@ Three places consult the plan, and nothing in `shared/` knows about it:
 - DynamoDB, when the emulator runs with `dynamodb_faults=True`: the functions reach DynamoDB
   through `DynamoDBFaultProxy`, which answers the next N requests of one operation (optionally
   of one table) with a throttling error or a 5xx, either instead of forwarding them or after
-  forwarding them (the write happened, the response was lost);
+  forwarding them (the write happened, the response was lost); the proxy also shows every
+  request and its answer to an optional `DynamoDBObserver` (benchmarks meter capacity units
+  with it);
 - Lambda (`infra/runtime/pools.py`): the next N invocations of one function, however they
   are invoked (a route, the Lambda API, a schedule, an asynchronous event or its retry),
   crash (the worker process is killed `after` seconds in: `Runtime.ExitError`), time out
@@ -31,7 +33,7 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 log = logging.getLogger("switchboard.faults")
@@ -243,6 +245,24 @@ class FaultPlan:
 
 # ---------------------------------------------------------------- DynamoDB proxy
 
+
+class DynamoDBObserver(Protocol):
+    """Sees every DynamoDB request the proxy serves, on the proxy's request thread:
+    `before` as it arrives (before it reaches DynamoDB; its return value is handed to
+    `after`), `after` with the answer the caller gets (status, parsed JSON body)."""
+
+    def before(self, operation: str, request: dict[str, Any]) -> Any: ...
+
+    def after(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        context: Any,
+        status: int,
+        response: dict[str, Any],
+    ) -> None: ...
+
+
 _HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -344,13 +364,17 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target") or ""
         operation = target.rsplit(".", 1)[-1] if target else ""
         table = None
+        request: dict[str, Any] = {}
         if operation:
             with contextlib.suppress(ValueError, AttributeError):
-                table = json.loads(body or b"{}").get("TableName")
+                request = json.loads(body or b"{}")
+                table = request.get("TableName")
         fault = self.server.plan.take_dynamodb(operation, table) if operation else None
         if fault is not None and not fault.after:
             self._inject(fault)
             return
+        observer = self.server.observer if operation else None
+        context = observer.before(operation, request) if observer is not None else None
         try:
             response = self._forward(body)
         except (OSError, http.client.HTTPException) as exc:
@@ -361,7 +385,28 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             response.read()
             self._inject(fault)
             return
-        self._relay(response)
+        if observer is None:
+            self._relay(response)
+            return
+        answer = response.read()
+        headers = [
+            (k, v)
+            for k, v in response.getheaders()
+            if k.lower() not in _HOP_BY_HOP and k.lower() != "content-length"
+        ]
+        self.send_response(response.status, response.reason)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+        parsed: dict[str, Any] = {}
+        with contextlib.suppress(ValueError, AttributeError):
+            parsed = json.loads(answer or b"{}")
+        try:
+            observer.after(operation, request, context, response.status, parsed)
+        except Exception:
+            log.exception("the DynamoDB observer failed on %s", operation)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
@@ -369,8 +414,15 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], upstream: str, plan: FaultPlan) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        upstream: str,
+        plan: FaultPlan,
+        observer: DynamoDBObserver | None = None,
+    ) -> None:
         super().__init__(address, _ProxyHandler)
+        self.observer = observer
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"the fault proxy forwards to plain http endpoints, not {upstream}")
@@ -382,11 +434,18 @@ class _ProxyServer(ThreadingHTTPServer):
 
 class DynamoDBFaultProxy:
     """An HTTP proxy in front of a DynamoDB endpoint that serves the plan's DynamoDB faults
-    and forwards everything else unchanged (method, path, headers, body; response streamed)."""
+    and forwards everything else unchanged (method, path, headers, body; response streamed,
+    or buffered when an `observer` sees it)."""
 
-    def __init__(self, upstream: str, plan: FaultPlan, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        upstream: str,
+        plan: FaultPlan,
+        host: str = "127.0.0.1",
+        observer: DynamoDBObserver | None = None,
+    ) -> None:
         self.upstream = upstream
-        self._server = _ProxyServer((host, 0), upstream, plan)
+        self._server = _ProxyServer((host, 0), upstream, plan, observer)
         self.host = host
         self.port = int(self._server.server_address[1])
         self._thread: threading.Thread | None = None

@@ -345,3 +345,41 @@ def test_an_emulator_with_dynamodb_faults_gives_its_functions_the_proxy(
         env = lambda_environment(function, emu.runtime.settings)
         assert env["AWS_ENDPOINT_URL_DYNAMODB"] == emu.functions_dynamodb_endpoint
         assert emulator.functions_dynamodb_endpoint == emulator.dynamodb_endpoint
+
+
+class _Seen:
+    """A DynamoDB observer that keeps what it is shown."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None, Any, int, dict[str, Any]]] = []
+
+    def before(self, operation: str, request: dict[str, Any]) -> Any:
+        return request.get("TableName")
+
+    def after(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        context: Any,
+        status: int,
+        response: dict[str, Any],
+    ) -> None:
+        self.calls.append((operation, request.get("TableName"), context, status, response))
+
+
+def test_an_observer_sees_every_request_and_its_answer(emulator: Emulator, table: str) -> None:
+    seen = _Seen()
+    running = DynamoDBFaultProxy(emulator.dynamodb_endpoint, FaultPlan(), observer=seen).start()
+    try:
+        client = dynamodb(running.endpoint)
+        key = key_of(emulator, table, f"seen-{uuid.uuid4().hex}")
+        client.put_item(TableName=table, Item={**key, "payload": {"S": "x" * 70_000}})
+        got = client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+        assert got["payload"]["S"] == "x" * 70_000  # the buffered answer arrives whole
+    finally:
+        running.stop()
+    assert [(op, t, ctx, status) for op, t, ctx, status, _ in seen.calls] == [
+        ("PutItem", table, table, 200),
+        ("GetItem", table, table, 200),
+    ]
+    assert seen.calls[1][4]["Item"] == got
