@@ -76,6 +76,10 @@ def post_to_connections(
     endpoint = endpoint or settings().management_endpoint
     data = payload.encode() if isinstance(payload, str) else payload
     targets = list(dict.fromkeys(connection_ids))
+    if not targets:
+        # Nobody to post to (a user with no contacts online): no asyncio import, no
+        # fan-out loop thread, no signer credentials or TLS context on a first call.
+        return FanoutResult()
     # Imported here: it brings asyncio, which only the invocations that fan out pay.
     from shared.delivery import management_api
 

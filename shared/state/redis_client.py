@@ -6,15 +6,35 @@ of failing the request.
 
 redis-py is imported on first use, not at module import: it costs about 50 ms,
 which only the routes that touch Redis should pay (benchmarks/cold_start.py).
+
+And the first use does not pay for redis-py's asyncio client: redis-py 8's
+package root runs ``from redis import asyncio``, whose ``__init__`` imports
+``redis.asyncio.client``, cluster, sentinel and connection (about a third of
+``import redis``), which the sync client never calls. Importing this module puts a
+finder on ``sys.meta_path`` that makes ``redis.asyncio`` a *deferred package*:
+the module object and its ``__path__`` exist, so ``from redis import asyncio``
+and imports of its submodules work (the sync ``redis.commands.core`` imports
+``redis.asyncio.observability.recorder``), but its ``__init__`` runs only on the
+first access to a name it defines (``redis.asyncio.Redis``, ``from redis.asyncio
+import Redis``), so asyncio users of redis-py get the whole package as before.
+(``importlib.util.LazyLoader`` does not fit: it runs ``__init__`` on any
+attribute access, ``__path__`` included, so that submodule import would trigger
+it.) It acts only if this module is imported before redis; tests/unit/state
+check in a fresh interpreter that using the client never imports
+``redis.asyncio.client``.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import logging
+import sys
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+import types
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.config import on_change, settings
 from shared.observability import calls
@@ -42,6 +62,67 @@ def _forget() -> None:
 
 
 on_change(_forget)
+
+
+# ---------------------------------------------------------------- redis.asyncio, deferred
+
+DEFERRED_PACKAGE = "redis.asyncio"
+_init_lock = threading.RLock()
+
+
+class _DeferredPackage(types.ModuleType):
+    """A package whose ``__init__`` has not run: it runs on the first lookup of a name
+    the package does not hold yet (submodules already imported are bound as usual)."""
+
+    def __getattr__(self, name: str) -> Any:
+        _run_init(self)
+        return getattr(self, name)
+
+    def __dir__(self) -> list[str]:
+        _run_init(self)
+        return dir(self)
+
+
+def _run_init(module: types.ModuleType) -> None:
+    with _init_lock:
+        if type(module) is _DeferredPackage:
+            object.__setattr__(module, "__class__", types.ModuleType)  # a plain module again
+            loader = module.__spec__.loader if module.__spec__ else None
+            assert loader is not None
+            loader.exec_module(module)
+
+
+class _DeferringLoader(importlib.abc.Loader):
+    """Makes the module (with its ``__path__``) but leaves the real loader's
+    ``exec_module`` to the first lookup (``_DeferredPackage``)."""
+
+    def __init__(self, real: importlib.abc.Loader) -> None:
+        self.real = real
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.real
+        module.__loader__ = self.real
+        module.__class__ = _DeferredPackage
+
+
+class _DeferringFinder(importlib.abc.MetaPathFinder):
+    """Finds ``DEFERRED_PACKAGE`` as the path finders would, with a deferring loader."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != DEFERRED_PACKAGE:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+            return spec
+        spec.loader = _DeferringLoader(spec.loader)
+        return spec
+
+
+if not any(isinstance(finder, _DeferringFinder) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _DeferringFinder())
 
 
 class RedisUnavailable(Exception):

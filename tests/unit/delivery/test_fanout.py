@@ -123,6 +123,14 @@ def test_no_connections_post_nothing(gateway: Gateway) -> None:
     assert gateway.posts == []
 
 
+def test_no_connections_make_no_management_api_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(endpoint: str, region: str) -> management_api.ManagementApi:
+        raise AssertionError("a client (event loop, credentials, TLS context) for nobody")
+
+    monkeypatch.setattr(management_api, "for_endpoint", refuse)
+    assert fanout.post_to_connections([], "x", "https://example.invalid/prod") == FanoutResult()
+
+
 def test_the_endpoint_defaults_to_the_management_endpoint_setting(
     gateway: Gateway, configure: Configure
 ) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,6 +21,7 @@ from shared.state import redis_client
 from shared.state.redis_client import OPEN_CIRCUIT_SECONDS, RedisUnavailable
 
 Configure = Callable[..., config.Settings]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class Monotonic:
@@ -276,3 +282,74 @@ def test_degrade_returns_the_fallback_when_redis_is_not_configured(configure: Co
 def test_degrade_lets_command_errors_through(live: str) -> None:
     with pytest.raises(redis.ResponseError):
         redis_client.degrade(lambda r: r.execute_command("NO-SUCH-COMMAND"), None)
+
+
+# ---------------------------------------------------------------- redis.asyncio, deferred
+
+SYNC_USE = """
+import json, sys
+from shared.state import redis_client
+r = redis_client.client()
+redis_client.call(lambda r: r.eval("return redis.call('SET', KEYS[1], ARGV[1])", 1, "sb:t:k", "v"))
+script = r.register_script("return redis.call('GET', KEYS[1])")
+def pipeline(r):
+    pipe = r.pipeline(transaction=False)
+    pipe.zadd("sb:t:z", {"m": 1})
+    pipe.hset("sb:t:h", mapping={"f": "v"})
+    pipe.zrangebyscore("sb:t:z", "-inf", "+inf")
+    return pipe.execute()
+print(json.dumps({
+    "script": redis_client.call(lambda r: script(keys=["sb:t:k"])),
+    "pipeline": redis_client.call(pipeline),
+    "loaded": sorted(m for m in sys.modules if m.startswith("redis.asyncio")),
+}))
+"""
+
+ASYNC_USE = """
+import asyncio, json, sys
+from shared.state import redis_client
+redis_client.call(lambda r: r.ping())
+import redis.asyncio
+from redis.asyncio import Redis
+async def ping():
+    client = redis.asyncio.Redis.from_url(sys.argv[1])
+    try:
+        return await client.ping()
+    finally:
+        await client.aclose()
+print(json.dumps({
+    "ping": asyncio.run(ping()),
+    "same": Redis is redis.asyncio.client.Redis,
+    "names": sorted(n for n in ("Redis", "ConnectionPool", "Sentinel") if n in dir(redis.asyncio)),
+}))
+"""
+
+
+def fresh_interpreter(code: str, redis_url: str) -> dict[str, object]:
+    """Run ``code`` in a new interpreter (none of this test process's imports), REDIS_URL
+    set; its last line of output, as JSON."""
+    answer = subprocess.run(
+        [sys.executable, "-c", code, redis_url],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result: dict[str, object] = json.loads(answer.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_using_the_client_never_imports_redis_asyncios_client(redis_url: str) -> None:
+    used = fresh_interpreter(SYNC_USE, redis_url)
+    assert used["script"] == "v"
+    assert used["pipeline"] == [1, 1, ["m"]]
+    loaded = used["loaded"]
+    assert isinstance(loaded, list) and "redis.asyncio.client" not in loaded
+    assert "redis.asyncio.connection" not in loaded
+
+
+def test_asyncio_users_of_redis_py_still_get_the_whole_package(redis_url: str) -> None:
+    used = fresh_interpreter(ASYNC_USE, redis_url)
+    assert used == {"ping": True, "same": True, "names": ["ConnectionPool", "Redis", "Sentinel"]}
