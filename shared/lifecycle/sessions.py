@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shared import clock
-from shared.delivery import management_api
 from shared.eventbus import publisher, schema
 from shared.eventbus.schema import Entry, Family
 from shared.lifecycle import status
@@ -111,6 +110,9 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
     due = presence.expired_sessions(limit)
     if not due:
         return {"checked": 0, "renewed": 0, "swept": 0, "offline": 0}
+    # Imported here: it brings asyncio and ssl, which $connect and $disconnect never need.
+    from shared.delivery import management_api
+
     client = management_api.client(endpoint)
     answers = list(_pool.map(lambda s: _asked(client, s.connection_id), due))
     now = clock.now_ms()
@@ -154,6 +156,8 @@ def close_all(user_id: str, endpoint: str) -> int:
     """Close every session of a user (Management API DELETE); returns how many were closed.
     API Gateway then invokes $disconnect for each. A connection already gone (410) has
     its records removed here."""
+    from shared.delivery import management_api
+
     client = management_api.client(endpoint)
     targets = [e.connection_id for e in rooms.resolve(rooms.user_room(user_id))]
 
