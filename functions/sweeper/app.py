@@ -11,6 +11,9 @@ from shared.observability import log
 from shared.state import redis_client
 
 logger = log.setup()
+# Batches of due sessions for at most this long per run (the function's timeout is 60 s;
+# the schedule runs it every minute).
+SWEEP_SECONDS = 40.0
 
 
 def _failed(event: GatewayEvent) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -21,7 +24,7 @@ def _failed(event: GatewayEvent) -> tuple[dict[str, Any], dict[str, Any]]:
 @lambda_handler(route="sweeper", fields=lambda event: {}, failure=_failed)
 def handler(event: GatewayEvent, report: dict[str, Any]) -> dict[str, Any]:
     try:
-        result = sessions.sweep(settings().management_endpoint)
+        result = sessions.sweep_for(settings().management_endpoint, SWEEP_SECONDS)
     except redis_client.RedisUnavailable:
         result = {"swept": 0, "offline": 0, "skipped": "redis unavailable"}
     report.update(result, failed="skipped" in result)

@@ -7,6 +7,7 @@ and last connection) in one PutEvents, when the stack publishes those families."
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -150,6 +151,22 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
             offline += 1
     _publish(events)
     return {"checked": len(due), "renewed": renewed, "swept": swept, "offline": offline}
+
+
+def sweep_for(endpoint: str, seconds: float, limit: int = 500) -> dict[str, Any]:
+    """Sweep batch after batch (``sweep``) until no session is due or ``seconds`` have
+    passed: every open session comes due once per TTL, so a large stage has thousands
+    due each minute. Each batch leaves nothing due behind it (renewed, ended, or asked
+    again in a minute), so the loop ends."""
+    deadline = time.monotonic() + seconds
+    total = {"checked": 0, "renewed": 0, "swept": 0, "offline": 0, "batches": 0}
+    while True:
+        result = sweep(endpoint, limit)
+        total["batches"] += 1
+        for key in ("checked", "renewed", "swept", "offline"):
+            total[key] += result[key]
+        if result["checked"] < limit or time.monotonic() >= deadline:
+            return total
 
 
 def close_all(user_id: str, endpoint: str) -> int:

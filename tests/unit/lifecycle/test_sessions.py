@@ -393,3 +393,23 @@ def test_nothing_is_published_when_the_families_are_off(
     open_session("bob-1", "bob", gateway)
     sessions.closed("bob-1", "bob", STAGE, gateway.endpoint)
     assert bus.received() == []
+
+
+def test_sweep_for_takes_batch_after_batch_until_none_is_due(
+    now: Clock, gateway: Gateway, chat_id: str
+) -> None:
+    for n in range(5):
+        open_session(f"u{n}-1", f"u{n}", gateway)
+    now.advance(TTL_MS + 1)
+    gateway.open = {"u0-1": now.now_ms(), "u1-1": now.now_ms()}  # the others are gone
+    result = sessions.sweep_for(gateway.endpoint, seconds=30, limit=2)
+    assert result == {"checked": 5, "renewed": 2, "swept": 3, "offline": 3, "batches": 3}
+    assert presence.expired_sessions() == []
+
+
+def test_sweep_for_stops_at_its_time_budget(now: Clock, gateway: Gateway, chat_id: str) -> None:
+    for n in range(3):
+        open_session(f"u{n}-1", f"u{n}", gateway)
+    now.advance(TTL_MS + 1)
+    assert sessions.sweep_for(gateway.endpoint, seconds=0, limit=1)["batches"] == 1
+    assert len(presence.expired_sessions()) == 2
