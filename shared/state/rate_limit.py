@@ -78,7 +78,8 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     # typing:start is renewed every 2 s while typing (0.5/s); 2/s leaves room for
     # start/stop toggling across a few chats.
     "typing": Limit(10, 2),
-    # One heartbeat per 65 s is the protocol; anything near 1/s is a bug.
+    # Heartbeats are explicit checks now (keep-alives are pings, which reach no function);
+    # anything near 1/s is a bug.
     "heartbeat": Limit(10, 1),
     # Reactions, read receipts, sync, hello, presence:set, typing:list: reading
     # a busy chat marks messages read quickly, so this one is the loosest.
