@@ -32,17 +32,38 @@ def room_entries(dynamodb: Any, tables: dict[str, str], room: str) -> list[Item]
     return _query(dynamodb, tables["RoomsTable"], "room = :v", room, ConsistentRead=True)
 
 
-def rooms_of(dynamodb: Any, tables: dict[str, str], connection_id: str) -> set[str]:
-    """The rooms a connection is in (byConnection index)."""
-    items = _query(
-        dynamodb, tables["RoomsTable"], "connectionId = :v", connection_id, IndexName="byConnection"
+def _scan(dynamodb: Any, table: str, attribute: str, value: str) -> list[Item]:
+    """Every item of a table whose ``attribute`` is ``value`` (a consistent Scan: tests
+    only; the code never scans)."""
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=table,
+        FilterExpression="#a = :v",
+        ExpressionAttributeNames={"#a": attribute},
+        ExpressionAttributeValues={":v": {"S": value}},
+        ConsistentRead=True,
     )
-    return {item["room"]["S"] for item in items}
+    return [item for page in pages for item in page["Items"]]
+
+
+def rooms_of(dynamodb: Any, tables: dict[str, str], connection_id: str) -> set[str]:
+    """The rooms a connection is in (the table has no index by connection: scanned)."""
+    return {
+        item["room"]["S"]
+        for item in _scan(dynamodb, tables["RoomsTable"], "connectionId", connection_id)
+    }
 
 
 def connections_of(dynamodb: Any, tables: dict[str, str], user_id: str) -> list[Item]:
-    """A user's connection records (byUser index)."""
-    return _query(dynamodb, tables["ConnectionsTable"], "userId = :v", user_id, IndexName="byUser")
+    """A user's connection records (scanned)."""
+    return _scan(dynamodb, tables["ConnectionsTable"], "userId", user_id)
+
+
+def room_names_of(connection_id: str) -> list[str]:
+    """The rooms a connection is in, through the domain's models (unit tests; scanned)."""
+    from shared.store.models import RoomEntry
+
+    found = RoomEntry.scan(RoomEntry.connection_id == connection_id, consistent_read=True)
+    return sorted(entry.room for entry in found)
 
 
 def connection_record(dynamodb: Any, tables: dict[str, str], connection_id: str) -> Item | None:

@@ -26,11 +26,10 @@ RECHECK_MS = 60_000
 GONE = -1  # what _asked answers for a connection API Gateway no longer has
 
 
-def _chats_left(rooms_left: list[str]) -> list[str] | None:
-    """The chats a user's last connection was in, which name their contacts (saving a
-    Members Query); None when it was in none: its records were already removed (a
-    fan-out's 410 got there first), so the contacts come from the memberships."""
-    return rooms.chat_ids_of(rooms_left) or None
+def _chats_left(rooms_left: list[str]) -> list[str]:
+    """The chats a user's last connection was in (every chat of the user's), which name
+    their contacts: the Members Query unregistering made serves the announcement too."""
+    return rooms.chat_ids_of(rooms_left)
 
 
 def opened(
@@ -70,7 +69,7 @@ def _publish(events: list[Entry]) -> None:
 def closed(connection_id: str, user_id: str | None, stage: str, endpoint: str) -> None:
     """Remove the connection's records, then its session; the last one leaving makes the
     user offline (last seen kept durably) for their contacts."""
-    left = connections.unregister(connection_id)
+    left = connections.unregister(connection_id, user_id)
     if not user_id:
         return
     events = [schema.connection_closed(connection_id, user_id, stage, "disconnected")]
@@ -133,7 +132,7 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
             renewed += 1
             continue
         last = presence.end(session.stage, session.user_id, session.connection_id)
-        left = connections.unregister(session.connection_id)
+        left = connections.unregister(session.connection_id, session.user_id)
         swept += 1
         events.append(
             schema.connection_closed(
@@ -183,7 +182,7 @@ def close_all(user_id: str, endpoint: str) -> int:
             client.delete_connection(ConnectionId=connection_id)
             return True
         except client.exceptions.GoneException:
-            connections.unregister(connection_id)
+            connections.unregister(connection_id, user_id)
             return False
 
     return sum(_pool.map(close, targets))

@@ -18,7 +18,6 @@ from pynamodb.connection import TableConnection
 from pynamodb.indexes import (
     AllProjection,
     GlobalSecondaryIndex,
-    KeysOnlyProjection,
     LocalSecondaryIndex,
 )
 from pynamodb.models import Model
@@ -96,17 +95,9 @@ on_change(_forget_connections)
 # ---------------------------------------------------------------- connections
 
 
-class ConnectionsByUser(GlobalSecondaryIndex["Connection"]):  # type: ignore[no-untyped-call]  # PynamoDB: untyped __init_subclass__
-    class Meta:
-        index_name = "byUser"
-        projection = KeysOnlyProjection()
-
-    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
-    connection_id = UnicodeAttribute(range_key=True, attr_name="connectionId")
-
-
 class Connection(_Table):
-    """A live WebSocket connection (one per device/session)."""
+    """A live WebSocket connection (one per device/session); a user's connections are
+    the entries of the user's room (``user:{id}``), so this table has no index."""
 
     class Meta(_Meta):
         setting = "connections_table"
@@ -116,19 +107,9 @@ class Connection(_Table):
     connected_at = NumberAttribute(attr_name="connectedAt")  # epoch ms
     source_ip = UnicodeAttribute(null=True, attr_name="sourceIp")
     expires_at = NumberAttribute(attr_name="expiresAt")  # epoch s, DynamoDB TTL
-    by_user = ConnectionsByUser()
 
 
 # ---------------------------------------------------------------- rooms
-
-
-class RoomsByConnection(GlobalSecondaryIndex["RoomEntry"]):  # type: ignore[no-untyped-call]  # PynamoDB: untyped __init_subclass__
-    class Meta:
-        index_name = "byConnection"
-        projection = KeysOnlyProjection()
-
-    connection_id = UnicodeAttribute(hash_key=True, attr_name="connectionId")
-    room = UnicodeAttribute(range_key=True, attr_name="room")
 
 
 class RoomEntry(_Table):
@@ -141,7 +122,6 @@ class RoomEntry(_Table):
     connection_id = UnicodeAttribute(range_key=True, attr_name="connectionId")
     user_id = UnicodeAttribute(attr_name="userId")
     expires_at = NumberAttribute(attr_name="expiresAt")  # epoch s, DynamoDB TTL
-    by_connection = RoomsByConnection()
 
 
 # ---------------------------------------------------------------- chats

@@ -70,11 +70,6 @@ def resolve(room: str) -> list[RoomEntry]:
     return list(RoomEntry.query(room, consistent_read=True))
 
 
-def rooms_of(connection_id: str) -> list[RoomEntry]:
-    """The rooms a connection is in (keys only), from the byConnection index."""
-    return list(RoomEntry.by_connection.query(connection_id))
-
-
 # The last key a range can hold: above every connection id (API Gateway's are base64).
 KEY_MAX = "\uffff"
 

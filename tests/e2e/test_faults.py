@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import TEMPLATE
 from tests.e2e.test_observability import Captured
-from tests.tables import stored_messages
+from tests.tables import connections_of, rooms_of, stored_messages
 from tests.wsclient import ChatClient
 
 # What shared/aws.py and shared/models.py configure (read here, not imported: the
@@ -104,13 +104,7 @@ def captured() -> Iterator[Captured]:
 
 
 def connection_ids(dynamodb: Any, tables: dict[str, str], user_id: str) -> set[str]:
-    items = dynamodb.query(
-        TableName=tables["ConnectionsTable"],
-        IndexName="byUser",
-        KeyConditionExpression="userId = :u",
-        ExpressionAttributeValues={":u": {"S": user_id}},
-    )["Items"]
-    return {item["connectionId"]["S"] for item in items}
+    return {item["connectionId"]["S"] for item in connections_of(dynamodb, tables, user_id)}
 
 
 def device(
@@ -187,12 +181,7 @@ def test_gone_recipients_are_cleaned_up_once_past_the_grace_and_the_others_recei
                 ConsistentRead=True,
             ).get("Item")
         ]
-        found += dynamodb.query(
-            TableName=tables["RoomsTable"],
-            IndexName="byConnection",
-            KeyConditionExpression="connectionId = :c",
-            ExpressionAttributeValues={":c": {"S": connection_id}},
-        )["Items"]
+        found += sorted(rooms_of(dynamodb, tables, connection_id))
         return [r for r in found if r]
 
     assert records(old_id) == []  # stale: the connection and its rooms are gone
@@ -534,13 +523,7 @@ def test_a_duplicate_connect_converges_to_one_connection_and_one_entry_per_room(
     assert results == [{"statusCode": 200}] * 2, results
 
     assert connection_ids(dynamodb, tables, alice) == {info.connection_id}
-    rooms = dynamodb.query(
-        TableName=tables["RoomsTable"],
-        IndexName="byConnection",
-        KeyConditionExpression="connectionId = :c",
-        ExpressionAttributeValues={":c": {"S": info.connection_id}},
-    )["Items"]
-    names = sorted(r["room"]["S"] for r in rooms)
+    names = sorted(rooms_of(dynamodb, tables, info.connection_id))
     assert names == sorted([f"user:{alice}", *(f"chat:{c}" for c in chats)])
     # Presence counted one session, not two.
     import redis

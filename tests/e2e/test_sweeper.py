@@ -17,6 +17,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import TEMPLATE
+from tests.tables import rooms_of
 from tests.waits import after
 from tests.wsclient import ChatClient
 
@@ -115,13 +116,7 @@ def test_a_severed_session_goes_offline_after_the_sweep(
             ConsistentRead=True,
         )
         assert "Item" not in record
-        rooms = dynamodb.query(
-            TableName=tables["RoomsTable"],
-            IndexName="byConnection",
-            KeyConditionExpression="connectionId = :c",
-            ExpressionAttributeValues={":c": {"S": connection_id}},
-        )["Items"]
-        assert rooms == []
+        assert rooms_of(dynamodb, tables, connection_id) == set()
 
 
 def test_an_idle_client_that_keeps_alive_stays_online_across_many_periods(

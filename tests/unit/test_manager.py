@@ -13,6 +13,7 @@ from shared.protocol import Event
 from shared.state import presence
 from shared.store import chats, connections, rooms
 from shared.store.models import Connection
+from tests.tables import room_names_of
 from tests.unit import management_stub
 from tests.unit.management_stub import STAGE, Gateway
 
@@ -37,7 +38,7 @@ def has_record(connection_id: str) -> bool:
         Connection.get(connection_id, consistent_read=True)
         return True
     except Connection.DoesNotExist:
-        return bool(rooms.rooms_of(connection_id))
+        return bool(room_names_of(connection_id))
 
 
 @pytest.fixture

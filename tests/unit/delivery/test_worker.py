@@ -18,6 +18,7 @@ from shared.delivery.jobs import Job
 from shared.observability import calls
 from shared.protocol import Event
 from shared.store import chats, connections, rooms
+from tests.tables import room_names_of
 from tests.unit import lambda_stub, management_stub
 from tests.unit.delivery.test_fanout import STALE_MS, register
 from tests.unit.lambda_stub import Lambda
@@ -175,7 +176,7 @@ def test_a_gone_connection_in_a_batch_is_cleaned_up_and_does_not_fail_it(
     gateway.answers = {"gone": 410}
     result = worker.run(Job('{"event":"x"}', gateway.endpoint, connections=("a", "gone")))
     assert (result.delivered, result.gone) == (1, ["gone"])
-    assert rooms.rooms_of("gone") == []
+    assert room_names_of("gone") == []
 
 
 def test_a_room_larger_than_a_page_is_read_in_parallel_ranges(

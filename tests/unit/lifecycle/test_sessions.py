@@ -12,6 +12,7 @@ from shared.lifecycle import sessions
 from shared.state import presence
 from shared.store import chats, connections, rooms
 from shared.store.models import Connection, User
+from tests.tables import room_names_of
 from tests.unit.eventbus.conftest import Bus, bus
 from tests.unit.lifecycle.conftest import T0, Clock, open_session
 from tests.unit.management_stub import STAGE, Gateway
@@ -31,7 +32,7 @@ def has_record(connection_id: str) -> bool:
 
 
 def rooms_of(connection_id: str) -> list[str]:
-    return sorted(entry.room for entry in rooms.rooms_of(connection_id))
+    return room_names_of(connection_id)
 
 
 def online(user_id: str) -> bool:

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from shared import config
 from shared.config import CONNECTION_TTL_SECONDS
 from shared.observability import calls
-from shared.store import connections, dynamodb, rooms
+from shared.store import chats, connections, dynamodb, rooms
 from shared.store.connections import GONE_GRACE_MS
 from shared.store.models import Member
 from tests.unit.store.conftest import FakeClock, Reader
@@ -127,7 +127,7 @@ def test_unregister_deletes_the_record_and_its_rooms_and_returns_the_rooms_left(
     connections.register("k1=", "alice", 1, None)
     connections.register("k2=", "alice", 1, None)  # another device stays
     calls.reset()
-    left = connections.unregister("k1=")
+    left = connections.unregister("k1=", "alice")
     assert sorted(left) == ["chat:c000", "chat:c001", "user:alice"]
     assert calls.counted() == {"dynamodb.Query": 1, "dynamodb.BatchWriteItem": 1}
     assert stored.item(domain.connections_table, connectionId="k1=") is None
@@ -136,18 +136,47 @@ def test_unregister_deletes_the_record_and_its_rooms_and_returns_the_rooms_left(
     assert len(room_names(stored, domain.rooms_table, "k2=")) == 3
 
 
-def test_unregister_is_idempotent(domain: config.Settings) -> None:
+def test_unregister_without_the_user_finds_it_from_the_record(
+    domain: config.Settings, stored: Reader
+) -> None:
+    memberships("alice", 1)
     connections.register("k1=", "alice", 1, None)
-    connections.unregister("k1=")
-    assert connections.unregister("k1=") == []
+    calls.reset()
+    assert sorted(connections.unregister("k1=")) == ["chat:c000", "user:alice"]
+    assert calls.counted() == {
+        "dynamodb.GetItem": 1,
+        "dynamodb.Query": 1,
+        "dynamodb.BatchWriteItem": 1,
+    }
+    assert stored.items(domain.connections_table) == []
+    assert stored.items(domain.rooms_table) == []
+
+
+def test_unregister_finds_the_rooms_of_chats_joined_while_connected(
+    domain: config.Settings, stored: Reader
+) -> None:
+    connections.register("k1=", "alice", 1, None)
+    chat, _, _ = chats.create_chat("alice", [], "later")  # joins this connection too
+    joined = f"chat:{chat.chat_id}"
+    assert room_names(stored, domain.rooms_table, "k1=") == [joined, "user:alice"]
+    connections.unregister("k1=", "alice")
+    assert stored.items(domain.rooms_table) == []
+
+
+def test_unregister_is_idempotent(domain: config.Settings, stored: Reader) -> None:
+    connections.register("k1=", "alice", 1, None)
+    connections.unregister("k1=", "alice")
+    assert connections.unregister("k1=", "alice") == ["user:alice"]
+    assert connections.unregister("k1=") == []  # no record, no user: nothing to find
     assert connections.unregister("never-there=") == []
+    assert stored.items(domain.rooms_table) == []
 
 
 def test_unregister_costs_a_query_and_a_batch_per_25_items(domain: config.Settings) -> None:
     memberships("alice", 30)  # 31 rooms + the record: two batches
     connections.register("k1=", "alice", 1, None)
     calls.reset()
-    assert len(connections.unregister("k1=")) == 31
+    assert len(connections.unregister("k1=", "alice")) == 31
     assert calls.counted() == {"dynamodb.Query": 1, "dynamodb.BatchWriteItem": 2}
 
 
@@ -187,13 +216,12 @@ def test_a_connection_whose_connect_ran_late_counts_as_young_from_its_write(
     assert stored.item(domain.connections_table, connectionId="k1=") is not None
 
 
-def test_a_410_without_a_record_removes_leftover_room_entries(
-    domain: config.Settings, stored: Reader
-) -> None:
-    rooms.entry("chat:c1", "k1=", "alice").save()
-    rooms.entry("user:alice", "k1=", "alice").save()
-    assert connections.unregister_if_stale("k1=") is True
-    assert stored.items(domain.rooms_table) == []
+def test_a_410_without_a_record_costs_one_read(domain: config.Settings) -> None:
+    # Unregistered already ($disconnect got there first); without a record the user,
+    # and so any leftover room entry, is unknown: those expire with their TTL.
+    calls.reset()
+    assert connections.unregister_if_stale("k1=") is False
+    assert calls.counted() == {"dynamodb.GetItem": 1}
 
 
 # ---------------------------------------------------------------- user_connection_ids, join_room

@@ -6,7 +6,6 @@ from shared import config
 from shared.config import CONNECTION_TTL_SECONDS
 from shared.observability import calls
 from shared.store import rooms
-from shared.store.models import RoomEntry
 from tests.unit.store.conftest import FakeClock, Reader
 
 
@@ -50,16 +49,6 @@ def test_resolve_returns_every_connection_of_the_room_and_only_those(
 
 def test_an_empty_room_resolves_to_nothing(domain: config.Settings) -> None:
     assert rooms.resolve("chat:nobody") == []
-
-
-def test_rooms_of_lists_the_rooms_a_connection_is_in(domain: config.Settings) -> None:
-    for room in ("user:alice", "chat:c1", "chat:c2"):
-        rooms.entry(room, "k1=", "alice").save()
-    rooms.entry("chat:c1", "k2=", "bob").save()
-    entries = rooms.rooms_of("k1=")
-    assert sorted(e.room for e in entries) == ["chat:c1", "chat:c2", "user:alice"]
-    assert all(isinstance(e, RoomEntry) and e.connection_id == "k1=" for e in entries)
-    assert rooms.rooms_of("k9=") == []
 
 
 # ---------------------------------------------------------------- pages and ranges
