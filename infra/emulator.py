@@ -293,6 +293,8 @@ class Emulator:
                 ca_bundle=self.ca_bundle,
                 max_concurrency=self.max_concurrency,
                 extra_environment={
+                    # API Gateway's fixed 2 hours, or this stage's own (hello's renew).
+                    "MAX_CONNECTION_SECONDS": str(self.max_connection_duration),
                     "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.aws_endpoint,
                     "AWS_ENDPOINT_URL_SQS": self.aws_endpoint,
                     # Lambda's Invoke API on the plain port: functions invoke each other.

@@ -57,6 +57,11 @@ class Settings:
     presence_ttl_seconds: int = field(
         default_factory=lambda: int(os.environ.get("PRESENCE_TTL_SECONDS") or 600)
     )
+    # API Gateway closes every connection after 2 hours (a fixed quota); the emulator
+    # sets its own. hello tells clients to open their next connection before that.
+    max_connection_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("MAX_CONNECTION_SECONDS") or 7200)
+    )
     # The HS256 secret lives in Secrets Manager (JWT_SECRET_ARN); ``jwt_secret``
     # is for code that holds the secret itself (tests, embedding), never the env.
     jwt_secret_arn: str = field(default_factory=lambda: os.environ.get("JWT_SECRET_ARN", ""))

@@ -8,6 +8,7 @@ from typing import Any
 from shared import clock, ids
 from shared.actions.caller import Caller, Outcome
 from shared.actions.registry import handles
+from shared.config import settings
 from shared.lifecycle import status
 from shared.protocol import Action, Event, Request, frame
 from shared.state import presence, rate_limit, redis_client
@@ -22,16 +23,36 @@ def keep_alive() -> dict[str, Any]:
     return {"action": Action.PING.value, "intervalSeconds": presence.keep_alive_seconds()}
 
 
+# How long before API Gateway's cut a client opens its next connection: time for a
+# slow network to connect and say hello, and for a failed attempt to be tried again.
+RENEW_MARGIN_MAX_SECONDS = 300
+
+
+def renew() -> dict[str, Any]:
+    """When to replace this connection (seconds after it opened), and when API Gateway
+    cuts it: a client that opens its next connection first, then closes this one, is
+    never offline, so its contacts hear nothing and nothing needs a sync."""
+    limit = settings().max_connection_seconds
+    after = limit - min(RENEW_MARGIN_MAX_SECONDS, limit / 4)
+    return {"afterSeconds": _number(after), "maxSeconds": _number(limit)}
+
+
+def _number(value: float) -> int | float:
+    return int(value) if value == int(value) else round(value, 3)
+
+
 @handles(Action.HELLO)
 def hello(request: Request, caller: Caller) -> Outcome:
-    """The greeting: who you are, your chats and the keep-alive (one Query).
-    ``heartbeatSeconds`` is for clients that predate ``keepAlive``: they heartbeat."""
+    """The greeting: who you are, your chats, the keep-alive and when to renew the
+    connection (one Query). ``heartbeatSeconds`` is for clients that predate
+    ``keepAlive``: they heartbeat."""
     chat_ids = connections.user_chat_ids(caller.user_id)
     data = {
         "connectionId": caller.connection_id,
         "userId": caller.user_id,
         "chats": chat_ids,
         "keepAlive": keep_alive(),
+        "renew": renew(),
         "heartbeatSeconds": presence.keep_alive_seconds(),
         "serverTime": ids.iso_from_ms(clock.now_ms()),
     }

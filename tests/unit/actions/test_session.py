@@ -34,6 +34,7 @@ def test_hello_answers_connection_success_with_who_you_are_your_chats_and_the_ke
         "userId": "alice",
         "chats": [team.chat_id],
         "keepAlive": {"action": "ping", "intervalSeconds": 540},
+        "renew": {"afterSeconds": 6900, "maxSeconds": 7200},  # API Gateway's 2 hours
         "heartbeatSeconds": 540,  # for clients that predate keepAlive
         "serverTime": ids.iso_from_ms(ticking.ms),
     }
@@ -43,6 +44,16 @@ def test_hello_answers_connection_success_with_who_you_are_your_chats_and_the_ke
 def test_hello_of_a_user_in_no_chat_lists_none(team: Team) -> None:
     reply = reply_of(team.act("hello", by=team.caller("carol-1", "carol")))
     assert reply["data"]["chats"] == []
+
+
+def test_hellos_renewal_comes_a_quarter_before_a_short_maximum_duration(
+    team: Team, configure: Configure
+) -> None:
+    configure(max_connection_seconds=4.2)  # an emulator's short stage
+    assert reply_of(team.act("hello"))["data"]["renew"] == {
+        "afterSeconds": 3.15,
+        "maxSeconds": 4.2,
+    }
 
 
 def test_hellos_keep_alive_interval_follows_the_presence_ttl(
