@@ -41,6 +41,7 @@ class FakeServer:
         # hello's keepAlive, read at each hello (None: a server older than keep-alive pings)
         self.keep_alive: dict[str, Any] | None = None
         self.heartbeat_seconds = 65
+        self.renew: dict[str, Any] | None = None  # hello's renew, read at each hello
         self._arrived = asyncio.Event()
         self._server: Server | None = None
         self.url = ""
@@ -102,6 +103,7 @@ class FakeServer:
                         "chats": [],
                         "heartbeatSeconds": self.heartbeat_seconds,
                         **({"keepAlive": self.keep_alive} if self.keep_alive else {}),
+                        **({"renew": self.renew} if self.renew else {}),
                     },
                     "connection:success",
                 )

@@ -355,27 +355,98 @@ def short_lived(emulator: Any) -> Iterator[Any]:
 CUT = 4.0  # seconds
 
 
+def short_lived_api(emu: Any) -> Callable[..., httpx.Response]:
+    def api(user_id: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"authorization": f"Bearer {emu.token(user_id)}"}
+        return httpx.request(method, f"{emu.rest_url}{path}", headers=headers, timeout=30, **kwargs)
+
+    return api
+
+
+def short_lived_chat(api: Callable[..., httpx.Response], creator: str, member: str) -> str:
+    for _ in range(3):  # a Lambda timing out on a overloaded machine answers 500
+        response = api(creator, "POST", "/chats", json={"members": [member]})
+        if response.status_code < 500:
+            break
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def test_connections_are_renewed_before_the_cut_and_nobody_notices(
+    device: OpenDevice,
+    short_lived: Any,
+    user: Any,
+) -> None:
+    alice, bob = user("alice"), user("bob")
+    chat_id = short_lived_chat(short_lived_api(short_lived), alice, bob)
+    a = await device(alice, emu=short_lived)
+    b = await device(bob, emu=short_lived)
+    first = a.client.connection_id
+    expected: list[str] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 90
+    # Alice sends steadily until both clients renewed their connections at least twice.
+    while b.client.renewals < 2 or a.client.renewals < 2:
+        assert loop.time() < deadline, "the connections were not renewed"
+        expected += await send_all(a, chat_id, [f"m{len(expected)}"])
+        await asyncio.sleep(0.05)
+    expected += await send_all(a, chat_id, ["last"])
+    await b.inbox.wait_ids(expected)
+    assert_exactly_once_in_order(b.inbox, chat_id, expected)
+    for device_, other in ((a, bob), (b, alice)):
+        # Never dropped, never resumed (no sync), and the other never seen offline.
+        assert device_.client.reconnects == 0
+        assert device_.inbox.named("client:disconnected") == []
+        assert device_.inbox.named("client:resumed") == []
+        statuses = [e for e in device_.inbox.named("user:status") if e["userId"] == other]
+        assert all(e["status"] != "offline" for e in statuses), statuses
+    renewed = a.inbox.named("client:renewed")
+    assert renewed[0]["previousConnectionId"] == first
+    chain = [first] + [r["connectionId"] for r in renewed]
+    assert len(set(chain)) == len(chain)  # a new connection each time
+    assert [r["previousConnectionId"] for r in renewed] == chain[:-1]
+
+
+async def test_a_failed_renewal_keeps_the_connection_and_is_tried_again(
+    fake_server: FakeServer,
+) -> None:
+    fake_server.renew = {"afterSeconds": 0.1, "maxSeconds": 600}
+    client = SwitchboardClient(fake_server.url, "tok", backoff=FAST)
+    inbox = Recorder(client)
+    await client.connect()
+    try:
+        fake_server.refuse_status = 503  # the next connections fail to open
+        async with asyncio.timeout(WAIT):
+            while len(fake_server.tokens) < 3:  # the first, then two failed renewals
+                await asyncio.sleep(0.01)
+        assert (client.connected, client.connection_id, client.renewals) == (True, "c1", 0)
+        fake_server.renew = None  # (the successor is not renewed in turn)
+        fake_server.refuse_status = None
+        renewed = await inbox.wait_count("client:renewed", 1)
+        assert renewed == [
+            {"connectionId": "c2", "previousConnectionId": "c1", "connectionNumber": 2}
+        ]
+        first = fake_server.connections[0]
+        await asyncio.wait_for(first.wait_closed(), WAIT)
+        assert first.close_code == 1000  # closed by the client, not dropped
+        assert client.connection_id == "c2" and client.reconnects == 0
+        assert inbox.named("client:disconnected") == []
+        assert fake_server.actions("sync") == []
+    finally:
+        await client.close()
+
+
 async def test_resume_across_the_maximum_connection_duration(
     device: OpenDevice,
     short_lived: Any,
     user: Any,
 ) -> None:
     alice, bob = user("alice"), user("bob")
-
-    def api(user_id: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"authorization": f"Bearer {short_lived.token(user_id)}"}
-        return httpx.request(
-            method, f"{short_lived.rest_url}{path}", headers=headers, timeout=30, **kwargs
-        )
-
-    for _ in range(3):  # a Lambda timing out on a overloaded machine answers 500
-        response = api(alice, "POST", "/chats", json={"members": [bob]})
-        if response.status_code < 500:
-            break
-    assert response.status_code == 201, response.text
-    chat_id = response.json()["id"]
-    a = await device(alice, emu=short_lived)
-    b = await device(bob, emu=short_lived)
+    api = short_lived_api(short_lived)
+    chat_id = short_lived_chat(api, alice, bob)
+    # Clients that do not renew (or servers that do not say when): cut, reconnect, sync.
+    a = await device(alice, emu=short_lived, renew_connections=False)
+    b = await device(bob, emu=short_lived, renew_connections=False)
     expected: list[str] = []
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 90

@@ -50,7 +50,7 @@ from switchboard_client.errors import (
     SwitchboardError,
 )
 from switchboard_client.events import EventBus, Handler, Subscription
-from switchboard_client.heartbeat import Heartbeat, KeepAlivePlan, keep_alive_plan
+from switchboard_client.heartbeat import Heartbeat, KeepAlivePlan, keep_alive_plan, renew_after
 from switchboard_client.history import HistoryError, fetch_after
 from switchboard_client.messages import DEFAULT_LIMIT, Change, MessageStore
 from switchboard_client.requests import (
@@ -97,6 +97,10 @@ class _Session:
     heartbeat: Heartbeat | None = None
     keep_alive: KeepAlivePlan | None = None  # what its heartbeat timer sends, how often
     announced: bool = False  # client:connected was emitted for it
+    opened_at: float = 0.0  # the event loop's time when its opening began
+    connection_id: str | None = None  # as its hello said
+    renewal: asyncio.Task[None] | None = None  # replaces it before API Gateway's cut
+    successor: _Session | None = None  # the session that replaced it (renewed)
 
 
 def _newest(messages: Iterable[Any]) -> str | None:
@@ -111,6 +115,9 @@ class ClientCore:
     callable (sync or async) returning one, called before every connection.
     ``rest_url`` (the HTTP API's base URL) lets a resume page through long gaps.
     ``heartbeat_interval`` (seconds) replaces the keep-alive interval ``hello`` announces.
+    ``renew_connections``: replace each connection before API Gateway's 2-hour cut as
+    ``hello``'s ``renew`` says (open the next, then close the old: never offline, no
+    sync); False waits for the cut and reconnects.
     The injectable ``random``, ``sleep``, ``clock`` and ``open_transport`` are for tests.
     """
 
@@ -123,6 +130,7 @@ class ClientCore:
         request_timeout: float = 15.0,
         connect_timeout: float = 10.0,
         heartbeat_interval: float | None = None,
+        renew_connections: bool = True,
         backoff: Backoff | None = None,
         max_reconnect_attempts: int | None = None,
         rate_limit_retries: int | None = None,
@@ -141,6 +149,7 @@ class ClientCore:
         self.rest_url = rest_url
         self.request_timeout = request_timeout
         self.heartbeat_interval = heartbeat_interval
+        self.renew_connections = renew_connections
         self.backoff = backoff or Backoff()
         self.max_reconnect_attempts = max_reconnect_attempts
         self.rate_limit_retries = rate_limit_retries
@@ -173,6 +182,7 @@ class ClientCore:
         self.user_id: str | None = None
         self.connection_id: str | None = None
         self.reconnects = 0  # successful reconnects so far
+        self.renewals = 0  # connections replaced before their cut so far
 
     # ---------------------------------------------------------------- state
     @property
@@ -317,18 +327,26 @@ class ClientCore:
             raise ConnectError("the token callable returned no token")
         return value
 
-    async def _establish(self, resume: bool) -> _Session:
-        """Open a connection, say hello, catch up (after a drop), go ready."""
+    async def _establish(self, resume: bool, replacing: _Session | None = None) -> _Session:
+        """Open a connection, say hello, catch up (after a drop), go ready. When
+        ``replacing`` a live session (a renewal), nothing is caught up: both receive
+        every event until the old one closes, and copies are dropped."""
+        loop = asyncio.get_running_loop()
+        opened_at = loop.time()
         token = await self._token()
         transport = await self._open(self.url, token)
         self._generation += 1
-        session = _Session(transport, self._generation, token)
-        session.reader = asyncio.get_running_loop().create_task(self._read(session))
+        session = _Session(transport, self._generation, token, opened_at=opened_at)
+        session.buffering = replacing is None
+        session.reader = loop.create_task(self._read(session))
         try:
             hello = await self._call(session, Action.HELLO)
+            if replacing is not None and (not replacing.alive or self._closing):
+                raise ConnectionLost("the connection being renewed ended first")
             self._apply_hello(session, hello)
             session.announced = True
-            self.events.emit(ClientEvent.CONNECTED, {**hello, "resumed": resume})
+            if replacing is None:
+                self.events.emit(ClientEvent.CONNECTED, {**hello, "resumed": resume})
             report = await self._catch_up(session) if resume else None
             session.buffering = False
             held, session.held = session.held, []
@@ -338,6 +356,8 @@ class ClientCore:
                 raise ConnectionLost("the connection ended during the catch-up")
             self._session = session
             self._ready.set()
+            if replacing is not None:
+                replacing.successor = session
             if report is not None:
                 self.events.emit(ClientEvent.RESUMED, report)
             session.keep_alive = plan = keep_alive_plan(hello, self.heartbeat_interval)
@@ -347,17 +367,55 @@ class ClientCore:
                 (lambda: self._ping(session, ping)) if ping else (lambda: self._beat(session)),
             )
             session.heartbeat.start()
+            renewal = renew_after(hello) if self.renew_connections else None
+            if renewal is not None:
+                session.renewal = loop.create_task(self._renew(session, *renewal))
             return session
         except BaseException:
             await self._end_session(session, graceful=False)
             raise
+
+    async def _renew(self, session: _Session, after: float, limit: float) -> None:
+        """Replace ``session`` before API Gateway's cut: ``after`` seconds from its
+        opening, open the next connection; once it is ready, close this one when its
+        own requests are answered. A failed attempt is tried again (backoff) while the
+        cut is still ahead; if the cut comes first, the supervisor reconnects."""
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(max(0.0, session.opened_at + after - loop.time()))
+        attempt = 0
+        while session.alive and not self._closing:
+            try:
+                successor = await self._establish(resume=False, replacing=session)
+            except (SwitchboardError, OSError) as exc:
+                delay = self.backoff.delay(attempt, self._random)
+                attempt += 1
+                log.info("renewal attempt %d failed: %r", attempt, exc)
+                if loop.time() + delay >= session.opened_at + limit:
+                    return  # the cut comes first: reconnect then
+                await asyncio.sleep(delay)
+                continue
+            self.renewals += 1
+            session.announced = False  # its end is no disconnect
+            self.events.emit(
+                ClientEvent.RENEWED,
+                {
+                    "connectionId": successor.connection_id,
+                    "previousConnectionId": session.connection_id,
+                    "connectionNumber": successor.generation,
+                },
+            )
+            waiting = self._pending.waiting_on(session.generation)
+            if waiting:
+                await asyncio.wait(waiting, timeout=self.request_timeout)
+            await self._end_session(session, graceful=True)
+            return
 
     def _apply_hello(self, session: _Session, hello: Any) -> None:
         if not isinstance(hello, dict):
             raise ConnectionLost("hello was not answered with connection:success")
         self.hello_data = hello  # type: ignore[assignment]
         self.user_id = hello.get("userId")
-        self.connection_id = hello.get("connectionId")
+        self.connection_id = session.connection_id = hello.get("connectionId")
         self._resume.add_chats(c for c in hello.get("chats") or [] if isinstance(c, str))
         if self._resume.baseline_ms is None:
             server_ms = _iso_ms(hello.get("serverTime"))
@@ -366,8 +424,18 @@ class ClientCore:
             self._resume.start(server_ms if server_ms is not None else int(self._clock() * 1000))
 
     async def _end_session(self, session: _Session, graceful: bool) -> None:
-        """Tear a session down (idempotent): timer, socket, reader, its requests."""
+        """Tear a session down (idempotent): timers, socket, reader, its requests."""
         self._mark_dead(session)
+        renewal = session.renewal
+        if (
+            renewal is not None
+            and session.successor is None  # a finished renewal closes its own session
+            and not renewal.done()
+            and renewal is not asyncio.current_task()
+        ):
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
         if session.heartbeat is not None:
             await session.heartbeat.stop()
         if graceful:
@@ -408,6 +476,9 @@ class ClientCore:
                 await self._end_session(session, graceful=False)
                 if self._closing:
                     return
+                if session.successor is not None:  # renewed: follow its successor
+                    session = session.successor
+                    continue
                 session = await self._reconnect()
         except asyncio.CancelledError:
             raise

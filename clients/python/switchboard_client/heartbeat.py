@@ -54,6 +54,19 @@ def keep_alive_plan(hello: Mapping[str, Any], override: float | None = None) -> 
     return KeepAlivePlan(override or interval, None)
 
 
+def renew_after(hello: Mapping[str, Any]) -> tuple[float, float] | None:
+    """``(afterSeconds, maxSeconds)`` of a ``hello``'s ``renew``: when to replace the
+    connection, and when API Gateway cuts it; None when absent or unusable (an older
+    server: the client reconnects after the cut instead)."""
+    renew = hello.get("renew")
+    if not isinstance(renew, Mapping):
+        return None
+    after, limit = _positive(renew.get("afterSeconds")), _positive(renew.get("maxSeconds"))
+    if after is None or limit is None or after >= limit:
+        return None
+    return after, limit
+
+
 class Heartbeat:
     def __init__(
         self,

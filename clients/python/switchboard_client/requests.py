@@ -89,6 +89,10 @@ class PendingRequests:
             entry[1].set_result(frame)
         return True
 
+    def waiting_on(self, generation: int) -> list[asyncio.Future[Frame]]:
+        """The futures of the requests still awaiting a reply on connection ``generation``."""
+        return [future for sent_on, future in self._waiting.values() if sent_on == generation]
+
     def forget(self, request_id: str) -> None:
         self._waiting.pop(request_id, None)
 

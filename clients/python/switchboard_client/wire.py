@@ -61,6 +61,7 @@ class ClientEvent(StrEnum):
     CONNECTED = "client:connected"  # hello answered on a new connection
     RESUMED = "client:resumed"  # what was missed during a drop has been delivered
     DISCONNECTED = "client:disconnected"  # a connection ended; reconnecting follows
+    RENEWED = "client:renewed"  # the connection was replaced before its cut, nothing missed
     HEARTBEAT = "client:heartbeat"  # a timer heartbeat was acked (server without keepAlive)
     GAP = "client:gap"  # missed messages of a chat could not all be fetched
     GATEWAY_ERROR = "client:gateway-error"  # API Gateway's own frame (no requestId of ours)
@@ -135,11 +136,20 @@ class KeepAlive(TypedDict):
     intervalSeconds: int
 
 
+class Renew(TypedDict):
+    """When to replace the connection: ``afterSeconds`` after it opened, before API
+    Gateway cuts it at ``maxSeconds``: open the next one, then close this one."""
+
+    afterSeconds: float
+    maxSeconds: float
+
+
 class ConnectionSuccess(TypedDict, total=False):
     connectionId: str
     userId: str
     chats: list[str]
     keepAlive: KeepAlive  # absent from older servers: then presence:heartbeat timers
+    renew: Renew  # absent from older servers: then a reconnect after the cut
     heartbeatSeconds: int  # for clients without keepAlive
     serverTime: str  # ISO 8601, the server's clock when it answered
 
