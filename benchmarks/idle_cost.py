@@ -9,15 +9,19 @@ timeout 600/scale and 2-hour connection limit 7200/scale, the sweeper's minute 6
 contacts; with more chats than other users, pairs share several chats), before anyone
 connects. Then each user connects through the project's Python client
 (``SwitchboardClient``, default settings: it pings as ``hello``'s ``keepAlive`` says and
-reconnects, ``hello`` and ``sync``, after API Gateway's cut), the connections spread over a
-warm-up; then nothing happens for two scaled hours (every connection is cut once, and
-reconnects), and what the stack did meanwhile is counted:
+replaces its connection before API Gateway's cut as ``hello``'s ``renew`` says: a new
+connection and its ``hello``, then the old one closed), the connections spread over a
+warm-up; then nothing happens for two scaled hours (every connection is renewed once),
+and what the stack did meanwhile is counted:
 
 - API Gateway: messages in (by route: ``ping``, ``hello``, ``sync``) and out (route
   responses, Management API posts), in 32 KB units, connection minutes, the Management
   API's GETs (``Emulator.traffic()``, infra/gateway/traffic.py);
-- Lambda: invocations, billed duration (the emulator's REPORT ``Duration``, rounded up to
-  the ms: local moto and Redis, not AWS's latencies) at the function's MemorySize, log
+- Lambda: invocations, billed duration at the function's MemorySize, modelled as
+  benchmarks.cost does (each invocation's measured CPU, ``cpuMs`` of its log line, over
+  the share of a vCPU its memory buys, plus the AWS waits its counted calls imply;
+  the emulator's REPORT ``Duration``, on a loaded machine against local moto, is
+  printed beside it but not priced), log
   bytes (every line of the window + 26 bytes per event, as benchmarks.call_counts), Redis
   round trips and Management API calls (each invocation's ``awsCalls``);
 - DynamoDB: read and write units **metered at the DynamoDB proxy** the functions reach
@@ -60,6 +64,7 @@ import contextlib
 import json
 import logging
 import math
+import statistics
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -101,7 +106,9 @@ class FunctionUse:
     """What one function did in the window."""
 
     invocations: int = 0
-    billed_ms: float = 0.0
+    billed_ms: float = 0.0  # the emulator's REPORT durations (reference only)
+    warm_ms: list[int] = field(default_factory=list)  # modelled ms of each warm invocation
+    cold: int = 0  # first invocations of a worker (REPORT with Init Duration)
     memory_mb: int = 128
     log_bytes: int = 0
     redis: int = 0
@@ -109,8 +116,36 @@ class FunctionUse:
     calls: Counter[str] = field(default_factory=Counter)
 
     @property
+    def modelled_ms(self) -> float:
+        """What Lambda would bill for every invocation at the warm ones' median (cold
+        starts left out: the emulator's few workers start cold in a short run far more
+        often than Lambda's environments, which stay warm between a stack's reconnects)."""
+        if not self.warm_ms:
+            return 0.0
+        return statistics.median(self.warm_ms) * self.invocations
+
+    @property
     def gb_seconds(self) -> float:
-        return self.memory_mb / 1024 * self.billed_ms / 1000
+        """Modelled GB-seconds (what is priced)."""
+        return self.memory_mb / 1024 * self.modelled_ms / 1000
+
+
+def modelled_ms(cpu_ms: float, calls: dict[str, int], memory_mb: int) -> int:
+    """One invocation's billed ms on Lambda: its measured CPU over the vCPU share of its
+    memory, plus the AWS round trips its calls imply (benchmarks.cost's latencies; a
+    fan-out's posts and a sweep's GETs go concurrently: one round per 100)."""
+    share = min(1.0, memory_mb / cost.LAMBDA_MB_PER_VCPU)
+
+    def counted(prefix: str) -> int:
+        return sum(n for name, n in calls.items() if name.startswith(prefix))
+
+    management = counted("apigatewaymanagementapi.")
+    waits = (
+        counted("dynamodb.") * cost.DYNAMODB_CALL_MS
+        + counted("redis.") * cost.REDIS_ROUND_TRIP_MS
+        + math.ceil(management / 100) * cost.POST_ROUND_MS
+    )
+    return math.ceil(cpu_ms / share + waits)
 
 
 @dataclass
@@ -127,7 +162,8 @@ class IdleRun:
     traffic: TrafficSnapshot
     functions: dict[str, FunctionUse]
     dynamodb: Units
-    reconnects: int  # the clients' reconnects in the window
+    reconnects: int  # the clients' reconnects in the window (after a cut or a drop)
+    renewals: int  # the clients' connections replaced before their cut
     sweeps: list[tuple[float, int, int]]  # per sweeper invocation: billed ms, GETs, log bytes
     offline_closed: list[float] = field(default_factory=list)  # seconds
     offline_severed: list[float] = field(default_factory=list)  # real seconds (scaled back)
@@ -316,6 +352,7 @@ class _Window:
     raw_end: int = 0
     seconds: float = 0.0
     reconnects: int = 0
+    renewals: int = 0
     keep_alive: float = 0.0
     closed: list[float] = field(default_factory=list)
     severed: list[float] = field(default_factory=list)
@@ -366,6 +403,7 @@ def _functions(
                 record = per_request.get(str(line.get("awsRequestId")))
                 if record is not None:
                     record["calls"] = calls
+                    record["cpu"] = float(line.get("cpuMs") or 0.0)
         if text.startswith("REPORT RequestId: "):
             request_id = text.split()[2]
             record = per_request.get(request_id)
@@ -373,14 +411,20 @@ def _functions(
                 continue
             if request_id in started:
                 started.remove(request_id)
-            ms = math.ceil(float(text.rsplit("Duration:", 1)[1].split()[0]))
+            ms = math.ceil(float(text.split("\tDuration:", 1)[1].split()[0]))
             record["ms"] = ms
+            record["modelled"] = modelled_ms(record.get("cpu", 0.0), record["calls"], use.memory_mb)
+            record["cold"] = "Init Duration:" in text
             use.invocations += 1
             use.billed_ms += ms
+            if record["cold"]:
+                use.cold += 1
+            else:
+                use.warm_ms.append(record["modelled"])
     sweeps = [
-        (float(r["ms"]), int(r["calls"].get(GET, 0)), int(r["bytes"]))
+        (float(r["modelled"]), int(r["calls"].get(GET, 0)), int(r["bytes"]))
         for r in per_request.values()
-        if r["function"] == SWEEPER and "ms" in r
+        if r["function"] == SWEEPER and "ms" in r and not r["cold"]
     ]
     return uses, sweeps
 
@@ -455,10 +499,12 @@ async def _drive(
         window = _Window.open(emu, logs, meter)
         started = time.monotonic()
         reconnects = sum(c.reconnects for c in clients)
+        renewals = sum(c.renewals for c in clients)
         await asyncio.sleep(hours * 3600 / scale)
         window.close(emu, logs, meter)
         window.seconds = time.monotonic() - started
         window.reconnects = sum(c.reconnects for c in clients) - reconnects
+        window.renewals = sum(c.renewals for c in clients) - renewals
         keep_alive = next((c.keep_alive for c in clients if c.keep_alive is not None), None)
         window.keep_alive = keep_alive.interval if keep_alive is not None else 0.0
         if offline:
@@ -520,6 +566,7 @@ def measure(
         functions=functions,
         dynamodb=window.units,
         reconnects=window.reconnects,
+        renewals=window.renewals,
         sweeps=sweeps,
         offline_closed=window.closed,
         offline_severed=window.severed,
@@ -545,15 +592,17 @@ def print_run(runs: Sequence[IdleRun]) -> None:
         print(
             f"- {run.chats} chats ({run.contacts} contacts) x {run.users} users, scale "
             f"{run.scale:g} (TTL {run.ttl_seconds} s, keep-alive {run.keep_alive_seconds:g} s, "
-            f"window {run.window_seconds:.1f} s = {run.hours:.2f} h): {run.reconnects} "
-            f"reconnects; in {dict(t.inbound)}, responses {dict(t.route_responses)}, posts "
-            f"{t.posts}, GETs {t.gets}"
+            f"window {run.window_seconds:.1f} s = {run.hours:.2f} h): {run.renewals} "
+            f"renewals, {run.reconnects} reconnects; in {dict(t.inbound)}, "
+            f"responses {dict(t.route_responses)}, posts {t.posts}, GETs {t.gets}"
         )
         for name, use in sorted(run.functions.items()):
             if use.invocations:
                 print(
-                    f"    {name:<22} {use.invocations:>5} invocations, {use.billed_ms:>8.0f} "
-                    f"billed ms @ {use.memory_mb} MB, {use.log_bytes:>7} log B, "
+                    f"    {name:<22} {use.invocations:>5} invocations ({use.cold} cold), "
+                    f"{use.modelled_ms:>8.0f} modelled ms ({use.billed_ms:.0f} in the "
+                    f"emulator) @ {use.memory_mb} MB, "
+                    f"{use.log_bytes:>7} log B, "
                     f"{use.redis} Redis, {use.gets} GETs"
                 )
         print(f"    DynamoDB RRU by request: {_units_text(run.dynamodb.reads)}")
