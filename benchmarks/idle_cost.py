@@ -90,6 +90,7 @@ TEMPLATE = ROOT / "template.yaml"
 REAL_TTL_SECONDS = 600
 REAL_IDLE_TIMEOUT = 600
 REAL_MAX_CONNECTION = 7200
+REAL_RENEW_MARGIN = 300  # hello's renew: 5 minutes before the cut
 REAL_SWEEP_SECONDS = 60
 REAL_KEEP_ALIVE = min(540, REAL_TTL_SECONDS * 9 // 10)
 HOURS_PER_MONTH = 730
@@ -190,6 +191,22 @@ class IdleRun:
     def per_user_hour(self, count: float) -> float:
         return count / self.user_hours
 
+    @property
+    def renewal_correction(self) -> float:
+        """Real renewals per measured one. A connection is renewed ``renew.afterSeconds``
+        after it opened: 6,900 s of API Gateway's 7,200 on AWS, but a quarter before the
+        cut on a scaled stage (its margin keeps short stages workable), and the window
+        catches some connections twice: what a renewal causes is priced at the real
+        rate, one per connection every 6,900 s."""
+        if not self.renewals:
+            return 1.0
+        real = self.users * self.hours * 3600 / (REAL_MAX_CONNECTION - REAL_RENEW_MARGIN)
+        return real / self.renewals
+
+    def per_renewal_hour(self, count: float) -> float:
+        """Per user-hour, for a count that renewals cause (corrected to the real rate)."""
+        return self.per_user_hour(count) * self.renewal_correction
+
     def sweeper_line(self) -> tuple[float, float, float]:
         """(ms per sweep, ms per GET, log bytes per sweep): least squares over the sweeps."""
         if not self.sweeps:
@@ -251,14 +268,14 @@ def price(run: IdleRun, users: int = PRICED_USERS) -> IdleCost:
     others_in = sum(n for route, n in t.inbound.items() if route != "ping")
     add(
         "API Gateway: hello, sync in ($default)",
-        run.per_user_hour(others_in),
+        run.per_renewal_hour(others_in),
         "msg",
         cost.APIGW_PER_MESSAGE,
     )
     responses = sum(t.route_responses.values()) + t.gateway_errors
     add(
         "API Gateway: route responses out",
-        run.per_user_hour(responses),
+        run.per_renewal_hour(responses),
         "msg",
         cost.APIGW_PER_MESSAGE,
     )
@@ -286,20 +303,22 @@ def price(run: IdleRun, users: int = PRICED_USERS) -> IdleCost:
             gb_seconds += run.per_user_hour(use.gets) * per_get_ms * gb
             log_bytes += sweeps_per_hour / per_stack * sweep_log
             continue
-        invocations += run.per_user_hour(use.invocations)
-        gb_seconds += run.per_user_hour(use.gb_seconds)
-        log_bytes += run.per_user_hour(use.log_bytes)
+        # Everything but the sweeper runs because of a renewal ($connect, its authorizer,
+        # hello, $disconnect) in an idle window.
+        invocations += run.per_renewal_hour(use.invocations)
+        gb_seconds += run.per_renewal_hour(use.gb_seconds)
+        log_bytes += run.per_renewal_hour(use.log_bytes)
     add("Lambda requests", invocations, "req", cost.LAMBDA_PER_REQUEST)
     add("Lambda duration", gb_seconds, "GB-s", cost.LAMBDA_PER_GB_SECOND)
     add(
         "DynamoDB reads",
-        run.per_user_hour(run.dynamodb.read_units),
+        run.per_renewal_hour(run.dynamodb.read_units),
         "RRU",
         cost.DYNAMODB_PER_READ_UNIT,
     )
     add(
         "DynamoDB writes",
-        run.per_user_hour(run.dynamodb.write_units),
+        run.per_renewal_hour(run.dynamodb.write_units),
         "WRU",
         cost.DYNAMODB_PER_WRITE_UNIT,
     )
@@ -593,7 +612,9 @@ def print_run(runs: Sequence[IdleRun]) -> None:
             f"- {run.chats} chats ({run.contacts} contacts) x {run.users} users, scale "
             f"{run.scale:g} (TTL {run.ttl_seconds} s, keep-alive {run.keep_alive_seconds:g} s, "
             f"window {run.window_seconds:.1f} s = {run.hours:.2f} h): {run.renewals} "
-            f"renewals, {run.reconnects} reconnects; in {dict(t.inbound)}, "
+            f"renewals (priced x{run.renewal_correction:.2f}: one per connection every "
+            f"{REAL_MAX_CONNECTION - REAL_RENEW_MARGIN} s), {run.reconnects} reconnects; "
+            f"in {dict(t.inbound)}, "
             f"responses {dict(t.route_responses)}, posts {t.posts}, GETs {t.gets}"
         )
         for name, use in sorted(run.functions.items()):
