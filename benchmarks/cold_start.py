@@ -30,10 +30,10 @@ TOP = 3
 
 # What a function imports on its first invocation rather than at module import
 # (the routes that need them load them: shared/state/redis_client.py, and
-# shared/delivery/fanout.py once there is someone to post to). connect, disconnect
-# and sweeper import shared.delivery.management_api at module import today (through
-# shared.lifecycle.sessions, for its botocore client), so there it adds nothing; it
-# stays listed because their first call posts to the user's contacts.
+# shared/delivery/fanout.py once there is someone to post to; shared.lifecycle.sessions
+# for the sweeper's GETs). A renewal's $connect and $disconnect post nothing (the user
+# has another session), but a user's first or last connection tells their contacts,
+# so the Management API client stays listed: the worst first call.
 # The api function never verifies tokens (the HTTP API's authorizer does, in AWS and
 # in the emulator), so PyJWT is not on its path at all.
 LAZY = {
