@@ -21,7 +21,7 @@ run: $(STAMP)
 # emulator (e2e, infra, clients, the demo page in Chromium), then the JS client.
 test: lint test-unit
 	sh scripts/ensure-chromium
-	$(BIN)/pytest -q --ignore=tests/unit
+	$(BIN)/pytest -q --ignore=tests/unit --durations=15
 	$(MAKE) test-js
 
 # The in-process layer alone: tests/unit mirrors shared/ (moto's mock_aws, a real
