@@ -57,7 +57,9 @@ export { reconnectDelay } from "./backoff.js";
  * @typedef {import("./protocol.js").Reaction} Reaction
  * @typedef {import("./protocol.js").Hello} Hello
  * @typedef {import("./protocol.js").KeepAlive} KeepAlive
+ * @typedef {import("./protocol.js").Renew} Renew
  * @typedef {import("./heartbeat.js").KeepAlivePlan} KeepAlivePlan
+ * @typedef {import("./heartbeat.js").RenewPlan} RenewPlan
  * @typedef {import("./protocol.js").Deleted} Deleted
  * @typedef {import("./protocol.js").ReactionChange} ReactionChange
  * @typedef {import("./protocol.js").ReadPosition} ReadPosition

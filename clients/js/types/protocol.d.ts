@@ -90,11 +90,21 @@ export type KeepAlive = {
     action: string;
     intervalSeconds: number;
 };
+/**
+ * `hello`'s renewal: API Gateway
+ * cuts the connection `maxSeconds` after it opened; open the next one `afterSeconds` after
+ * it opened, then close this one (absent from older servers: reconnect after the cut)
+ */
+export type Renew = {
+    afterSeconds: number;
+    maxSeconds: number;
+};
 export type Hello = {
     connectionId: string;
     userId: string;
     chats: string[];
     keepAlive?: KeepAlive;
+    renew?: Renew;
     heartbeatSeconds?: number;
     serverTime?: string;
 };
