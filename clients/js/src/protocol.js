@@ -71,6 +71,7 @@ export const ClientEvent = Object.freeze({
   STATE: "state", // connection state changes
   TYPING_UPDATE: "typing:update", // who is typing now in a chat
   HEARTBEAT: "heartbeat", // a timer heartbeat was acked (a server without keepAlive)
+  RENEWED: "client:renewed", // the connection was replaced before its cut: nothing missed, no sync
 });
 
 // Limits the client needs (docs/protocol.md).

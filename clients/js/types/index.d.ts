@@ -21,6 +21,7 @@ export type SyncResult = import("./protocol.js").SyncResult;
 export type ClientOptions = import("./core.js").ClientOptions;
 export type State = import("./core.js").State;
 export type StateChange = import("./core.js").StateChange;
+export type Renewed = import("./core.js").Renewed;
 export type EventMap = import("./api.js").EventMap;
 export type Synced = import("./api.js").Synced;
 export { SwitchboardClient, newId } from "./api.js";

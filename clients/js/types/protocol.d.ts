@@ -62,6 +62,7 @@ export const ClientEvent: Readonly<{
     STATE: "state";
     TYPING_UPDATE: "typing:update";
     HEARTBEAT: "heartbeat";
+    RENEWED: "client:renewed";
 }>;
 export const MAX_SYNC_CHATS: 100;
 export const DEFAULT_HEARTBEAT_SECONDS: 65;
