@@ -22,6 +22,7 @@ import { RETRY_OF, Retry } from "./requests.js";
  * @typedef {import("./core.js").ClientOptions} ClientOptions
  * @typedef {import("./core.js").State} State
  * @typedef {import("./core.js").StateChange} StateChange
+ * @typedef {import("./core.js").Renewed} Renewed
  * @typedef {import("./errors.js").SwitchboardError} SwitchboardError
  * @typedef {{reconnected: boolean, delivered: number, chats: number}} Synced
  */
@@ -29,7 +30,9 @@ import { RETRY_OF, Retry } from "./requests.js";
 /**
  * The events and what they carry: the server's (`message:new` is delivered as `message`,
  * once per id) and the client's own (`typing:update`, `connected`, `synced`, `sync:more`,
- * `state`, `heartbeat`). `error` is a server error not tied to a request of yours.
+ * `state`, `heartbeat`, `client:renewed`). `error` is a server error not tied to a request
+ * of yours. `client:renewed`: the connection was replaced before API Gateway's cut (no
+ * drop: no `state` change, no `connected`, no sync).
  * `message` comes when the first copy of a message arrives, which may be after a newer
  * one (sharded delivery): messages() already holds it, in its place. It and
  * `message:edited` carry the message as messages() holds it. `message:edited`,
@@ -54,6 +57,7 @@ import { RETRY_OF, Retry } from "./requests.js";
  *   "sync:more": {chatId: string, after: string},
  *   "state": StateChange,
  *   "heartbeat": HeartbeatAck,
+ *   "client:renewed": Renewed,
  *   "error": SwitchboardError,
  * }} EventMap
  */

@@ -13,6 +13,19 @@
 //    others are rejected with `disconnected`; then a reconnect after a backoff delay
 //    (at once when the browser comes back online), and 1. again.
 //
+// Make before break (`renewConnections`): when `hello` announces `renew`, the connection is
+// replaced before API Gateway cuts it. `renew.afterSeconds` after it opened, the next one
+// is opened (a fresh token) and greeted, without `sync`: both receive every event while
+// they overlap, and the copies are dropped (messages by id, updates by version, any other
+// event as an exact copy, FrameCopies). Its events are delivered at once. Once greeted it
+// becomes the connection: requests go to it, its keep-alive and its own renewal start,
+// `client:renewed` is emitted; the old one is closed (1000) when its requests in flight
+// are answered (requestTimeoutMs at most), and its close is no drop. The user is never
+// offline, so no contact hears offline-then-online and nothing needs a sync. A failed
+// attempt keeps the old connection and is tried again after a backoff delay while the cut
+// is still ahead; when the old connection ends first, the attempt is abandoned and the
+// client reconnects and syncs as after any drop.
+//
 // Every copy of a message (live frames, catch-up pages, answers, track()) is also merged
 // into the MessageStore (messages.js): the per-chat lists of messages(), in id order and at
 // the newest version whatever order the copies arrived in. `message` is emitted once per
@@ -22,7 +35,7 @@
 import { reconnectDelay, retryDelay } from "./backoff.js";
 import { SwitchboardError } from "./errors.js";
 import { Emitter } from "./events.js";
-import { Heartbeat, keepAlivePlan } from "./heartbeat.js";
+import { Heartbeat, keepAlivePlan, renewPlan } from "./heartbeat.js";
 import { messagesAfter } from "./history.js";
 import { Change, DEFAULT_MESSAGE_LIMIT, MessageStore } from "./messages.js";
 import {
@@ -34,7 +47,7 @@ import {
   MAX_SYNC_CHATS,
 } from "./protocol.js";
 import { Requests, Retry, retriesError } from "./requests.js";
-import { ResumeState } from "./resume.js";
+import { FrameCopies, ResumeState } from "./resume.js";
 import { decodeFrame, encodeFrame, encodeKeepAlive, urlWithToken, webSocketImpl } from "./transport.js";
 import { TypingIn, TypingOut } from "./typing.js";
 
@@ -47,6 +60,10 @@ import { TypingIn, TypingOut } from "./typing.js";
  * @typedef {import("./protocol.js").Hello} Hello
  * @typedef {import("./protocol.js").HeartbeatAck} HeartbeatAck
  * @typedef {import("./heartbeat.js").KeepAlivePlan} KeepAlivePlan
+ * @typedef {{connectionId: string, previousConnectionId: string | null, connectionNumber: number}} Renewed
+ *   `connectionNumber`: the connections greeted so far, this one included (1 is the first)
+ * @typedef {{ws: Socket | null, token: string | undefined, openedAt: number}} Renewal the next
+ *   connection, opening (ws null while its token is fetched)
  *
  * @typedef {Object} ClientOptions
  * @property {string} url WebSocket URL of the stage, e.g. ws://127.0.0.1:3001/local
@@ -65,6 +82,9 @@ import { TypingIn, TypingOut } from "./typing.js";
  *   global one; on Node 20 pass `ws`'s)
  * @property {number} [messageLimit=1000] messages kept per chat by messages() (the newest;
  *   Infinity keeps all, 0 none)
+ * @property {boolean} [renewConnections=true] replace each connection before API Gateway
+ *   cuts it, when `hello` announces `renew` (make before break: no drop, no sync); false
+ *   waits for the cut, then reconnects and syncs
  */
 
 /** The messages of a page (those with an id), oldest first: the server's order, made sure of.
@@ -83,6 +103,7 @@ export class ClientCore extends Emitter {
       maxDelayMs: 30000,
       requestTimeoutMs: 20000,
       maxRetries: 5,
+      renewConnections: true,
       ...options,
     };
     /** @type {State} */
@@ -100,6 +121,22 @@ export class ClientCore extends Emitter {
     this._generation = 0;
     this._attempt = 0;
     this._everGreeted = false;
+    /** connections greeted so far (`client:renewed`'s connectionNumber) */
+    this._greetings = 0;
+    /** @type {Renewal | null} the next connection, while it opens */
+    this._renewal = null;
+    /** @type {any} the next renewal attempt */
+    this._renewTimer = null;
+    /** the current connection is due for replacement */
+    this._renewDue = false;
+    /** failed renewal attempts of the current connection (their backoff) */
+    this._renewFailures = 0;
+    /** when API Gateway cuts the current connection (Date.now() ms; 0: not known) */
+    this._cutAt = 0;
+    /** @type {Map<Socket, any>} replaced connections, closed once their requests are answered
+     *  (-> the timer that closes them anyway) */
+    this._retiring = new Map();
+    this._copies = new FrameCopies();
     /** @type {any} */
     this._reconnectTimer = null;
     this._probing = false;
@@ -169,18 +206,19 @@ export class ClientCore extends Emitter {
     const ws = this._ws;
     this._ws = null;
     this._generation++;
-    if (ws) {
-      try {
-        ws.close(1000, "client closed");
-      } catch {
-        /* already closing */
-      }
-    }
     const error = new SwitchboardError(LocalErrorCode.CLOSED, "the client was closed");
     for (const req of [...this._requests.takeAll(), ...this._requests.takeOutbox()]) {
       clearTimeout(req.timer);
       req.reject(error);
     }
+    this._stopRenewing("client closed");
+    for (const [old, timer] of this._retiring) {
+      clearTimeout(timer);
+      closeQuietly(old, 1000, "client closed");
+    }
+    this._retiring.clear();
+    this._copies.clear();
+    if (ws) closeQuietly(ws, 1000, "client closed");
     this._typingIn.clearAll();
     this._typingOut.reset();
     this._rejectFirst?.(error);
@@ -221,6 +259,7 @@ export class ClientCore extends Emitter {
     this._token = token;
     /** @type {Socket} */
     let ws;
+    const openedAt = Date.now();
     try {
       const Impl = webSocketImpl(this.options.WebSocket);
       ws = new Impl(urlWithToken(this.options.url, token));
@@ -232,25 +271,43 @@ export class ClientCore extends Emitter {
     // Hold back events until the catch-up is done (they are delivered after it, in order).
     this._syncing = true;
     this._held = [];
-    ws.onopen = () => {
-      if (ws !== this._ws) return;
-      this._greet(ws, generation);
-    };
+    this._listen(ws, () => {
+      if (ws === this._ws) this._greet(ws, generation, openedAt);
+    });
+  }
+
+  /** A socket's events, taken by what it is when they come: the connection, the next one
+   *  (a renewal) or a replaced one being retired; those of a forgotten one are ignored.
+   *  @param {Socket} ws @param {() => void} opened */
+  _listen(ws, opened) {
+    ws.onopen = () => opened();
     ws.onmessage = (event) => {
-      if (ws !== this._ws) return;
-      this._onFrame(event.data);
+      if (this._isOpen(ws)) this._onFrame(event.data, ws);
     };
     ws.onclose = (event) => {
-      if (ws !== this._ws) return;
-      this._onClosed(`closed (${event.code}${event.reason ? ` ${event.reason}` : ""})`);
+      const reason = `closed (${event.code}${event.reason ? ` ${event.reason}` : ""})`;
+      if (ws === this._ws) this._onClosed(reason);
+      else if (this._renewal && ws === this._renewal.ws) this._renewFailed(this._renewal, reason);
+      else if (this._retiring.has(ws)) this._retired(ws, reason);
     };
     ws.onerror = () => {
       /* a close event follows */
     };
   }
 
-  /** The greeting, then outbox and catch-up. @param {Socket} ws @param {number} generation */
-  async _greet(ws, generation) {
+  /** One of the client's connections (not a forgotten one). @param {Socket | null | undefined} ws */
+  _isOpen(ws) {
+    return !!ws && (ws === this._ws || ws === this._renewal?.ws || this._retiring.has(ws));
+  }
+
+  /** More than one connection open: a renewal's overlap, when events come twice. */
+  _overlapping() {
+    return (this._ws ? 1 : 0) + (this._renewal?.ws ? 1 : 0) + this._retiring.size > 1;
+  }
+
+  /** The greeting, then outbox and catch-up.
+   * @param {Socket} ws @param {number} generation @param {number} openedAt when it was opened (Date.now()) */
+  async _greet(ws, generation, openedAt) {
     /** @type {Hello} */
     let hello;
     try {
@@ -265,10 +322,12 @@ export class ClientCore extends Emitter {
     this._attempt = 0;
     this.userId = hello.userId;
     this.connectionId = hello.connectionId;
+    this._greetings++;
     const wanted = this._resume.plan(reconnected, hello.chats);
     this._setState({ state: "open", attempt: 0 });
     this.keepAlive = keepAlivePlan(hello, this.options.heartbeatIntervalMs);
     this._heartbeat.start(this.keepAlive.intervalMs);
+    this._scheduleRenewal(hello, openedAt);
     this.emit(ClientEvent.CONNECTED, hello);
     this._resolveFirst?.(hello);
     this._resolveFirst = null;
@@ -287,6 +346,8 @@ export class ClientCore extends Emitter {
     this._held = [];
     for (const [event, data] of held) this._dispatch(event, data);
     this.emit(ClientEvent.SYNCED, { reconnected, delivered, chats: Object.keys(wanted).length });
+    // A renewal that fell due during a long catch-up (which belongs to this connection).
+    if (this._renewDue && ws === this._ws) this._renew();
   }
 
   /** @param {Record<string, string | null>} wanted @param {Socket} ws */
@@ -327,22 +388,19 @@ export class ClientCore extends Emitter {
     return delivered;
   }
 
-  /** @param {string} reason */
+  /** The connection ended (a renewal under way is abandoned: reconnect and sync instead).
+   * @param {string} reason */
   _onClosed(reason) {
     this._ws = null;
     this._generation++;
     this._heartbeat.stop();
+    this._stopRenewing(`the connection ended first: ${reason}`);
+    this._cutAt = 0;
     if (this._everGreeted) this._resume.dropped();
     this._held = [];
     this._syncing = false;
-    const lost = new SwitchboardError(LocalErrorCode.DISCONNECTED, `connection lost: ${reason}`);
-    const requeue = [];
-    for (const req of this._requests.takeAll()) {
-      clearTimeout(req.timer);
-      if (req.retry === Retry.ALWAYS) requeue.push(req);
-      else req.reject(lost);
-    }
-    this._requests.outbox = [...requeue, ...this._requests.outbox];
+    // What went out on it (a replaced connection still open answers its own).
+    this._settle((req) => !this._isOpen(req.socket), reason);
     this._typingIn.clearAll();
     this._typingOut.reset();
     if (this.state !== "closed") this._scheduleReconnect(reason);
@@ -353,12 +411,177 @@ export class ClientCore extends Emitter {
   _drop(reason) {
     const ws = this._ws;
     if (!ws) return;
-    try {
-      ws.close(4000, "client reconnecting");
-    } catch {
-      /* ignore */
-    }
+    closeQuietly(ws, 4000, "client reconnecting");
     this._onClosed(reason);
+  }
+
+  /** Requests in flight whose connection is gone: the resendable ones to the outbox (first),
+   *  the others rejected with `disconnected`.
+   * @param {(req: PendingRequest) => boolean} which @param {string} reason */
+  _settle(which, reason) {
+    const lost = new SwitchboardError(LocalErrorCode.DISCONNECTED, `connection lost: ${reason}`);
+    const requeue = [];
+    for (const req of this._requests.takeWhere(which)) {
+      clearTimeout(req.timer);
+      if (req.retry === Retry.ALWAYS) requeue.push(req);
+      else req.reject(lost);
+    }
+    this._requests.outbox = [...requeue, ...this._requests.outbox];
+  }
+
+  // ------------------------------------------------------------------ renewal
+
+  /** A new connection's renewal: due `renew.afterSeconds` after it was opened, if the
+   *  option and its greeting say so. @param {Hello} hello @param {number} openedAt */
+  _scheduleRenewal(hello, openedAt) {
+    this._stopRenewing("a new connection");
+    this._renewFailures = 0;
+    const plan = this.options.renewConnections === false ? null : renewPlan(hello);
+    this._cutAt = plan ? openedAt + plan.maxMs : 0;
+    if (!plan) return;
+    this._renewTimer = setTimeout(() => {
+      this._renewTimer = null;
+      this._renewDue = true;
+      this._renew();
+    }, Math.max(0, openedAt + plan.afterMs - Date.now()));
+  }
+
+  /** No renewal any more: its timer cleared, the next connection (if opening) closed.
+   * @param {string} reason */
+  _stopRenewing(reason) {
+    clearTimeout(this._renewTimer);
+    this._renewTimer = null;
+    this._renewDue = false;
+    const renewal = this._renewal;
+    this._renewal = null;
+    if (renewal) this._discard(renewal, reason);
+  }
+
+  /** Open the next connection (the current one stays until it is greeted). Waits while
+   *  the current one catches up: that catch-up is its own. */
+  async _renew() {
+    if (!this._renewDue || this._renewal || this.state !== "open" || !this._ws || this._syncing) return;
+    /** @type {Renewal} */
+    const renewal = { ws: null, token: undefined, openedAt: 0 };
+    this._renewal = renewal;
+    let token;
+    try {
+      token = typeof this.options.token === "function" ? await this.options.token() : this.options.token;
+    } catch (error) {
+      this._renewFailed(renewal, `token: ${error}`);
+      return;
+    }
+    if (this._renewal !== renewal) return; // abandoned meanwhile (a drop, or close())
+    try {
+      const Impl = webSocketImpl(this.options.WebSocket);
+      renewal.openedAt = Date.now();
+      renewal.token = token;
+      renewal.ws = new Impl(urlWithToken(this.options.url, token));
+    } catch (error) {
+      this._renewFailed(renewal, String(error));
+      return;
+    }
+    const ws = renewal.ws;
+    this._listen(ws, () => {
+      if (this._renewal === renewal) this._greetRenewal(renewal);
+    });
+  }
+
+  /** `hello` on the next connection (no sync: it received what the old one did), then
+   *  the switch. @param {Renewal} renewal */
+  async _greetRenewal(renewal) {
+    /** @type {Hello} */
+    let hello;
+    try {
+      hello = await this._request(Action.HELLO, {}, Retry.NEVER, { onSocket: renewal.ws });
+    } catch (error) {
+      this._renewFailed(renewal, `hello failed: ${/** @type {Error} */ (error).message}`);
+      return;
+    }
+    if (this._renewal !== renewal || !this._ws) return;
+    this._renewal = null;
+    const previous = this._ws;
+    const previousConnectionId = this.connectionId;
+    this._ws = /** @type {Socket} */ (renewal.ws);
+    this._token = renewal.token;
+    this.userId = hello.userId;
+    this.connectionId = hello.connectionId;
+    this._greetings++;
+    for (const chatId of hello.chats || []) this._resume.chats.add(chatId);
+    this.keepAlive = keepAlivePlan(hello, this.options.heartbeatIntervalMs);
+    this._heartbeat.start(this.keepAlive.intervalMs);
+    this._scheduleRenewal(hello, renewal.openedAt);
+    this.emit(ClientEvent.RENEWED, { connectionId: hello.connectionId, previousConnectionId,
+                                     connectionNumber: this._greetings });
+    this._flushOutbox();
+    this._retire(previous);
+  }
+
+  /** A renewal attempt failed: the current connection stays, and the next attempt comes
+   *  after a backoff delay if the cut is still ahead then (else the cut is handled as any
+   *  drop). @param {Renewal} renewal @param {string} reason */
+  _renewFailed(renewal, reason) {
+    if (this._renewal !== renewal) return;
+    this._renewal = null;
+    this._discard(renewal, reason);
+    const delayMs = reconnectDelay(this._renewFailures, this.options);
+    this._renewFailures++;
+    if (this.state !== "open" || !this._ws || Date.now() + delayMs >= this._cutAt) {
+      this._renewDue = false;
+      return;
+    }
+    clearTimeout(this._renewTimer);
+    this._renewTimer = setTimeout(() => {
+      this._renewTimer = null;
+      this._renew();
+    }, delayMs);
+  }
+
+  /** A renewal given up: its socket closed, the greeting sent on it settled.
+   * @param {Renewal} renewal @param {string} reason */
+  _discard(renewal, reason) {
+    const ws = renewal.ws;
+    if (!ws) return;
+    closeQuietly(ws, 1000, "renewal abandoned");
+    this._settle((req) => req.socket === ws, `renewal abandoned: ${reason}`);
+  }
+
+  /** The replaced connection: closed (1000) once the requests sent on it are answered, at
+   *  most requestTimeoutMs from now; until then its frames are read as the others'.
+   *  @param {Socket} ws */
+  _retire(ws) {
+    if (!this._requests.sentOn(ws)) {
+      this._retired(ws, "replaced");
+      return;
+    }
+    this._retiring.set(ws, setTimeout(() => this._retired(ws, "replaced (requests unanswered)"),
+                                      this.options.requestTimeoutMs));
+  }
+
+  /** A replaced connection is done (its requests answered, the wait over, or it closed):
+   *  closed, no drop; a request still unanswered on it is resent on the current one if it
+   *  may be, else rejected. @param {Socket} ws @param {string} reason */
+  _retired(ws, reason) {
+    clearTimeout(this._retiring.get(ws));
+    this._retiring.delete(ws);
+    closeQuietly(ws, 1000, "replaced");
+    this._settle((req) => req.socket === ws, reason);
+    if (this.state === "open") this._flushOutbox();
+  }
+
+  /** A request sent on a replaced connection was answered (or given up): the last one
+   *  lets it close. @param {Socket | undefined} ws */
+  _answeredOn(ws) {
+    if (ws && this._retiring.has(ws) && !this._requests.sentOn(ws)) this._retired(ws, "replaced");
+  }
+
+  /** An `unauthorized` answer or error: the connection it came on is refused (the current
+   *  one is dropped and reopened with a fresh token). @param {Socket | null | undefined} ws */
+  _refused(ws) {
+    const reason = "token refused (unauthorized)";
+    if (ws === this._ws) this._drop(reason);
+    else if (this._renewal && ws === this._renewal.ws) this._renewFailed(this._renewal, reason);
+    else if (ws && this._retiring.has(ws)) this._retired(ws, reason);
   }
 
   /** @param {string} reason */
@@ -417,8 +640,8 @@ export class ClientCore extends Emitter {
 
   // ------------------------------------------------------------------ frames
 
-  /** @param {any} raw */
-  _onFrame(raw) {
+  /** @param {any} raw @param {Socket} [ws] the connection it came on */
+  _onFrame(raw, ws) {
     const frame = decodeFrame(raw);
     if (!frame) return;
     const { event, requestId, data } = frame;
@@ -434,10 +657,12 @@ export class ClientCore extends Emitter {
     }
     if (event === Event.ERROR) {
       const error = SwitchboardError.fromReply(data);
-      if (error.code === ErrorCode.UNAUTHORIZED) this._drop("token refused (unauthorized)");
+      if (error.code === ErrorCode.UNAUTHORIZED) this._refused(ws ?? this._ws);
       this.emit(Event.ERROR, error);
       return;
     }
+    if (!this._overlapping()) this._copies.clear();
+    else if (this._copies.isCopy(ws, typeof raw === "string" ? raw : String(raw))) return;
     if (this._syncing && event !== Event.TYPING && event !== Event.USER_STATUS) {
       this._held.push([event, data]);
       return;
@@ -556,6 +781,7 @@ export class ClientCore extends Emitter {
 
   /** @param {PendingRequest} req @param {Socket} ws */
   _transmit(req, ws) {
+    req.socket = ws;
     const requestId = this._requests.open(req);
     try {
       ws.send(encodeFrame(req.action, requestId, req.data));
@@ -576,6 +802,7 @@ export class ClientCore extends Emitter {
         // means the connection is dead (the network went away without a close).
         req.reject(new SwitchboardError(LocalErrorCode.TIMEOUT, silent));
         if (ws === this._ws) this._drop(silent);
+        else this._answeredOn(ws);
         return;
       }
       // One answer went missing (a function that timed out answers nothing the client can
@@ -588,6 +815,7 @@ export class ClientCore extends Emitter {
         req.reject(new SwitchboardError(LocalErrorCode.TIMEOUT, silent));
       }
       if (ws === this._ws) this._probe();
+      this._answeredOn(ws);
     }, timeoutMs);
   }
 
@@ -609,6 +837,7 @@ export class ClientCore extends Emitter {
   _answer(requestId, event, data) {
     const req = /** @type {PendingRequest} */ (this._requests.take(requestId));
     clearTimeout(req.timer);
+    this._answeredOn(req.socket);
     if (event !== Event.ERROR) {
       req.resolve(data);
       return;
@@ -622,14 +851,23 @@ export class ClientCore extends Emitter {
       setTimeout(() => {
         if (this.state === "closed") req.reject(new SwitchboardError(LocalErrorCode.CLOSED, "the client was closed"));
         else if (req.pinned) {
-          if (req.pinned === this._ws) this._transmit(req, req.pinned);
+          if (req.pinned === this._ws || req.pinned === this._renewal?.ws) this._transmit(req, req.pinned);
           else req.reject(new SwitchboardError(LocalErrorCode.DISCONNECTED, "connection lost"));
         } else if (this.state === "open" && this._ws) this._transmit(req, this._ws);
         else this._requests.outbox.push(req);
       }, waitMs);
       return;
     }
-    if (error.code === ErrorCode.UNAUTHORIZED) this._drop("token refused (unauthorized)");
+    if (error.code === ErrorCode.UNAUTHORIZED) this._refused(req.socket);
     req.reject(error);
+  }
+}
+
+/** Close a socket, ignoring one that is closing already. @param {Socket} ws @param {number} code @param {string} reason */
+function closeQuietly(ws, code, reason) {
+  try {
+    ws.close(code, reason);
+  } catch {
+    /* already closing */
   }
 }

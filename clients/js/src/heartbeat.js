@@ -1,6 +1,7 @@
 // Keeping an idle connection open: what to send and how often (`keepAlivePlan`, from
 // `hello`), and the timer that sends it (`Heartbeat`: `beat()` every `intervalMs` until
-// stopped, one per client, restarted by every greeting).
+// stopped, one per client, restarted by every greeting). And when to replace the
+// connection before API Gateway's 2-hour cut (`renewPlan`, from `hello`'s `renew`).
 //
 // A server that announces `keepAlive` in `hello` gets the one-way frame it names
 // (`{"action": "ping"}`: API Gateway answers it without running a function, and nothing
@@ -15,6 +16,8 @@ import { DEFAULT_HEARTBEAT_SECONDS } from "./protocol.js";
  * @typedef {{intervalMs: number, ping: string | null}} KeepAlivePlan every `intervalMs`:
  *   the one-way frame `{"action": ping}`, or (`ping` null, a server without `keepAlive`)
  *   an acked presence:heartbeat
+ * @typedef {{afterMs: number, maxMs: number}} RenewPlan `afterMs` after a connection
+ *   opened, open the next one; API Gateway cuts it `maxMs` after it opened
  */
 
 /** @param {any} value @returns {number | null} */
@@ -35,6 +38,19 @@ export function keepAlivePlan(hello, overrideMs) {
   if (action && seconds) return { intervalMs: overrideMs || seconds * 1000, ping: action };
   const heartbeat = positive(hello && hello.heartbeatSeconds) || DEFAULT_HEARTBEAT_SECONDS;
   return { intervalMs: overrideMs || heartbeat * 1000, ping: null };
+}
+
+/**
+ * When to replace a connection, from its greeting's `renew`; null when absent or unusable
+ * (an older server: the client reconnects and syncs after the cut instead).
+ * @param {any} hello @returns {RenewPlan | null}
+ */
+export function renewPlan(hello) {
+  const renew = hello && hello.renew && typeof hello.renew === "object" ? hello.renew : null;
+  const after = renew ? positive(renew.afterSeconds) : null;
+  const max = renew ? positive(renew.maxSeconds) : null;
+  if (!after || !max || after >= max) return null;
+  return { afterMs: after * 1000, maxMs: max * 1000 };
 }
 
 export class Heartbeat {

@@ -28,6 +28,10 @@
 //   catch-up) left unanswered for `requestTimeoutMs` means the connection is dead, and it
 //   is dropped and reopened; any other request left unanswered is resent if that is safe
 //   (sends, reactions, reads), else rejected with `timeout`, and the connection is probed;
+// - replaces the connection before API Gateway's 2-hour cut when `hello` announces `renew`
+//   (`renewConnections`, on by default): the next connection is opened and greeted first,
+//   then the old one closed, so the user is never offline and nothing needs a sync
+//   (`client:renewed`); a failed attempt is tried again while the cut is ahead;
 // - typing: `typing(chatId)` on every keystroke sends typing:start at most every 2 s and
 //   typing:stop after 3 s idle; incoming indicators expire at `expiresAt`.
 //
@@ -57,7 +61,9 @@ export { reconnectDelay } from "./backoff.js";
  * @typedef {import("./protocol.js").Reaction} Reaction
  * @typedef {import("./protocol.js").Hello} Hello
  * @typedef {import("./protocol.js").KeepAlive} KeepAlive
+ * @typedef {import("./protocol.js").Renew} Renew
  * @typedef {import("./heartbeat.js").KeepAlivePlan} KeepAlivePlan
+ * @typedef {import("./heartbeat.js").RenewPlan} RenewPlan
  * @typedef {import("./protocol.js").Deleted} Deleted
  * @typedef {import("./protocol.js").ReactionChange} ReactionChange
  * @typedef {import("./protocol.js").ReadPosition} ReadPosition
@@ -71,6 +77,7 @@ export { reconnectDelay } from "./backoff.js";
  * @typedef {import("./core.js").ClientOptions} ClientOptions
  * @typedef {import("./core.js").State} State
  * @typedef {import("./core.js").StateChange} StateChange
+ * @typedef {import("./core.js").Renewed} Renewed
  * @typedef {import("./api.js").EventMap} EventMap
  * @typedef {import("./api.js").Synced} Synced
  */

@@ -71,6 +71,7 @@ export const ClientEvent = Object.freeze({
   STATE: "state", // connection state changes
   TYPING_UPDATE: "typing:update", // who is typing now in a chat
   HEARTBEAT: "heartbeat", // a timer heartbeat was acked (a server without keepAlive)
+  RENEWED: "client:renewed", // the connection was replaced before its cut: nothing missed, no sync
 });
 
 // Limits the client needs (docs/protocol.md).
@@ -88,8 +89,11 @@ export const DEFAULT_HEARTBEAT_SECONDS = 65; // when `hello` announces neither k
  * @typedef {{action: string, intervalSeconds: number}} KeepAlive `hello`'s keep-alive: send
  *   `{"action": action}` (no requestId, no data) every `intervalSeconds` while connected;
  *   API Gateway answers it itself (no function runs) and nothing comes back
+ * @typedef {{afterSeconds: number, maxSeconds: number}} Renew `hello`'s renewal: API Gateway
+ *   cuts the connection `maxSeconds` after it opened; open the next one `afterSeconds` after
+ *   it opened, then close this one (absent from older servers: reconnect after the cut)
  * @typedef {{connectionId: string, userId: string, chats: string[], keepAlive?: KeepAlive,
- *            heartbeatSeconds?: number, serverTime?: string}} Hello
+ *            renew?: Renew, heartbeatSeconds?: number, serverTime?: string}} Hello
  * @typedef {{chatId: string, messageId: string, deletedBy: string, deletedAt: string, version: number}} Deleted
  * @typedef {{chatId: string, messageId: string, emoji: string, userId: string, added: boolean,
  *            reactions: Record<string, Reaction>, version: number}} ReactionChange

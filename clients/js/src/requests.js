@@ -53,6 +53,7 @@ export const RETRY_OF = Object.freeze({
  * @property {any} [timer]
  * @property {number | null} [timeoutMs]
  * @property {any} [pinned] the connection it belongs to (hello, sync)
+ * @property {any} [socket] the connection it was last sent on
  * @property {boolean} [probe] a heartbeat: unanswered, the connection is dead
  */
 
@@ -97,6 +98,21 @@ export class Requests {
   /** @param {string} requestId */
   has(requestId) {
     return this.pending.has(requestId);
+  }
+
+  /** How many requests in flight were sent on `socket`. @param {any} socket */
+  sentOn(socket) {
+    let count = 0;
+    for (const req of this.pending.values()) if (req.socket === socket) count++;
+    return count;
+  }
+
+  /** The requests in flight that `which` picks, no longer in the table.
+   * @param {(req: PendingRequest) => boolean} which */
+  takeWhere(which) {
+    const taken = [...this.pending.values()].filter(which);
+    for (const req of taken) this.pending.delete(/** @type {string} */ (req.requestId));
+    return taken;
   }
 
   /** Every request in flight, none left in the table. */

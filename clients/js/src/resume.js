@@ -4,6 +4,7 @@
 // Per chat: the newest message id held (the cursor) and the ids delivered (bounded).
 // When a connection drops, the cursors are snapshot: the next sync starts there, even if
 // frames of a new connection arrive before its catch-up is done.
+// While a renewal overlaps two connections, FrameCopies drops an event's second copy.
 
 const SEEN_PER_CHAT = 2000;
 
@@ -83,5 +84,36 @@ export class ResumeState {
   /** @param {string} chatId @returns {string | null} */
   lastMessageId(chatId) {
     return this.last.get(chatId) ?? null;
+  }
+}
+
+/**
+ * While the client has two connections open (a renewal: the next one is greeted before the
+ * old one is closed), the server sends every event to both. Messages and updates are
+ * deduped by id and version wherever they come from; this drops the other copies (chat
+ * events, read positions, statuses, typing, and updates the message list does not hold):
+ * the n-th arrival of a frame on one connection is a copy when another connection already
+ * brought it n times. Only frames of the overlap are kept, and forgotten when it ends.
+ */
+export class FrameCopies {
+  constructor() {
+    /** @type {Map<string, Map<any, number>>} frame text -> connection -> arrivals */
+    this.arrivals = new Map();
+  }
+
+  /** Note a frame's arrival on `socket`: true if it is a copy of one another connection
+   *  brought. @param {any} socket @param {string} text */
+  isCopy(socket, text) {
+    let bySocket = this.arrivals.get(text);
+    if (!bySocket) this.arrivals.set(text, (bySocket = new Map()));
+    const before = bySocket.get(socket) || 0;
+    bySocket.set(socket, before + 1);
+    for (const [other, count] of bySocket) if (other !== socket && count > before) return true;
+    return false;
+  }
+
+  /** The overlap ended: one connection again. */
+  clear() {
+    this.arrivals.clear();
   }
 }

@@ -13,13 +13,16 @@
  * @typedef {import("./core.js").ClientOptions} ClientOptions
  * @typedef {import("./core.js").State} State
  * @typedef {import("./core.js").StateChange} StateChange
+ * @typedef {import("./core.js").Renewed} Renewed
  * @typedef {import("./errors.js").SwitchboardError} SwitchboardError
  * @typedef {{reconnected: boolean, delivered: number, chats: number}} Synced
  */
 /**
  * The events and what they carry: the server's (`message:new` is delivered as `message`,
  * once per id) and the client's own (`typing:update`, `connected`, `synced`, `sync:more`,
- * `state`, `heartbeat`). `error` is a server error not tied to a request of yours.
+ * `state`, `heartbeat`, `client:renewed`). `error` is a server error not tied to a request
+ * of yours. `client:renewed`: the connection was replaced before API Gateway's cut (no
+ * drop: no `state` change, no `connected`, no sync).
  * `message` comes when the first copy of a message arrives, which may be after a newer
  * one (sharded delivery): messages() already holds it, in its place. It and
  * `message:edited` carry the message as messages() holds it. `message:edited`,
@@ -44,6 +47,7 @@
  *   "sync:more": {chatId: string, after: string},
  *   "state": StateChange,
  *   "heartbeat": HeartbeatAck,
+ *   "client:renewed": Renewed,
  *   "error": SwitchboardError,
  * }} EventMap
  */
@@ -177,6 +181,7 @@ export type HeartbeatAck = import("./protocol.js").HeartbeatAck;
 export type ClientOptions = import("./core.js").ClientOptions;
 export type State = import("./core.js").State;
 export type StateChange = import("./core.js").StateChange;
+export type Renewed = import("./core.js").Renewed;
 export type SwitchboardError = import("./errors.js").SwitchboardError;
 export type Synced = {
     reconnected: boolean;
@@ -186,7 +191,9 @@ export type Synced = {
 /**
  * The events and what they carry: the server's (`message:new` is delivered as `message`,
  * once per id) and the client's own (`typing:update`, `connected`, `synced`, `sync:more`,
- * `state`, `heartbeat`). `error` is a server error not tied to a request of yours.
+ * `state`, `heartbeat`, `client:renewed`). `error` is a server error not tied to a request
+ * of yours. `client:renewed`: the connection was replaced before API Gateway's cut (no
+ * drop: no `state` change, no `connected`, no sync).
  * `message` comes when the first copy of a message arrives, which may be after a newer
  * one (sharded delivery): messages() already holds it, in its place. It and
  * `message:edited` carry the message as messages() holds it. `message:edited`,
@@ -227,6 +234,7 @@ export type EventMap = {
     };
     "state": StateChange;
     "heartbeat": HeartbeatAck;
+    "client:renewed": Renewed;
     "error": SwitchboardError;
 };
 import { ClientCore } from "./core.js";

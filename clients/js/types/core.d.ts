@@ -48,6 +48,12 @@ export class ClientCore extends Emitter {
          * Infinity keeps all, 0 none)
          */
         messageLimit?: number;
+        /**
+         * replace each connection before API Gateway
+         * cuts it, when `hello` announces `renew` (make before break: no drop, no sync); false
+         * waits for the cut, then reconnects and syncs
+         */
+        renewConnections: boolean;
     };
     /** @type {State} */
     state: State;
@@ -64,6 +70,22 @@ export class ClientCore extends Emitter {
     _generation: number;
     _attempt: number;
     _everGreeted: boolean;
+    /** connections greeted so far (`client:renewed`'s connectionNumber) */
+    _greetings: number;
+    /** @type {Renewal | null} the next connection, while it opens */
+    _renewal: Renewal | null;
+    /** @type {any} the next renewal attempt */
+    _renewTimer: any;
+    /** the current connection is due for replacement */
+    _renewDue: boolean;
+    /** failed renewal attempts of the current connection (their backoff) */
+    _renewFailures: number;
+    /** when API Gateway cuts the current connection (Date.now() ms; 0: not known) */
+    _cutAt: number;
+    /** @type {Map<Socket, any>} replaced connections, closed once their requests are answered
+     *  (-> the timer that closes them anyway) */
+    _retiring: Map<Socket, any>;
+    _copies: FrameCopies;
     /** @type {any} */
     _reconnectTimer: any;
     _probing: boolean;
@@ -102,18 +124,65 @@ export class ClientCore extends Emitter {
     /** @param {StateChange} change */
     _setState(change: StateChange): void;
     _open(): Promise<void>;
-    /** The greeting, then outbox and catch-up. @param {Socket} ws @param {number} generation */
-    _greet(ws: Socket, generation: number): Promise<void>;
+    /** A socket's events, taken by what it is when they come: the connection, the next one
+     *  (a renewal) or a replaced one being retired; those of a forgotten one are ignored.
+     *  @param {Socket} ws @param {() => void} opened */
+    _listen(ws: Socket, opened: () => void): void;
+    /** One of the client's connections (not a forgotten one). @param {Socket | null | undefined} ws */
+    _isOpen(ws: Socket | null | undefined): boolean;
+    /** More than one connection open: a renewal's overlap, when events come twice. */
+    _overlapping(): boolean;
+    /** The greeting, then outbox and catch-up.
+     * @param {Socket} ws @param {number} generation @param {number} openedAt when it was opened (Date.now()) */
+    _greet(ws: Socket, generation: number, openedAt: number): Promise<void>;
     /** @param {Record<string, string | null>} wanted @param {Socket} ws */
     _catchUp(wanted: Record<string, string | null>, ws: Socket): Promise<number>;
     /** The rest of a chat after a sync with hasMore, over REST (oldest first).
      * @param {string} chatId @param {string} after @param {Socket} ws */
     _fetchRest(chatId: string, after: string, ws: Socket): Promise<number>;
-    /** @param {string} reason */
+    /** The connection ended (a renewal under way is abandoned: reconnect and sync instead).
+     * @param {string} reason */
     _onClosed(reason: string): void;
     /** Close the socket ourselves (dead, or told to) and go through the reconnect path.
      * @param {string} reason */
     _drop(reason: string): void;
+    /** Requests in flight whose connection is gone: the resendable ones to the outbox (first),
+     *  the others rejected with `disconnected`.
+     * @param {(req: PendingRequest) => boolean} which @param {string} reason */
+    _settle(which: (req: PendingRequest) => boolean, reason: string): void;
+    /** A new connection's renewal: due `renew.afterSeconds` after it was opened, if the
+     *  option and its greeting say so. @param {Hello} hello @param {number} openedAt */
+    _scheduleRenewal(hello: Hello, openedAt: number): void;
+    /** No renewal any more: its timer cleared, the next connection (if opening) closed.
+     * @param {string} reason */
+    _stopRenewing(reason: string): void;
+    /** Open the next connection (the current one stays until it is greeted). Waits while
+     *  the current one catches up: that catch-up is its own. */
+    _renew(): Promise<void>;
+    /** `hello` on the next connection (no sync: it received what the old one did), then
+     *  the switch. @param {Renewal} renewal */
+    _greetRenewal(renewal: Renewal): Promise<void>;
+    /** A renewal attempt failed: the current connection stays, and the next attempt comes
+     *  after a backoff delay if the cut is still ahead then (else the cut is handled as any
+     *  drop). @param {Renewal} renewal @param {string} reason */
+    _renewFailed(renewal: Renewal, reason: string): void;
+    /** A renewal given up: its socket closed, the greeting sent on it settled.
+     * @param {Renewal} renewal @param {string} reason */
+    _discard(renewal: Renewal, reason: string): void;
+    /** The replaced connection: closed (1000) once the requests sent on it are answered, at
+     *  most requestTimeoutMs from now; until then its frames are read as the others'.
+     *  @param {Socket} ws */
+    _retire(ws: Socket): void;
+    /** A replaced connection is done (its requests answered, the wait over, or it closed):
+     *  closed, no drop; a request still unanswered on it is resent on the current one if it
+     *  may be, else rejected. @param {Socket} ws @param {string} reason */
+    _retired(ws: Socket, reason: string): void;
+    /** A request sent on a replaced connection was answered (or given up): the last one
+     *  lets it close. @param {Socket | undefined} ws */
+    _answeredOn(ws: Socket | undefined): void;
+    /** An `unauthorized` answer or error: the connection it came on is refused (the current
+     *  one is dropped and reopened with a fresh token). @param {Socket | null | undefined} ws */
+    _refused(ws: Socket | null | undefined): void;
     /** @param {string} reason */
     _scheduleReconnect(reason: string): void;
     _reconnectNow(): void;
@@ -134,8 +203,8 @@ export class ClientCore extends Emitter {
      * @returns {Promise<HeartbeatAck>}
      */
     heartbeat(timeoutMs?: number): Promise<HeartbeatAck>;
-    /** @param {any} raw */
-    _onFrame(raw: any): void;
+    /** @param {any} raw @param {Socket} [ws] the connection it came on */
+    _onFrame(raw: any, ws?: Socket): void;
     /** @param {string} event @param {any} data */
     _dispatch(event: string, data: any): void;
     /** Deliver a message once, as the store holds it (updates that overtook it applied):
@@ -191,6 +260,23 @@ export type StateChange = {
 export type Hello = import("./protocol.js").Hello;
 export type HeartbeatAck = import("./protocol.js").HeartbeatAck;
 export type KeepAlivePlan = import("./heartbeat.js").KeepAlivePlan;
+/**
+ * `connectionNumber`: the connections greeted so far, this one included (1 is the first)
+ */
+export type Renewed = {
+    connectionId: string;
+    previousConnectionId: string | null;
+    connectionNumber: number;
+};
+/**
+ * the next
+ * connection, opening (ws null while its token is fetched)
+ */
+export type Renewal = {
+    ws: Socket | null;
+    token: string | undefined;
+    openedAt: number;
+};
 export type ClientOptions = {
     /**
      * WebSocket URL of the stage, e.g. ws://127.0.0.1:3001/local
@@ -238,8 +324,15 @@ export type ClientOptions = {
      * Infinity keeps all, 0 none)
      */
     messageLimit?: number;
+    /**
+     * replace each connection before API Gateway
+     * cuts it, when `hello` announces `renew` (make before break: no drop, no sync); false
+     * waits for the cut, then reconnects and syncs
+     */
+    renewConnections?: boolean;
 };
 import { Emitter } from "./events.js";
+import { FrameCopies } from "./resume.js";
 import { Requests } from "./requests.js";
 import { ResumeState } from "./resume.js";
 import { MessageStore } from "./messages.js";

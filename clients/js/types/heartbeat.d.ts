@@ -5,6 +5,12 @@
  * @param {any} hello @param {number} [overrideMs] @returns {KeepAlivePlan}
  */
 export function keepAlivePlan(hello: any, overrideMs?: number): KeepAlivePlan;
+/**
+ * When to replace a connection, from its greeting's `renew`; null when absent or unusable
+ * (an older server: the client reconnects and syncs after the cut instead).
+ * @param {any} hello @returns {RenewPlan | null}
+ */
+export function renewPlan(hello: any): RenewPlan | null;
 export class Heartbeat {
     /** @param {() => void} beat */
     constructor(beat: () => void);
@@ -24,4 +30,12 @@ export class Heartbeat {
 export type KeepAlivePlan = {
     intervalMs: number;
     ping: string | null;
+};
+/**
+ * `afterMs` after a connection
+ *   opened, open the next one; API Gateway cuts it `maxMs` after it opened
+ */
+export type RenewPlan = {
+    afterMs: number;
+    maxMs: number;
 };

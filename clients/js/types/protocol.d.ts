@@ -62,6 +62,7 @@ export const ClientEvent: Readonly<{
     STATE: "state";
     TYPING_UPDATE: "typing:update";
     HEARTBEAT: "heartbeat";
+    RENEWED: "client:renewed";
 }>;
 export const MAX_SYNC_CHATS: 100;
 export const DEFAULT_HEARTBEAT_SECONDS: 65;
@@ -90,11 +91,21 @@ export type KeepAlive = {
     action: string;
     intervalSeconds: number;
 };
+/**
+ * `hello`'s renewal: API Gateway
+ * cuts the connection `maxSeconds` after it opened; open the next one `afterSeconds` after
+ * it opened, then close this one (absent from older servers: reconnect after the cut)
+ */
+export type Renew = {
+    afterSeconds: number;
+    maxSeconds: number;
+};
 export type Hello = {
     connectionId: string;
     userId: string;
     chats: string[];
     keepAlive?: KeepAlive;
+    renew?: Renew;
     heartbeatSeconds?: number;
     serverTime?: string;
 };

@@ -11,6 +11,7 @@
  * @property {any} [timer]
  * @property {number | null} [timeoutMs]
  * @property {any} [pinned] the connection it belongs to (hello, sync)
+ * @property {any} [socket] the connection it was last sent on
  * @property {boolean} [probe] a heartbeat: unanswered, the connection is dead
  */
 /**
@@ -51,6 +52,11 @@ export class Requests {
     take(requestId: string): PendingRequest;
     /** @param {string} requestId */
     has(requestId: string): boolean;
+    /** How many requests in flight were sent on `socket`. @param {any} socket */
+    sentOn(socket: any): number;
+    /** The requests in flight that `which` picks, no longer in the table.
+     * @param {(req: PendingRequest) => boolean} which */
+    takeWhere(which: (req: PendingRequest) => boolean): PendingRequest[];
     /** Every request in flight, none left in the table. */
     takeAll(): PendingRequest[];
     /** The outbox, emptied. */
@@ -80,6 +86,10 @@ export type PendingRequest = {
      * the connection it belongs to (hello, sync)
      */
     pinned?: any;
+    /**
+     * the connection it was last sent on
+     */
+    socket?: any;
     /**
      * a heartbeat: unanswered, the connection is dead
      */

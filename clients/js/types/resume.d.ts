@@ -34,3 +34,20 @@ export class ResumeState {
     /** @param {string} chatId @returns {string | null} */
     lastMessageId(chatId: string): string | null;
 }
+/**
+ * While the client has two connections open (a renewal: the next one is greeted before the
+ * old one is closed), the server sends every event to both. Messages and updates are
+ * deduped by id and version wherever they come from; this drops the other copies (chat
+ * events, read positions, statuses, typing, and updates the message list does not hold):
+ * the n-th arrival of a frame on one connection is a copy when another connection already
+ * brought it n times. Only frames of the overlap are kept, and forgotten when it ends.
+ */
+export class FrameCopies {
+    /** @type {Map<string, Map<any, number>>} frame text -> connection -> arrivals */
+    arrivals: Map<string, Map<any, number>>;
+    /** Note a frame's arrival on `socket`: true if it is a copy of one another connection
+     *  brought. @param {any} socket @param {string} text */
+    isCopy(socket: any, text: string): boolean;
+    /** The overlap ended: one connection again. */
+    clear(): void;
+}

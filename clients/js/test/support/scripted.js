@@ -17,8 +17,10 @@ export function scripted() {
     send(text) {
       this.sent.push(JSON.parse(text));
     }
-    close() {
+    close(code, reason) {
       this.closed = true;
+      this.closeCode = code;
+      this.closeReason = reason;
     }
     /** A server frame: an event, or with `requestId` an answer. */
     push(event, data, requestId) {

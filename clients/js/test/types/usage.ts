@@ -7,6 +7,7 @@ import {
   type ChatPresence,
   type KeepAlivePlan,
   type Message,
+  type Renewed,
   type StateChange,
 } from "@switchboard/client";
 
@@ -16,11 +17,16 @@ const client = new SwitchboardClient({
   restUrl: "http://127.0.0.1:3001/api",
   requestTimeoutMs: 5000,
   messageLimit: Infinity,
+  renewConnections: true,
 });
 const off: () => void = client.on("message", (m: Message) => console.log(m.senderId, m.body));
 client.on("state", (change: StateChange) => console.log(change.state, change.delayMs));
 client.on("typing:update", ({ chatId, userIds }) => console.log(chatId, userIds.join()));
 client.on("error", (error) => console.log(error.code));
+client.on("client:renewed", (renewed: Renewed) => {
+  const number: number = renewed.connectionNumber;
+  console.log(renewed.connectionId, renewed.previousConnectionId, number);
+});
 off();
 
 async function main(): Promise<void> {
@@ -29,6 +35,9 @@ async function main(): Promise<void> {
   const pingEvery: number | undefined = hello.keepAlive?.intervalSeconds;
   const plan: KeepAlivePlan | null = client.keepAlive;
   const pinged: string | null | undefined = plan?.ping;
+  const renewAfter: number | undefined = hello.renew?.afterSeconds;
+  const cutAfter: number | undefined = hello.renew?.maxSeconds;
+  console.log(renewAfter, cutAfter);
   const stored: Message = await client.send(chats[0], "hello", { clientMessageId: "m1" });
   const read = await client.markRead(stored.chatId, stored.id);
   console.log(read.readAt, client.lastMessageId(stored.chatId), client.typingUsers(stored.chatId));
@@ -54,6 +63,8 @@ async function main(): Promise<void> {
   await client.setPresence("sleeping");
   // @ts-expect-error: not an event
   client.on("message:new", () => {});
+  // @ts-expect-error: renewals carry no hello
+  client.on("client:renewed", (renewed) => console.log(renewed.chats));
   client.close();
 }
 void main;
