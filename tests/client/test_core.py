@@ -379,8 +379,9 @@ async def test_connections_are_renewed_before_the_cut_and_nobody_notices(
 ) -> None:
     alice, bob = user("alice"), user("bob")
     chat_id = short_lived_chat(short_lived_api(short_lived), alice, bob)
-    a = await device(alice, emu=short_lived)
-    b = await device(bob, emu=short_lived)
+    # The drain within the second a 4 s stage leaves between renewal and cut.
+    a = await device(alice, emu=short_lived, renew_drain=0.3)
+    b = await device(bob, emu=short_lived, renew_drain=0.3)
     first = a.client.connection_id
     expected: list[str] = []
     loop = asyncio.get_running_loop()
@@ -411,7 +412,7 @@ async def test_a_failed_renewal_keeps_the_connection_and_is_tried_again(
     fake_server: FakeServer,
 ) -> None:
     fake_server.renew = {"afterSeconds": 0.1, "maxSeconds": 600}
-    client = SwitchboardClient(fake_server.url, "tok", backoff=FAST)
+    client = SwitchboardClient(fake_server.url, "tok", backoff=FAST, renew_drain=0.2)
     inbox = Recorder(client)
     await client.connect()
     try:
@@ -427,6 +428,9 @@ async def test_a_failed_renewal_keeps_the_connection_and_is_tried_again(
             {"connectionId": "c2", "previousConnectionId": "c1", "connectionNumber": 2}
         ]
         first = fake_server.connections[0]
+        # Open for renew_drain more: posts addressed to it alone may be on their way.
+        await first.send(json.dumps({"event": "user:status", "data": {"userId": "bob"}}))
+        assert (await inbox.wait_count("user:status", 1))[0] == {"userId": "bob"}
         await asyncio.wait_for(first.wait_closed(), WAIT)
         assert first.close_code == 1000  # closed by the client, not dropped
         assert client.connection_id == "c2" and client.reconnects == 0

@@ -85,6 +85,9 @@ import { TypingIn, TypingOut } from "./typing.js";
  * @property {boolean} [renewConnections=true] replace each connection before API Gateway
  *   cuts it, when `hello` announces `renew` (make before break: no drop, no sync); false
  *   waits for the cut, then reconnects and syncs
+ * @property {number} [renewDrainMs=5000] how long a replaced connection stays open after the
+ *   switch (and its requests answered): posts addressed to it before the new connection was
+ *   in the rooms may still be on their way
  */
 
 /** The messages of a page (those with an id), oldest first: the server's order, made sure of.
@@ -104,6 +107,7 @@ export class ClientCore extends Emitter {
       requestTimeoutMs: 20000,
       maxRetries: 5,
       renewConnections: true,
+      renewDrainMs: 5000,
       ...options,
     };
     /** @type {State} */
@@ -133,8 +137,8 @@ export class ClientCore extends Emitter {
     this._renewFailures = 0;
     /** when API Gateway cuts the current connection (Date.now() ms; 0: not known) */
     this._cutAt = 0;
-    /** @type {Map<Socket, any>} replaced connections, closed once their requests are answered
-     *  (-> the timer that closes them anyway) */
+    /** @type {Map<Socket, {timers: any[], drained: boolean}>} replaced connections, closed
+     *  once their requests are answered and renewDrainMs has passed (-> the timers) */
     this._retiring = new Map();
     this._copies = new FrameCopies();
     /** @type {any} */
@@ -212,8 +216,8 @@ export class ClientCore extends Emitter {
       req.reject(error);
     }
     this._stopRenewing("client closed");
-    for (const [old, timer] of this._retiring) {
-      clearTimeout(timer);
+    for (const [old, retiring] of this._retiring) {
+      retiring.timers.forEach(clearTimeout);
       closeQuietly(old, 1000, "client closed");
     }
     this._retiring.clear();
@@ -546,23 +550,37 @@ export class ClientCore extends Emitter {
     this._settle((req) => req.socket === ws, `renewal abandoned: ${reason}`);
   }
 
-  /** The replaced connection: closed (1000) once the requests sent on it are answered, at
-   *  most requestTimeoutMs from now; until then its frames are read as the others'.
-   *  @param {Socket} ws */
+  /** The replaced connection: closed (1000) once the requests sent on it are answered and
+   *  renewDrainMs has passed (posts a fan-out addressed to it before the new connection
+   *  was in the rooms may still be on their way), at most requestTimeoutMs from now; until
+   *  then its frames are read as the others'. @param {Socket} ws */
   _retire(ws) {
-    if (!this._requests.sentOn(ws)) {
-      this._retired(ws, "replaced");
-      return;
+    const drainMs = Math.max(0, this.options.renewDrainMs ?? 5000);
+    const retiring = { timers: /** @type {any[]} */ ([]), drained: drainMs === 0 };
+    this._retiring.set(ws, retiring);
+    if (!retiring.drained) {
+      // The timer says when the drain is over (Date.now() may read a millisecond short).
+      retiring.timers.push(setTimeout(() => { retiring.drained = true; this._retireIfDone(ws); },
+                                      drainMs));
     }
-    this._retiring.set(ws, setTimeout(() => this._retired(ws, "replaced (requests unanswered)"),
-                                      this.options.requestTimeoutMs));
+    retiring.timers.push(setTimeout(() => this._retired(ws, "replaced (requests unanswered)"),
+                                    Math.max(drainMs, this.options.requestTimeoutMs)));
+    this._retireIfDone(ws);
+  }
+
+  /** @param {Socket} ws */
+  _retireIfDone(ws) {
+    const retiring = this._retiring.get(ws);
+    if (retiring && retiring.drained && !this._requests.sentOn(ws)) {
+      this._retired(ws, "replaced");
+    }
   }
 
   /** A replaced connection is done (its requests answered, the wait over, or it closed):
    *  closed, no drop; a request still unanswered on it is resent on the current one if it
    *  may be, else rejected. @param {Socket} ws @param {string} reason */
   _retired(ws, reason) {
-    clearTimeout(this._retiring.get(ws));
+    this._retiring.get(ws)?.timers.forEach(clearTimeout);
     this._retiring.delete(ws);
     closeQuietly(ws, 1000, "replaced");
     this._settle((req) => req.socket === ws, reason);
@@ -572,7 +590,7 @@ export class ClientCore extends Emitter {
   /** A request sent on a replaced connection was answered (or given up): the last one
    *  lets it close. @param {Socket | undefined} ws */
   _answeredOn(ws) {
-    if (ws && this._retiring.has(ws) && !this._requests.sentOn(ws)) this._retired(ws, "replaced");
+    if (ws) this._retireIfDone(ws);
   }
 
   /** An `unauthorized` answer or error: the connection it came on is refused (the current

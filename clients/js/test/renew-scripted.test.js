@@ -145,6 +145,21 @@ test("renewal: with no request in flight the old connection closes at once, and 
   assert.equal(client.connectionId, "k3");
 });
 
+test("the old connection stays open renewDrainMs after the switch: posts already on their way arrive", async () => {
+  const { client, ws, sockets } = await connected(opened, { hello: { renew: RENEW }, renewDrainMs: 100 });
+  const delivered = record(client, "message");
+  const next1 = await waitFor(() => sockets[1], "the renewal's socket");
+  const hello = await next1.sentAction(Action.HELLO);
+  const renewed = next(client, "client:renewed");
+  next1.push("connection:success", { connectionId: "k2", userId: "alice", chats: ["c1"] }, hello.requestId);
+  await renewed;
+  assert.equal(ws.closeCode, undefined, "still open: a fan-out may have addressed it before the switch");
+  ws.push("message:new", message(7)); // addressed to the old connection alone
+  assert.deepEqual(delivered.map((m) => m.id), [message(7).id]);
+  await waitFor(() => ws.closeCode === 1000, "the old connection closed after the drain");
+  assert.equal(client.state, "open");
+});
+
 test("a failed renewal keeps the old connection and is tried again", async () => {
   let tokens = 0;
   const { client, ws, sockets } = await connected(opened, {

@@ -104,6 +104,7 @@ function client(userId, options = {}) {
     WebSocket,
     initialDelayMs: 50,
     maxDelayMs: 200,
+    renewDrainMs: 300, // within the 1 s a 4 s stage leaves between renewal and cut
     ...options,
   });
   opened.push(made);

@@ -54,6 +54,12 @@ export class ClientCore extends Emitter {
          * waits for the cut, then reconnects and syncs
          */
         renewConnections: boolean;
+        /**
+         * how long a replaced connection stays open after the
+         * switch (and its requests answered): posts addressed to it before the new connection was
+         * in the rooms may still be on their way
+         */
+        renewDrainMs: number;
     };
     /** @type {State} */
     state: State;
@@ -82,9 +88,12 @@ export class ClientCore extends Emitter {
     _renewFailures: number;
     /** when API Gateway cuts the current connection (Date.now() ms; 0: not known) */
     _cutAt: number;
-    /** @type {Map<Socket, any>} replaced connections, closed once their requests are answered
-     *  (-> the timer that closes them anyway) */
-    _retiring: Map<Socket, any>;
+    /** @type {Map<Socket, {timers: any[], drained: boolean}>} replaced connections, closed
+     *  once their requests are answered and renewDrainMs has passed (-> the timers) */
+    _retiring: Map<Socket, {
+        timers: any[];
+        drained: boolean;
+    }>;
     _copies: FrameCopies;
     /** @type {any} */
     _reconnectTimer: any;
@@ -169,10 +178,13 @@ export class ClientCore extends Emitter {
     /** A renewal given up: its socket closed, the greeting sent on it settled.
      * @param {Renewal} renewal @param {string} reason */
     _discard(renewal: Renewal, reason: string): void;
-    /** The replaced connection: closed (1000) once the requests sent on it are answered, at
-     *  most requestTimeoutMs from now; until then its frames are read as the others'.
-     *  @param {Socket} ws */
+    /** The replaced connection: closed (1000) once the requests sent on it are answered and
+     *  renewDrainMs has passed (posts a fan-out addressed to it before the new connection
+     *  was in the rooms may still be on their way), at most requestTimeoutMs from now; until
+     *  then its frames are read as the others'. @param {Socket} ws */
     _retire(ws: Socket): void;
+    /** @param {Socket} ws */
+    _retireIfDone(ws: Socket): void;
     /** A replaced connection is done (its requests answered, the wait over, or it closed):
      *  closed, no drop; a request still unanswered on it is resent on the current one if it
      *  may be, else rejected. @param {Socket} ws @param {string} reason */
@@ -330,6 +342,12 @@ export type ClientOptions = {
      * waits for the cut, then reconnects and syncs
      */
     renewConnections?: boolean;
+    /**
+     * how long a replaced connection stays open after the
+     * switch (and its requests answered): posts addressed to it before the new connection was
+     * in the rooms may still be on their way
+     */
+    renewDrainMs?: number;
 };
 import { Emitter } from "./events.js";
 import { FrameCopies } from "./resume.js";

@@ -117,7 +117,9 @@ class ClientCore:
     ``heartbeat_interval`` (seconds) replaces the keep-alive interval ``hello`` announces.
     ``renew_connections``: replace each connection before API Gateway's 2-hour cut as
     ``hello``'s ``renew`` says (open the next, then close the old: never offline, no
-    sync); False waits for the cut and reconnects.
+    sync); False waits for the cut and reconnects. ``renew_drain``: seconds a replaced
+    connection stays open after the switch (posts a fan-out addressed to it before the
+    new connection was in the rooms may still be on their way).
     The injectable ``random``, ``sleep``, ``clock`` and ``open_transport`` are for tests.
     """
 
@@ -131,6 +133,7 @@ class ClientCore:
         connect_timeout: float = 10.0,
         heartbeat_interval: float | None = None,
         renew_connections: bool = True,
+        renew_drain: float = 5.0,
         backoff: Backoff | None = None,
         max_reconnect_attempts: int | None = None,
         rate_limit_retries: int | None = None,
@@ -150,6 +153,7 @@ class ClientCore:
         self.request_timeout = request_timeout
         self.heartbeat_interval = heartbeat_interval
         self.renew_connections = renew_connections
+        self.renew_drain = renew_drain
         self.backoff = backoff or Backoff()
         self.max_reconnect_attempts = max_reconnect_attempts
         self.rate_limit_retries = rate_limit_retries
@@ -379,7 +383,9 @@ class ClientCore:
         """Replace ``session`` before API Gateway's cut: ``after`` seconds from its
         opening, open the next connection; once it is ready, close this one when its
         own requests are answered. A failed attempt is tried again (backoff) while the
-        cut is still ahead; if the cut comes first, the supervisor reconnects."""
+        cut is still ahead; if the cut comes first, the supervisor reconnects. The old
+        one stays open ``renew_drain`` seconds after the switch: a fan-out that read the
+        rooms before the new connection was in them posts to the old one alone."""
         loop = asyncio.get_running_loop()
         await asyncio.sleep(max(0.0, session.opened_at + after - loop.time()))
         attempt = 0
@@ -404,9 +410,11 @@ class ClientCore:
                     "connectionNumber": successor.generation,
                 },
             )
+            switched = loop.time()
             waiting = self._pending.waiting_on(session.generation)
             if waiting:
                 await asyncio.wait(waiting, timeout=self.request_timeout)
+            await asyncio.sleep(max(0.0, switched + self.renew_drain - loop.time()))
             await self._end_session(session, graceful=True)
             return
 

@@ -57,7 +57,7 @@ export async function waitFor(probe, what) {
 export async function connected(opened, { chats = ["c1"], hello: greeting = {}, ...options } = {}) {
   const { sockets, ScriptedSocket } = scripted();
   const client = new SwitchboardClient({ url: "ws://scripted/test", token: "t", WebSocket: ScriptedSocket,
-                                         initialDelayMs: 5, maxDelayMs: 10, ...options });
+                                         initialDelayMs: 5, maxDelayMs: 10, renewDrainMs: 0, ...options });
   opened.push(client);
   const synced = new Promise((resolve) => client.on("synced", resolve));
   client.connect();
