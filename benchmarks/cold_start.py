@@ -30,17 +30,19 @@ TOP = 3
 
 # What a function imports on its first invocation rather than at module import
 # (the routes that need them load them: shared/state/redis_client.py, and
-# shared/delivery/fanout.py once there is someone to post to; shared.lifecycle.sessions
-# for the sweeper's GETs). A renewal's $connect and $disconnect post nothing (the user
-# has another session), but a user's first or last connection tells their contacts,
-# so the Management API client stays listed: the worst first call.
+# shared/delivery/fanout.py once there is someone to post to). A renewal's $connect and
+# $disconnect post nothing (the user has another session), but a user's first or last
+# connection tells their contacts, so the fan-out poster stays listed: the worst first
+# call.
 # The api function never verifies tokens (the HTTP API's authorizer does, in AWS and
 # in the emulator), so PyJWT is not on its path at all.
 LAZY = {
     "connect": ["redis", "shared.delivery.management_api"],
     "disconnect": ["redis", "shared.delivery.management_api"],
     "event": ["redis", "shared.delivery.management_api"],
-    "sweeper": ["redis", "shared.delivery.management_api"],
+    # Its first sweep asks API Gateway (shared.delivery.management_client, imported with
+    # the module) and renews sessions; the poster comes only with an offline announcement.
+    "sweeper": ["redis"],
 }
 
 # Without PYTHONDONTWRITEBYTECODE: the discarded first run must write the bytecode

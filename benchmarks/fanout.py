@@ -111,10 +111,10 @@ def _ids(n: int, prefix: str) -> list[str]:
 def _serial_loop(endpoint: str, shared_client: bool = False) -> Callable[[list[str]], None]:
     import boto3
 
-    from shared.delivery import management_api
+    from shared.delivery import management_client
 
     if shared_client:  # the fan-out's own client: its Config and call-counting hook
-        client = management_api.client(endpoint)
+        client = management_client.client(endpoint)
     else:
         client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
     client.post_to_connection(ConnectionId="warmup=", Data=PAYLOAD)

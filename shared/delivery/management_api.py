@@ -12,7 +12,8 @@ stay open across invocations (a warm Lambda container reuses them).
 The HTTP/1.1 exchange is written here rather than with h11 or http.client: the
 request has one fixed shape and only the status is read, and h11 measured 80 µs
 per exchange, almost as much as the signature. Rare calls (GET, DELETE
-@connections) use ``client(endpoint)``, a botocore client. ``python -m benchmarks.fanout``
+@connections) use shared/delivery/management_client.py, a botocore client that brings
+no asyncio or ssl to the functions that only make those. ``python -m benchmarks.fanout``
 measures this path against a serial loop of boto3's ``post_to_connection``.
 """
 
@@ -29,8 +30,6 @@ from urllib.parse import quote, urlsplit
 import botocore.session
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.client import BaseClient
-from botocore.config import Config
 
 from shared.observability import calls
 from shared.retries import MANAGEMENT_API
@@ -252,31 +251,3 @@ def for_endpoint(endpoint: str, region: str) -> ManagementApi:
         if client is None:
             client = _clients[endpoint] = ManagementApi(endpoint, region)
         return client
-
-
-# ---------------------------------------------------------------- rare calls (GET, DELETE)
-
-# Standard mode retries 429 LimitExceeded, 5xx and timeouts with jittered backoff,
-# as many attempts in all as the Management API policy allows.
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": MANAGEMENT_API.attempts},
-    connect_timeout=MANAGEMENT_API.connect_timeout_seconds,
-    read_timeout=MANAGEMENT_API.read_timeout_seconds,
-    max_pool_connections=32,
-)
-_botocore_lock = threading.Lock()
-_botocore_clients: dict[str, BaseClient] = {}
-
-
-def client(endpoint: str) -> Any:
-    """A botocore Management API client for one stage endpoint, cached and counted
-    (``Any``: botocore makes its clients' methods at run time).
-    botocore, not boto3: PynamoDB brings botocore anyway; boto3 adds import time."""
-    with _botocore_lock:
-        found = _botocore_clients.get(endpoint)
-        if found is None:
-            found = botocore.session.get_session().create_client(
-                "apigatewaymanagementapi", endpoint_url=endpoint, config=CLIENT_CONFIG
-            )
-            _botocore_clients[endpoint] = found
-    return calls.instrument(found)

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shared import clock
+from shared.delivery import management_client
 from shared.eventbus import publisher, schema
 from shared.eventbus.schema import Entry, Family
 from shared.lifecycle import status
@@ -110,10 +111,7 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
     due = presence.expired_sessions(limit)
     if not due:
         return {"checked": 0, "renewed": 0, "swept": 0, "offline": 0}
-    # Imported here: it brings asyncio and ssl, which $connect and $disconnect never need.
-    from shared.delivery import management_api
-
-    client = management_api.client(endpoint)
+    client = management_client.client(endpoint)
     answers = list(_pool.map(lambda s: _asked(client, s.connection_id), due))
     now = clock.now_ms()
     ttl_ms = presence.ttl_seconds() * 1000
@@ -172,9 +170,7 @@ def close_all(user_id: str, endpoint: str) -> int:
     """Close every session of a user (Management API DELETE); returns how many were closed.
     API Gateway then invokes $disconnect for each. A connection already gone (410) has
     its records removed here."""
-    from shared.delivery import management_api
-
-    client = management_api.client(endpoint)
+    client = management_client.client(endpoint)
     targets = [e.connection_id for e in rooms.resolve(rooms.user_room(user_id))]
 
     def close(connection_id: str) -> bool:
