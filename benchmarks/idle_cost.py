@@ -8,7 +8,8 @@ timeout 600/scale and 2-hour connection limit 7200/scale, the sweeper's minute 6
 (direct chats: user i with users i±1, i±2, ..., so a user has min(chats, users-1)
 contacts; with more chats than other users, pairs share several chats), before anyone
 connects. Then each user connects through the project's Python client
-(``SwitchboardClient``, default settings: it pings as ``hello``'s ``keepAlive`` says and
+(``SwitchboardClient``, default settings but for the renewal's 5 s drain, which is scaled
+like every period: it pings as ``hello``'s ``keepAlive`` says and
 replaces its connection before API Gateway's cut as ``hello``'s ``renew`` says: a new
 connection and its ``hello``, then the old one closed), the connections spread over a
 warm-up; then nothing happens for two scaled hours (every connection is renewed once),
@@ -91,6 +92,7 @@ REAL_TTL_SECONDS = 600
 REAL_IDLE_TIMEOUT = 600
 REAL_MAX_CONNECTION = 7200
 REAL_RENEW_MARGIN = 300  # hello's renew: 5 minutes before the cut
+REAL_RENEW_DRAIN = 5.0  # the clients keep a replaced connection open this long
 REAL_SWEEP_SECONDS = 60
 REAL_KEEP_ALIVE = min(540, REAL_TTL_SECONDS * 9 // 10)
 HOURS_PER_MONTH = 730
@@ -509,7 +511,12 @@ async def _drive(
     warmup_hours: float,
     offline: bool,
 ) -> _Window:
-    clients = [SwitchboardClient(emu.websocket_url, emu.token(f"u{i}")) for i in range(users)]
+    # Default settings but the renewal's drain, a period like the others (5 s real).
+    drain = REAL_RENEW_DRAIN / scale
+    clients = [
+        SwitchboardClient(emu.websocket_url, emu.token(f"u{i}"), renew_drain=drain)
+        for i in range(users)
+    ]
     spacing = warmup_hours * 3600 / scale / max(1, users)
     try:
         for client in clients:
