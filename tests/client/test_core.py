@@ -440,6 +440,30 @@ async def test_a_failed_renewal_keeps_the_connection_and_is_tried_again(
         await client.close()
 
 
+async def test_a_cut_during_a_renewal_abandons_it_and_reconnects_with_sync() -> None:
+    def swallow_the_renewals_hello(frame: dict[str, Any], server: FakeServer, conn: Any) -> bool:
+        return frame.get("action") == "hello" and server.connections.index(conn) == 1
+
+    server = await FakeServer(swallow_the_renewals_hello).start()
+    server.renew = {"afterSeconds": 0.05, "maxSeconds": 600}
+    client = SwitchboardClient(server.url, "tok", backoff=FAST, request_timeout=WAIT)
+    inbox = Recorder(client)
+    try:
+        await client.connect()
+        server.renew = None  # (the reconnect's connection is not renewed in turn)
+        await server.wait_actions("hello", 2, WAIT)  # the renewal's, never answered
+        await server.connections[0].close()  # the cut comes first
+        await inbox.wait_count("client:resumed", 1)  # a drop: reconnected and caught up
+        assert (client.reconnects, client.renewals, client.connection_id) == (1, 0, "c3")
+        assert len(inbox.named("client:disconnected")) == 1
+        abandoned = server.connections[1]
+        await asyncio.wait_for(abandoned.wait_closed(), WAIT)  # closed by the client
+        assert inbox.named("client:renewed") == []
+    finally:
+        await client.close()
+        await server.close()
+
+
 async def test_resume_across_the_maximum_connection_duration(
     device: OpenDevice,
     short_lived: Any,

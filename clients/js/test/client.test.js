@@ -11,6 +11,7 @@ import { WebSocket } from "ws";
 
 import { Action, ErrorCode, SwitchboardClient, SwitchboardError } from "../src/index.js";
 import { mintToken, startEmulator, TIMEOUT_MS, within } from "./support/emulator.js";
+import { recordingSockets } from "./support/sockets.js";
 
 let emulator;
 const opened = [];
@@ -293,28 +294,8 @@ describe("against the emulator", { timeout: 4 * TIMEOUT_MS }, () => {
   // this holds whichever the emulator announces.
   test("heartbeat: acked; a connection that stops answering it is dropped and reopened", async () => {
     const [alice] = users("alice");
-    const sockets = [];
-    // ws's WebSocket, with a switch that makes it deaf: frames still go out, none come in
-    // (a network that went away without a close).
-    class DeafenableSocket {
-      constructor(url) {
-        this.deaf = false;
-        this.sent = [];
-        this.inner = new WebSocket(url);
-        this.inner.onopen = (e) => this.onopen?.(e);
-        this.inner.onmessage = (e) => { if (!this.deaf) this.onmessage?.(e); };
-        this.inner.onclose = (e) => this.onclose?.(e);
-        this.inner.onerror = (e) => this.onerror?.(e);
-        sockets.push(this);
-      }
-      send(text) {
-        this.sent.push(JSON.parse(text));
-        this.inner.send(text);
-      }
-      close(code, reason) {
-        this.inner.close(code, reason);
-      }
-    }
+    // Deafenable: frames still go out, none come in (a network that went away without a close).
+    const { sockets, RecordingSocket: DeafenableSocket } = recordingSockets();
     // Short enough to see a dead connection soon, long enough for a slow emulator's hello.
     const requestTimeoutMs = Math.max(1000, TIMEOUT_MS / 10);
     const a = client(alice, { WebSocket: DeafenableSocket, requestTimeoutMs });

@@ -13,6 +13,7 @@ import { WebSocket } from "ws";
 
 import { Action, SwitchboardClient } from "../src/index.js";
 import { mintToken, startEmulator, TIMEOUT_MS, within } from "./support/emulator.js";
+import { recordingSockets } from "./support/sockets.js";
 
 const MAX_SECONDS = 4;
 let emulator;
@@ -65,34 +66,6 @@ async function createChat(creator, members) {
   const data = await response.json();
   assert.ok(response.ok, `POST /chats: HTTP ${response.status} ${JSON.stringify(data)}`);
   return data.id;
-}
-
-/** ws's WebSocket, recording what the client sends on it and how the client closes it. */
-function recordingSockets() {
-  const sockets = [];
-  class RecordingSocket {
-    constructor(url) {
-      this.sent = [];
-      this.closedWith = null;
-      this.closing = new Promise((resolve) => { this._closed = resolve; });
-      this.inner = new WebSocket(url);
-      this.inner.onopen = (e) => this.onopen?.(e);
-      this.inner.onmessage = (e) => this.onmessage?.(e);
-      this.inner.onclose = (e) => this.onclose?.(e);
-      this.inner.onerror = (e) => this.onerror?.(e);
-      sockets.push(this);
-    }
-    send(text) {
-      this.sent.push(JSON.parse(text));
-      this.inner.send(text);
-    }
-    close(code, reason) {
-      this.closedWith = code;
-      this._closed(code);
-      this.inner.close(code, reason);
-    }
-  }
-  return { sockets, RecordingSocket };
 }
 
 /** A client of `userId` (closed after the test). */
