@@ -51,6 +51,9 @@ import { FrameCopies, ResumeState } from "./resume.js";
 import { decodeFrame, encodeFrame, encodeKeepAlive, urlWithToken, webSocketImpl } from "./transport.js";
 import { TypingIn, TypingOut } from "./typing.js";
 
+// Timers in a browser page may be throttled while it is hidden (heartbeat.js).
+const IN_A_BROWSER_PAGE = typeof document !== "undefined";
+
 /**
  * @typedef {import("./transport.js").Socket} Socket
  * @typedef {import("./transport.js").SocketConstructor} SocketConstructor
@@ -329,7 +332,7 @@ export class ClientCore extends Emitter {
     this._greetings++;
     const wanted = this._resume.plan(reconnected, hello.chats);
     this._setState({ state: "open", attempt: 0 });
-    this.keepAlive = keepAlivePlan(hello, this.options.heartbeatIntervalMs);
+    this.keepAlive = keepAlivePlan(hello, this.options.heartbeatIntervalMs, IN_A_BROWSER_PAGE);
     this._heartbeat.start(this.keepAlive.intervalMs);
     this._scheduleRenewal(hello, openedAt);
     this.emit(ClientEvent.CONNECTED, hello);
@@ -512,7 +515,7 @@ export class ClientCore extends Emitter {
     this.connectionId = hello.connectionId;
     this._greetings++;
     for (const chatId of hello.chats || []) this._resume.chats.add(chatId);
-    this.keepAlive = keepAlivePlan(hello, this.options.heartbeatIntervalMs);
+    this.keepAlive = keepAlivePlan(hello, this.options.heartbeatIntervalMs, IN_A_BROWSER_PAGE);
     this._heartbeat.start(this.keepAlive.intervalMs);
     this._scheduleRenewal(hello, renewal.openedAt);
     this.emit(ClientEvent.RENEWED, { connectionId: hello.connectionId, previousConnectionId,

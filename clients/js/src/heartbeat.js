@@ -25,16 +25,29 @@ function positive(value) {
   return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : null;
 }
 
+// A browser may run a hidden page's repeating timers up to a minute late (Chrome's
+// intensive throttling aligns them to the minute once a page has been hidden 5 minutes):
+// there, pings go this much earlier than announced, so that a late one still beats API
+// Gateway's 10-minute idle timeout (the announced 540 s leaves exactly one minute).
+export const THROTTLE_SLACK_MS = 60000;
+
 /**
  * The plan of one connection, from its greeting; `overrideMs` (the `heartbeatIntervalMs`
  * option) replaces the announced interval either way. A `keepAlive` without a usable
- * action or interval is taken as absent (heartbeats always work).
- * @param {any} hello @param {number} [overrideMs] @returns {KeepAlivePlan}
+ * action or interval is taken as absent (heartbeats always work). `throttled`: the timers
+ * run in a browser page, which may fire them late (see THROTTLE_SLACK_MS); the announced
+ * ping interval is shortened by the slack, to no less than half of it.
+ * @param {any} hello @param {number} [overrideMs] @param {boolean} [throttled]
+ * @returns {KeepAlivePlan}
  */
-export function keepAlivePlan(hello, overrideMs) {
+export function keepAlivePlan(hello, overrideMs, throttled = false) {
   const keepAlive = hello && typeof hello.keepAlive === "object" ? hello.keepAlive : null;
   const action = keepAlive && typeof keepAlive.action === "string" && keepAlive.action ? keepAlive.action : null;
   const seconds = keepAlive ? positive(keepAlive.intervalSeconds) : null;
+  if (action && seconds && !overrideMs && throttled) {
+    const announced = seconds * 1000;
+    return { intervalMs: Math.max(announced / 2, announced - THROTTLE_SLACK_MS), ping: action };
+  }
   if (action && seconds) return { intervalMs: overrideMs || seconds * 1000, ping: action };
   const heartbeat = positive(hello && hello.heartbeatSeconds) || DEFAULT_HEARTBEAT_SECONDS;
   return { intervalMs: overrideMs || heartbeat * 1000, ping: null };
