@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import pytest
 
 from shared import config
 from shared.config import CONNECTION_TTL_SECONDS, Settings
+from tests.interpreter import run_fresh
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -266,17 +264,7 @@ print(json.dumps({"found": found, "failed": failed, "reading": reading}))
 def imported() -> dict[str, object]:
     """Every module under shared/, found by walking the package and imported in one fresh
     interpreter whose environment holds PATH only (``env -i PATH=...``)."""
-    answer = subprocess.run(
-        [sys.executable, "-c", IMPORT_ALL],
-        cwd=ROOT,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    result: dict[str, object] = json.loads(answer.stdout.strip().splitlines()[-1])
-    return result
+    return run_fresh(IMPORT_ALL, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
 
 
 def test_every_module_of_shared_imports_without_any_environment_variable(

@@ -4,17 +4,12 @@ endpoint, counted, and light: a function that only asks about or closes connecti
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from shared.delivery import management_client
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.interpreter import ROOT, run_fresh
 
 MAKE_CLIENT = """
 import json, sys
@@ -34,14 +29,6 @@ def test_a_client_is_made_once_per_endpoint(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_making_one_imports_neither_asyncio_nor_the_fan_out_poster() -> None:
-    answer = subprocess.run(
-        [sys.executable, "-c", MAKE_CLIENT],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "AWS_DEFAULT_REGION": "us-east-1"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    loaded = json.loads(answer.stdout.strip().splitlines()[-1])
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_DEFAULT_REGION": "us-east-1"}
+    loaded = run_fresh(MAKE_CLIENT, env)
     assert loaded == {"asyncio": False, "shared.delivery.management_api": False}

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +16,7 @@ from shared import config
 from shared.observability import calls
 from shared.state import redis_client
 from shared.state.redis_client import OPEN_CIRCUIT_SECONDS, RedisUnavailable
+from tests.interpreter import run_fresh
 
 Configure = Callable[..., config.Settings]
 ROOT = Path(__file__).resolve().parents[3]
@@ -326,19 +324,9 @@ print(json.dumps({
 
 
 def fresh_interpreter(code: str, redis_url: str) -> dict[str, object]:
-    """Run ``code`` in a new interpreter (none of this test process's imports), REDIS_URL
-    set; its last line of output, as JSON."""
-    answer = subprocess.run(
-        [sys.executable, "-c", code, redis_url],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    result: dict[str, object] = json.loads(answer.stdout.strip().splitlines()[-1])
-    return result
+    """Run ``code`` in a new interpreter, REDIS_URL set (its first argument too)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url}
+    return run_fresh(code, env, redis_url)
 
 
 def test_using_the_client_never_imports_redis_asyncios_client(redis_url: str) -> None:
