@@ -28,6 +28,13 @@ CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 15 * 60
 DEFAULT_FANOUT_INLINE_LIMIT = 100
 DEFAULT_FANOUT_BATCH_SIZE = 250
 DEFAULT_PRESENCE_ANNOUNCE_LIMIT = 100
+DEFAULT_ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024
+DEFAULT_ATTACHMENTS_PER_MESSAGE = 10
+DEFAULT_ATTACHMENT_TYPES = (
+    "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,"
+    "audio/mpeg,audio/mp4,audio/ogg,audio/webm,video/mp4,video/webm"
+)
+DEFAULT_ATTACHMENT_URL_SECONDS = 900
 
 
 def _count(value: str, default: int) -> int:
@@ -105,6 +112,32 @@ class Settings:
         default_factory=lambda: _csv(os.environ.get("EVENT_FAMILIES", ""))
     )
     event_bus_name: str = field(default_factory=lambda: os.environ.get("EVENT_BUS_NAME", ""))
+    # Attachments (shared/attachments): the bucket, and the limits the template's
+    # parameters of the same names set.
+    attachments_bucket: str = field(
+        default_factory=lambda: os.environ.get("ATTACHMENTS_BUCKET", "")
+    )
+    attachment_max_bytes: int = field(
+        default_factory=lambda: _count(
+            os.environ.get("ATTACHMENT_MAX_BYTES", ""), DEFAULT_ATTACHMENT_MAX_BYTES
+        )
+    )
+    attachments_per_message: int = field(
+        default_factory=lambda: _count(
+            os.environ.get("ATTACHMENTS_PER_MESSAGE", ""), DEFAULT_ATTACHMENTS_PER_MESSAGE
+        )
+    )
+    attachment_types: tuple[str, ...] = field(
+        default_factory=lambda: _csv(
+            os.environ.get("ATTACHMENT_TYPES", "") or DEFAULT_ATTACHMENT_TYPES
+        )
+    )
+    attachment_url_seconds: int = field(
+        default_factory=lambda: max(
+            1,
+            _count(os.environ.get("ATTACHMENT_URL_SECONDS", ""), DEFAULT_ATTACHMENT_URL_SECONDS),
+        )
+    )
     # Chats with more members than this hear no per-user presence or typing.
     presence_announce_limit: int = field(
         default_factory=lambda: _count(
