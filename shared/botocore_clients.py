@@ -8,6 +8,7 @@ botocore's own ``AWS_ENDPOINT_URL_<SERVICE>`` variables when set, as in the emul
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import botocore.session
@@ -20,9 +21,9 @@ from shared.observability import calls
 class LazyClient:
     """``client = LazyClient("lambda", config)``; ``client()`` is the one client."""
 
-    def __init__(self, service: str, config: Config) -> None:
+    def __init__(self, service: str, config: Config | Callable[[], Config]) -> None:
         self.service = service
-        self.config = config
+        self.config = config  # or a function of the settings, called when the client is made
         self._lock = threading.Lock()
         self._client: Any = None
         on_change(self.forget)
@@ -36,7 +37,9 @@ class LazyClient:
             if self._client is None:
                 self._client = calls.instrument(
                     botocore.session.get_session().create_client(
-                        self.service, region_name=settings().region, config=self.config
+                        self.service,
+                        region_name=settings().region,
+                        config=self.config if isinstance(self.config, Config) else self.config(),
                     )
                 )
             return self._client

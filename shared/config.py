@@ -117,6 +117,8 @@ class Settings:
     attachments_bucket: str = field(
         default_factory=lambda: os.environ.get("ATTACHMENTS_BUCKET", "")
     )
+    # A local S3 (the emulator's): path-style URLs, which a browser reaches at one port.
+    s3_endpoint: str = field(default_factory=lambda: os.environ.get("AWS_ENDPOINT_URL_S3", ""))
     attachment_max_bytes: int = field(
         default_factory=lambda: _count(
             os.environ.get("ATTACHMENT_MAX_BYTES", ""), DEFAULT_ATTACHMENT_MAX_BYTES

@@ -81,6 +81,9 @@ MAX_CHAT_MEMBERS = 100
 MAX_EMOJI_CHARS = 32
 MAX_STATUS_TEXT_CHARS = 100
 MAX_SYNC_CHATS = 100
+# The most attachments a message may name (the AttachmentsPerMessage parameter's
+# maximum; the deployed limit, at most this, is the domain's to enforce).
+MAX_ATTACHMENTS = 20
 # Matched whole, always through is_id(): with `^...$` and .match, `$` would also
 # accept a final "\n" ("eve\n" is a different key that displays as "eve").
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.:@|+=-]{1,128}")
@@ -155,7 +158,8 @@ class Field:
     kinds: ``id`` (ID_PATTERN), ``text`` (free text up to max_chars, no control
     characters but newline and tab), ``emoji`` (1-32 characters, no whitespace
     or control characters), ``choice`` (one of ``choices``), ``id_map`` (an
-    object of at most MAX_SYNC_CHATS ids, each mapped to an id or null).
+    object of at most MAX_SYNC_CHATS ids, each mapped to an id or null),
+    ``id_list`` (a list of at most ``max_items`` ids).
     """
 
     required: bool = True
@@ -163,6 +167,7 @@ class Field:
     is_id: bool = True
     kind: str = ""
     choices: tuple[str, ...] = ()
+    max_items: int = 0
 
     @property
     def resolved_kind(self) -> str:
@@ -177,7 +182,13 @@ ACTION_FIELDS: dict[Action, dict[str, Field]] = {
     Action.HELLO: {},
     Action.PING: {},
     Action.SYNC: {"chats": Field(kind="id_map")},
-    Action.MESSAGE_SEND: {"chatId": ID, "body": BODY, "clientMessageId": Field(required=False)},
+    # body may be left out when attachments are given (checked by the action).
+    Action.MESSAGE_SEND: {
+        "chatId": ID,
+        "body": Field(required=False, max_chars=MAX_BODY_CHARS, is_id=False),
+        "clientMessageId": Field(required=False),
+        "attachments": Field(required=False, kind="id_list", max_items=MAX_ATTACHMENTS),
+    },
     Action.MESSAGE_EDIT: {"chatId": ID, "messageId": ID, "body": BODY},
     Action.MESSAGE_DELETE: {"chatId": ID, "messageId": ID},
     Action.MESSAGE_REACT: {"chatId": ID, "messageId": ID, "emoji": EMOJI},
@@ -262,10 +273,24 @@ def _validate_id_map(name: str, value: Any, where: str) -> dict[str, str | None]
     return value
 
 
+def _validate_id_list(name: str, value: Any, spec: Field, where: str) -> list[str]:
+    if (
+        not isinstance(value, list)
+        or len(value) > spec.max_items
+        or not all(is_id(item) for item in value)
+    ):
+        raise ProtocolError(
+            ErrorCode.BAD_REQUEST, f"{where}.{name} must be a list of at most {spec.max_items} ids"
+        )
+    return value
+
+
 def _validate_value(name: str, value: Any, spec: Field, where: str) -> Any:
     kind = spec.resolved_kind
     if kind == "id_map":
         return _validate_id_map(name, value, where)
+    if kind == "id_list":
+        return _validate_id_list(name, value, spec, where)
     if not isinstance(value, str):
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"{where}.{name} must be a string")
     try:

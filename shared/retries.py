@@ -5,8 +5,8 @@ items) follows ``DYNAMODB``; every call to the Management API (the fan-out
 poster and the botocore client) follows ``MANAGEMENT_API``; Redis is never
 retried (``REDIS``: a short timeout, then the circuit breaker of
 shared/state/redis_client.py answers at once); handing delivery jobs over (Lambda's
-asynchronous Invoke) follows ``LAMBDA``; putting events on EventBridge ``EVENTS``.
-Each worst case stays inside
+asynchronous Invoke) follows ``LAMBDA``; putting events on EventBridge ``EVENTS``; the
+attachments bucket ``S3``. Each worst case stays inside
 the functions' 10 s timeout, so an outage gives the client a retryable error
 rather than API Gateway's "Internal server error".
 """
@@ -67,6 +67,15 @@ EVENTS = RetryPolicy(
     cap_seconds=1.0,
     connect_timeout_seconds=1.0,
     read_timeout_seconds=2.0,
+)
+# S3 (the attachments bucket: HeadObject, CopyObject, DeleteObjects): a copy of a
+# 25 MiB file inside S3 takes well under a second, so reads are given 3 s.
+S3 = RetryPolicy(
+    attempts=3,
+    base_seconds=0.05,
+    cap_seconds=0.5,
+    connect_timeout_seconds=1.0,
+    read_timeout_seconds=3.0,
 )
 REDIS = RetryPolicy(
     attempts=1,

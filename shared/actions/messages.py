@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from shared import ids
+from shared import errors, ids
 from shared.actions.caller import Caller, Outcome
 from shared.actions.registry import handles
+from shared.attachments import attached
 from shared.protocol import Action, Event, Request, frame
 from shared.store import message_updates, messages
 
@@ -13,13 +14,27 @@ from shared.store import message_updates, messages
 def send_message(request: Request, caller: Caller) -> Outcome:
     """Store once, fan out to the chat but the sender, ack the sender.
 
-    Costs one room Query, one conditional Put and one post per recipient.
+    Costs one room Query, one conditional Put and one post per recipient; and per
+    attachment one HeadObject and one CopyObject (shared/attachments/attached.py), all
+    before the Put: a message is stored only with every file it names in place.
     """
     chat_id = request.data["chatId"]
+    attachment_ids = request.data.get("attachments") or []
+    body = request.data.get("body")
+    if body is None and not attachment_ids:
+        raise errors.Invalid("data.body is required")
     room = caller.room_of(chat_id)
-    message, created = messages.store(
-        chat_id, caller.user_id, request.data["body"], request.data.get("clientMessageId")
-    )
+    files = attached.attach(chat_id, caller.user_id, attachment_ids) if attachment_ids else []
+    try:
+        message, created = messages.store(
+            chat_id, caller.user_id, body or "", request.data.get("clientMessageId"), files
+        )
+    except Exception:
+        attached.release(chat_id, files)
+        raise
+    if not created:  # a retry: the files the stored message does not name are not its
+        kept = {a.id for a in message.attachments or ()}
+        attached.release(chat_id, [a for a in files if a.id not in kept])
     wire = messages.to_wire(message)
     result = None
     if created:
@@ -49,12 +64,13 @@ def delete_message(request: Request, caller: Caller) -> Outcome:
     """The author or a chat admin deletes a message (a tombstone stays in history).
 
     Costs one room Query, one Query, one conditional UpdateItem (plus a
-    GetItem of the membership when the caller is not the author) and one post
-    per recipient.
+    GetItem of the membership when the caller is not the author), one post
+    per recipient, and one DeleteObjects when the message had attachments.
     """
     chat_id = request.data["chatId"]
     room = caller.room_of(chat_id)
-    message = message_updates.delete(chat_id, request.data["messageId"], caller.user_id)
+    message, files = message_updates.delete(chat_id, request.data["messageId"], caller.user_id)
+    attached.release(chat_id, files)
     data = {
         "chatId": chat_id,
         "messageId": message.id,

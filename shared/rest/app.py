@@ -1,7 +1,7 @@
 """The REST API (a Starlette app) and its one mapping of errors to HTTP answers.
 
 Served by the ApiFunction through Mangum behind an HTTP API, and by the
-emulator under /api. Routes live in ``chats`` and ``members``; callers are the
+emulator under /api. Routes live in ``chats``, ``members`` and ``attachments``; callers are the
 users the HTTP API's authorizer vouched for (``requests.caller_id``). Errors
 are JSON ``{"error": {"code", "message"}}``: a domain refusal gets its wire code
 (``protocol.error_code``) and the status that code means on HTTP
@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 
 from shared import errors
 from shared.protocol import ErrorCode, error_code, http_status
-from shared.rest import chats, members
+from shared.rest import attachments, chats, members
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -40,7 +40,7 @@ async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 app = Starlette(
-    routes=[*chats.routes, *members.routes],
+    routes=[*chats.routes, *members.routes, *attachments.routes],
     exception_handlers={
         errors.DomainError: _domain_error,
         HTTPException: _http_error,

@@ -17,7 +17,7 @@ from typing import Any
 
 from shared import clock, errors
 from shared.store import chats, dynamodb, messages
-from shared.store.models import REACTION_PREFIX, Member, Message
+from shared.store.models import REACTION_PREFIX, Attachment, Member, Message
 
 MAX_REACTION_EMOJIS = 50  # distinct emojis on one message
 
@@ -100,17 +100,19 @@ def edit(chat_id: str, message_id: str, editor_id: str, body: str) -> Message:
         raise _not_found() from refused
 
 
-def delete(chat_id: str, message_id: str, user_id: str) -> Message:
-    """Soft delete by the author or a chat admin: body and reactions removed, deletedAt
-    and deletedBy set, version bumped. Query + UpdateItem (+ GetItem when not the author).
+def delete(chat_id: str, message_id: str, user_id: str) -> tuple[Message, list[Attachment]]:
+    """Soft delete by the author or a chat admin: body, reactions and attachments removed,
+    deletedAt and deletedBy set, version bumped. Query + UpdateItem (+ GetItem when not the
+    author). Returns the tombstone and the attachments the message carried (whose files
+    the caller deletes).
     """
     message = find_live(chat_id, message_id)
     if message.sender_id != user_id and not _is_admin(chats.membership(chat_id, user_id)):
         raise errors.Forbidden("only the author or a chat admin can delete")
     names = {f"#r{i}": REACTION_PREFIX + emoji for i, emoji in enumerate(message.reactions)}
-    removed = ", ".join(["body", "reactionEmojis", *names])
+    removed = ", ".join(["body", "reactionEmojis", "attachments", *names])
     try:
-        return _update(
+        tombstone = _update(
             message,
             f"SET deletedAt = :now, deletedBy = :me REMOVE {removed} ADD version :one",
             _LIVE,
@@ -119,6 +121,7 @@ def delete(chat_id: str, message_id: str, user_id: str) -> Message:
         )
     except _Refused as refused:  # deleted meanwhile
         raise _not_found() from refused
+    return tombstone, list(message.attachments or ())
 
 
 def _is_admin(member: Member | None) -> bool:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from shared import clock, ids
+from shared.attachments import attached
 from shared.store import dynamodb
-from shared.store.models import Message, MessagesByTime, dedup_key
+from shared.store.models import Attachment, Message, MessagesByTime, dedup_key
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
@@ -22,7 +23,8 @@ def reactions_to_wire(reactions: dict[str, set[str]]) -> dict[str, dict[str, Any
 
 
 def to_wire(message: Message) -> dict[str, Any]:
-    """The client's view of a message; a deleted one is a tombstone (no body, no reactions)."""
+    """The client's view of a message; a deleted one is a tombstone (no body, no reactions,
+    no attachments). Attachments carry presigned download URLs, minted here."""
     deleted = message.deleted_at is not None
     return {
         "id": message.id,
@@ -35,11 +37,16 @@ def to_wire(message: Message) -> dict[str, Any]:
         "editedAt": ids.iso_from_ms(int(message.edited_at)) if message.edited_at else None,
         "deleted": deleted,
         "reactions": {} if deleted else reactions_to_wire(message.reactions),
+        "attachments": [] if deleted else attached.to_wire(message.chat_id, message.attachments),
     }
 
 
 def store(
-    chat_id: str, sender_id: str, body: str, client_message_id: str | None
+    chat_id: str,
+    sender_id: str,
+    body: str,
+    client_message_id: str | None,
+    attachments: list[Attachment] | None = None,
 ) -> tuple[Message, bool]:
     """Store a message once per (sender, clientMessageId).
 
@@ -58,6 +65,7 @@ def store(
         body=body,
         created_at=now,
         client_message_id=client_id,
+        attachments=attachments or None,
     )
     try:
         dynamodb.conditional(

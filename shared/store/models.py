@@ -12,7 +12,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
 from pynamodb.connection import Connection as PynamoConnection
 from pynamodb.connection import TableConnection
 from pynamodb.indexes import (
@@ -177,6 +183,20 @@ class MessagesByTime(LocalSecondaryIndex["Message"]):  # type: ignore[no-untyped
     id = UnicodeAttribute(range_key=True, attr_name="id")
 
 
+class Attachment(MapAttribute[str, Any]):
+    """A file a message carries: its object is ``files/{chatId}/{id}`` in the attachments
+    bucket (shared/attachments), checked and copied there when the message was sent."""
+
+    id = UnicodeAttribute(attr_name="id")
+    name = UnicodeAttribute(attr_name="name")
+    size = NumberAttribute(attr_name="size")  # bytes
+    content_type = UnicodeAttribute(attr_name="contentType")
+
+    @classmethod
+    def of(cls, id: str, name: str, size: int, content_type: str) -> Attachment:
+        return cls(id=id, name=name, size=size, content_type=content_type)
+
+
 class Message(_Table):
     """A chat message. The key ``{senderId}#{clientMessageId}`` makes sends idempotent."""
 
@@ -198,6 +218,7 @@ class Message(_Table):
     # REACTION_PREFIX + emoji (ADD/DELETE work atomically on top-level sets
     # only), and the set of emojis in use, which caps how many there can be.
     reaction_emojis = UnicodeSetAttribute(null=True, attr_name="reactionEmojis")
+    attachments = ListAttribute(of=Attachment, null=True, attr_name="attachments")
     by_time = MessagesByTime()
     _reactions: dict[str, set[str]]  # the reaction:* sets, kept by from_raw_data
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -119,9 +120,10 @@ def domain(
     table_definitions: dict[str, Any],
     configure: Callable[..., config.Settings],
 ) -> Iterator[config.Settings]:
-    """Domain code in-process: the template's tables, fresh for this test (named with a
-    suffix of its own) in moto's mock_aws, the session's real Redis (flushed), and
-    settings pointing at both."""
+    """Domain code in-process: the template's tables and an attachments bucket, fresh for
+    this test (named with a suffix of its own) in moto's mock_aws, the session's real Redis
+    (flushed), and settings pointing at all of them."""
+    import boto3
     import redis
 
     suffix = uuid.uuid4().hex[:10]
@@ -131,8 +133,12 @@ def domain(
         session_dynamodb.create_table(**{**table.create_kwargs, "TableName": name})
         names[TABLE_SETTINGS[lid]] = name
     redis.Redis.from_url(redis_url).flushdb()
+    bucket = f"attachments-{suffix}"
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=bucket)
     yield configure(
         **names,
+        attachments_bucket=bucket,
+        s3_endpoint="",
         region="us-east-1",
         dynamodb_endpoint="",
         redis_url=redis_url,
@@ -146,3 +152,40 @@ def domain(
 def dynamodb(domain: config.Settings, session_dynamodb: Any) -> Any:
     """A boto3 DynamoDB client on the same mock, to read what the domain wrote."""
     return session_dynamodb
+
+
+Upload = Callable[..., str]
+
+
+@pytest.fixture
+def upload(domain: config.Settings) -> Upload:
+    """``upload("c1", "alice", "a1", data=b"...", content_type=..., declared=...)``: the
+    object a presigned POST of the grant would have stored (its metadata as the grant's
+    fields set it); the attachment id."""
+
+    import boto3
+
+    from shared.attachments import bucket
+
+    def put(
+        chat_id: str,
+        user_id: str,
+        attachment_id: str,
+        data: bytes = b"\x89PNG fake image",
+        content_type: str = "image/png",
+        name: str = "cat.png",
+        declared: int | None = None,
+    ) -> str:
+        boto3.client("s3", region_name="us-east-1").put_object(
+            Bucket=domain.attachments_bucket,
+            Key=bucket.pending_key(chat_id, user_id, attachment_id),
+            Body=data,
+            ContentType=content_type,
+            Metadata={
+                "name": urllib.parse.quote(name, safe=""),
+                "size": str(len(data) if declared is None else declared),
+            },
+        )
+        return attachment_id
+
+    return put

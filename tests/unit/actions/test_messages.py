@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -12,6 +13,8 @@ from shared.store import messages
 from shared.store.message_updates import MAX_REACTION_EMOJIS
 from shared.store.models import Message
 from tests.unit.actions.conftest import Clock, Team, reply_of
+from tests.unit.attachments.conftest import exists
+from tests.unit.conftest import Upload
 
 POST = "apigatewaymanagementapi.PostToConnection"
 
@@ -53,6 +56,7 @@ def test_send_acks_the_stored_message_and_posts_it_to_every_other_connection_in_
         "editedAt": None,
         "deleted": False,
         "reactions": {},
+        "attachments": [],
     }
     assert messages.to_wire(stored(team, message["id"])) == message
     # The sender's other device and bob hear it; the sending connection and carol do not.
@@ -110,6 +114,96 @@ def test_a_send_to_a_chat_that_does_not_exist_is_forbidden_like_a_non_members(
     with pytest.raises(errors.Forbidden, match="not a member of this chat"):
         team.act("message:send", {"chatId": "no-such-chat", "body": "hi"})
     assert team.gateway.posts == []
+
+
+# ---------------------------------------------------------------- attachments
+
+
+def test_a_message_with_attachments_is_stored_with_them_and_every_member_gets_their_urls(
+    ticking: Clock, team: Team, upload: Upload
+) -> None:
+    upload(team.chat_id, "alice", "IMG", data=b"12345", name="cat.png")
+    calls.reset()
+    reply = reply_of(team.act("message:send", {"chatId": team.chat_id, "attachments": ["IMG"]}))
+    counted = calls.counted()
+    assert (counted["s3.HeadObject"], counted["s3.CopyObject"]) == (1, 1)
+    message = reply["data"]
+    assert message["body"] == ""  # a message may be its attachments alone
+    [shown] = message["attachments"]
+    assert {k: shown[k] for k in ("id", "name", "size", "contentType")} == {
+        "id": "IMG",
+        "name": "cat.png",
+        "size": 5,
+        "contentType": "image/png",
+    }
+    assert f"files/{team.chat_id}/IMG" in unquote(shown["url"])
+    [heard] = team.gateway.frames("bob-1")
+    assert heard["data"]["attachments"][0]["id"] == "IMG"
+    assert [a.id for a in stored(team, message["id"]).attachments] == ["IMG"]
+    assert exists(f"files/{team.chat_id}/IMG")
+
+
+def test_a_message_naming_an_upload_that_is_not_the_senders_is_refused_and_nothing_is_kept(
+    team: Team, upload: Upload
+) -> None:
+    upload(team.chat_id, "alice", "MINE")
+    upload(team.chat_id, "bob", "BOBS")
+    with pytest.raises(errors.NotFound):
+        team.act(
+            "message:send",
+            {"chatId": team.chat_id, "body": "look", "attachments": ["MINE", "BOBS"]},
+        )
+    assert messages.history(team.chat_id) == ([], None)
+    assert team.gateway.posts == []
+    assert not exists(f"files/{team.chat_id}/MINE")
+
+
+def test_a_message_with_neither_body_nor_attachments_is_invalid(team: Team) -> None:
+    for data in ({"chatId": team.chat_id}, {"chatId": team.chat_id, "attachments": []}):
+        with pytest.raises(errors.Invalid, match="body is required"):
+            team.act("message:send", data)
+    assert messages.history(team.chat_id) == ([], None)
+
+
+def test_a_failed_store_removes_the_files_it_had_copied(
+    team: Team, upload: Upload, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload(team.chat_id, "alice", "IMG")
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("DynamoDB is down")
+
+    monkeypatch.setattr(messages, "store", failing)
+    with pytest.raises(RuntimeError):
+        team.act("message:send", {"chatId": team.chat_id, "attachments": ["IMG"]})
+    assert not exists(f"files/{team.chat_id}/IMG")
+
+
+def test_a_retried_send_keeps_the_first_messages_files(team: Team, upload: Upload) -> None:
+    upload(team.chat_id, "alice", "IMG")
+    upload(team.chat_id, "alice", "OTHER")
+    data = {"chatId": team.chat_id, "clientMessageId": "m1"}
+    first = reply_of(team.act("message:send", data | {"attachments": ["IMG"]}))["data"]
+    again = reply_of(team.act("message:send", data | {"attachments": ["OTHER"]}))["data"]
+    assert again["id"] == first["id"]
+    assert [a["id"] for a in again["attachments"]] == ["IMG"]
+    assert exists(f"files/{team.chat_id}/IMG")
+    assert not exists(f"files/{team.chat_id}/OTHER")
+
+
+def test_deleting_a_message_deletes_its_files_and_its_tombstone_shows_none(
+    team: Team, upload: Upload
+) -> None:
+    upload(team.chat_id, "alice", "IMG")
+    sent = reply_of(team.act("message:send", {"chatId": team.chat_id, "attachments": ["IMG"]}))
+    message_id = sent["data"]["id"]
+    calls.reset()
+    team.act("message:delete", {"chatId": team.chat_id, "messageId": message_id})
+    assert calls.counted()["s3.DeleteObjects"] == 1
+    assert not exists(f"files/{team.chat_id}/IMG")
+    tombstone = stored(team, message_id)
+    assert tombstone.attachments is None
+    assert messages.to_wire(tombstone)["attachments"] == []
 
 
 # ---------------------------------------------------------------- message:edit

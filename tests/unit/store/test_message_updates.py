@@ -165,7 +165,7 @@ def test_the_author_deletes_leaving_a_tombstone_without_body_or_reactions(
     message_updates.react(CHAT, message.id, "carol", "🎉")
     clock.step_ms = 0
     calls.reset()
-    deleted = message_updates.delete(CHAT, message.id, "alice")
+    deleted, _ = message_updates.delete(CHAT, message.id, "alice")
     assert calls.counted() == {"dynamodb.Query": 1, "dynamodb.UpdateItem": 1}
     assert (deleted.deleted_at, deleted.deleted_by, deleted.version) == (clock.ms, "alice", 4)
     assert deleted.body is None
@@ -182,7 +182,7 @@ def test_a_chat_admin_may_delete_anothers_message_at_the_cost_of_a_membership_re
     message: Message,
 ) -> None:
     calls.reset()
-    deleted = message_updates.delete(CHAT, message.id, "carol")
+    deleted, _ = message_updates.delete(CHAT, message.id, "carol")
     assert deleted.deleted_by == "carol"
     assert calls.counted() == {
         "dynamodb.Query": 1,
