@@ -10,11 +10,13 @@ Modules: ``wire`` (names and payload shapes), ``errors``, ``backoff``, ``transpo
 (one WebSocket), ``requests`` (request ids, replies, what may be resent), ``events``
 (subscriptions), ``resume`` (dedupe and sync cursors), ``messages`` (each chat's
 messages in id order, merged by version: ``client.messages(chat_id)``), ``history`` (REST
-paging), ``heartbeat`` (the keep-alive), ``core`` (connection lifecycle), ``api`` (the typed
+paging), ``attachments`` (uploads to S3 and download URLs over REST), ``heartbeat`` (the
+keep-alive), ``core`` (connection lifecycle), ``api`` (the typed
 helpers).
 """
 
 from switchboard_client.api import SwitchboardClient, new_client_message_id
+from switchboard_client.attachments import UploadError
 from switchboard_client.backoff import Backoff
 from switchboard_client.errors import (
     AuthenticationError,
@@ -63,5 +65,6 @@ __all__ = [
     "SwitchboardError",
     "Unauthorized",
     "UnknownAction",
+    "UploadError",
     "new_client_message_id",
 ]

@@ -9,12 +9,15 @@ retries after ``rate_limited`` and resends after a drop included; default the cl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from switchboard_client import attachments
 from switchboard_client.core import ClientCore
+from switchboard_client.errors import SwitchboardError
 from switchboard_client.wire import (
     Action,
+    Attachment,
     ChatPresence,
     ConnectionSuccess,
     HeartbeatAck,
@@ -26,6 +29,7 @@ from switchboard_client.wire import (
     SyncResult,
     Typing,
     TypingList,
+    UploadGrant,
     UserStatus,
 )
 
@@ -84,23 +88,70 @@ class SwitchboardClient(ClientCore):
     async def send_message(
         self,
         chat_id: str,
-        body: str,
+        body: str | None = None,
         *,
+        attachments: Sequence[str] = (),
         client_message_id: str | None = None,
         timeout: float | None = None,
     ) -> Message:
-        """``message:send``. Idempotent: a ``clientMessageId`` is made if not given, and a
-        send interrupted by a drop is sent again with it, so it is stored once. The
-        message is taken as delivered (no ``message:new`` for it on this client)."""
-        data = {
+        """``message:send``: a body, attachments (ids from ``upload_attachment``), or both.
+        Idempotent: a ``clientMessageId`` is made if not given, and a send interrupted by
+        a drop is sent again with it, so it is stored once. The message is taken as
+        delivered (no ``message:new`` for it on this client)."""
+        data: dict[str, Any] = {
             "chatId": chat_id,
-            "body": body,
             "clientMessageId": client_message_id or new_client_message_id(),
         }
+        if body is not None:
+            data["body"] = body
+        if attachments:
+            data["attachments"] = list(attachments)
         message = cast(Message, await self.request(Action.MESSAGE_SEND, data, timeout=timeout))
         self._resume.record(message)
         self._messages.put(message)
         return message
+
+    # ---------------------------------------------------------------- attachments
+    def _rest_url(self) -> str:
+        if not self.rest_url:
+            raise SwitchboardError("attachments need the REST API: give the client a rest_url")
+        return self.rest_url
+
+    async def upload_attachment(
+        self,
+        chat_id: str,
+        data: bytes,
+        name: str,
+        content_type: str,
+        *,
+        timeout: float | None = None,
+    ) -> UploadGrant:
+        """Upload a file for a message in ``chat_id``: the REST API grants the upload and the
+        file goes straight to S3 (never over the WebSocket). Send the grant's
+        ``attachmentId`` with ``send_message(..., attachments=[...])``. Raises the
+        ``ServerError`` of the REST API's code (``bad_request`` for a type that is not
+        allowed, ``not_found`` outside the chat) or ``UploadError`` if S3 refuses."""
+        return await attachments.upload(
+            self._rest_url(),
+            await self._token(),
+            chat_id,
+            data,
+            name,
+            content_type,
+            timeout=timeout or max(self.request_timeout, 60.0),
+        )
+
+    async def attachment(
+        self, chat_id: str, attachment_id: str, *, timeout: float | None = None
+    ) -> Attachment:
+        """An attached file with a fresh download URL (a message's URL expires)."""
+        return await attachments.fresh_url(
+            self._rest_url(),
+            await self._token(),
+            chat_id,
+            attachment_id,
+            timeout=timeout or self.request_timeout,
+        )
 
     async def edit_message(
         self, chat_id: str, message_id: str, body: str, *, timeout: float | None = None

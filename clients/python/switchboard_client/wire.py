@@ -87,6 +87,33 @@ class ReactionSummary(TypedDict):
     users: list[str]
 
 
+class Attachment(TypedDict):
+    """A file a message carries: ``url`` downloads it until ``urlExpiresAt``."""
+
+    id: str
+    name: str
+    size: int
+    contentType: str
+    url: str
+    urlExpiresAt: str
+
+
+class UploadForm(TypedDict):
+    url: str
+    fields: dict[str, str]
+
+
+class UploadGrant(TypedDict):
+    """``POST /chats/{chatId}/attachments``: the id to send, and the S3 form to post."""
+
+    attachmentId: str
+    upload: UploadForm
+    expiresAt: str
+    name: str
+    size: int
+    contentType: str
+
+
 class Message(TypedDict):
     """The message shape of `message:new`, `message:edited`, acks, sync and history."""
 
@@ -100,6 +127,7 @@ class Message(TypedDict):
     editedAt: str | None
     deleted: bool
     reactions: dict[str, ReactionSummary]
+    attachments: list[Attachment]
 
 
 class MessageDeleted(TypedDict):
