@@ -17,6 +17,9 @@ from botocore.config import Config
 from tests.waits import after
 from tests.wsclient import ChatClient
 
+# Until the emulator's S3 front is merged (branch s3-front); removed with that merge.
+pytest.importorskip("infra.gateway.s3_api")
+
 Api = Callable[..., httpx.Response]
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # any bytes: S3 does not look inside
 
