@@ -63,6 +63,7 @@ METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"]
 _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "trailer"}
 _NOT_FORWARDED = _HOP | {"host", "content-length", "expect", "proxy-connection"}
 _NOT_RETURNED = _HOP | {"server", "date"}
+_COPY_CONDITIONS = ("x-amz-copy-source-if-match", "x-amz-copy-source-if-none-match")
 
 
 class _TooLarge(Exception):
@@ -84,6 +85,16 @@ def key_lookup(iam: LocalIam) -> KeyLookup:
         return principal.credentials if principal is not None else None
 
     return lookup
+
+
+def _conditional_copy(request: Request) -> bool:
+    """A CopyObject with a condition on its source (which moto would ignore)."""
+    headers = request.headers
+    return (
+        request.method == "PUT"
+        and "x-amz-copy-source" in headers
+        and any(name in headers for name in _COPY_CONDITIONS)
+    )
 
 
 def _error(error: S3Error, method: str) -> Response:
@@ -160,9 +171,10 @@ class S3Front:
         raw_query = request.scope.get("query_string", b"").decode("latin-1")
         if "authorization" in request.headers:
             body = await self._body(request)
-            failed = await asyncio.to_thread(self._copy_precondition, request)
-            if failed is not None:
-                return _error(failed, request.method)
+            if _conditional_copy(request):
+                failed = await asyncio.to_thread(self._copy_precondition, request)
+                if failed is not None:
+                    return _error(failed, request.method)
             return await self._forward(request, body)
         if is_presigned(raw_query):
             received = received_from_scope(request.scope, list(request.headers.items()), b"")
@@ -249,15 +261,9 @@ class S3Front:
     def _copy_precondition(self, request: Request) -> S3Error | None:
         """S3's refusal of a CopyObject whose `x-amz-copy-source-if-match` (or
         `-if-none-match`) the source's ETag fails; None to go on."""
-        source = request.headers.get("x-amz-copy-source")
+        source = request.headers["x-amz-copy-source"]
         if_match = request.headers.get("x-amz-copy-source-if-match")
         if_none_match = request.headers.get("x-amz-copy-source-if-none-match")
-        if (
-            request.method != "PUT"
-            or source is None
-            or (if_match is None and if_none_match is None)
-        ):
-            return None
         path, _, query = unquote(source).lstrip("/").partition("?")
         bucket, _, key = path.partition("/")
         version = query.removeprefix("versionId=") if query.startswith("versionId=") else None

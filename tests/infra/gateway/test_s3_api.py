@@ -486,3 +486,11 @@ def test_actual_responses_carry_cors_headers_for_allowed_origins_only(
     refused = post(presigned_post(client, key + "x"), b"1", headers={"Origin": ALLOWED})
     assert refused.status_code == 400  # errors carry them too: the page can read why
     assert refused.headers["access-control-allow-origin"] == ALLOWED
+
+
+def test_the_functions_reach_s3_on_the_emulator_s_port(emulator: Emulator) -> None:
+    env = emulator.invoke("EchoFunction", {"probe": True})["env"]
+    assert env["AWS_ENDPOINT_URL_S3"] == f"http://127.0.0.1:{emulator.port}"
+    assert env["AWS_ENDPOINT_URL_S3"] == emulator.s3_url
+    assert emulator.template is not None
+    assert emulator.template.bucket_named(BUCKET) is not None
