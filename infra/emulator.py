@@ -7,7 +7,9 @@ gets as `AWS_ENDPOINT_URL_LAMBDA`), whose `Event` invocations `async_invocations
 Lambda's retries and destinations (the template's SQS queues live in moto, which the
 functions reach through `AWS_ENDPOINT_URL_SQS`). The same port serves EventBridge's PutEvents
 (`AWS_ENDPOINT_URL_EVENTBRIDGE`; `eventbridge` routes events to rules' target functions, and
-records them), and `streams` polls the DynamoDB streams the template maps to functions.
+records them), and S3 for the template's buckets (`AWS_ENDPOINT_URL_S3`, `s3_url`: created
+in moto, presigned URLs and browser-form uploads checked as S3 checks them, CORS from the
+template), and `streams` polls the DynamoDB streams the template maps to functions.
 `Emulator.stop()` closes the stage as API
 Gateway would (each connection closed, its $disconnect run) before stopping the servers,
 the asynchronous invocations, the Lambda workers and the services: it prints no traceback
@@ -45,6 +47,7 @@ from infra.gateway.app import GatewayApp, build_app
 from infra.gateway.connections import Registry
 from infra.gateway.iam import LOCAL_ADMIN, Credentials, LocalIam
 from infra.gateway.limits import WebSocketProtocol
+from infra.gateway.s3_api import S3Front
 from infra.gateway.traffic import TrafficSnapshot
 from infra.gateway.websocket_api import StageSettings
 from infra.runtime.async_invocations import DEFAULT_RETRY_DELAY, AsyncInvocations
@@ -56,6 +59,7 @@ from infra.services.aws import MotoDynamoDB, create_tables, local_jwt_secret
 from infra.services.certs import write_self_signed
 from infra.services.eventbridge import EventBuses
 from infra.services.redis_server import LocalRedis
+from infra.services.s3 import create_buckets
 from infra.services.sqs import LocalQueues
 from infra.template.intrinsics import URL_SUFFIX
 from infra.template.reader import Template, load_template
@@ -189,6 +193,20 @@ class Emulator:
         return f"http://{self.host}:{self.port}/{self.stage}"
 
     @property
+    def s3_url(self) -> str:
+        """S3, path-style, for the template's buckets: `boto3.client("s3",
+        endpoint_url=emulator.s3_url, config=Config(s3={"addressing_style": "path"}))`."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def s3(self) -> S3Front:
+        """The S3 front (infra/gateway/s3_api.py); tests set `s3.clock` to move "now"."""
+        front = self._app.state.s3 if self._app is not None else None
+        if front is None:
+            raise RuntimeError("the emulator is not started, or its template has no bucket")
+        return front
+
+    @property
     def lambda_url(self) -> str:
         """Lambda's Invoke API: `boto3.client("lambda", endpoint_url=emulator.lambda_url)`."""
         return f"http://{self.host}:{self.port}"
@@ -278,6 +296,7 @@ class Emulator:
             {lid: policy.statements for lid, policy in self.template.policies.items()},
         )
         create_tables(self.dynamodb_endpoint, REGION, self.template.tables.values())
+        create_buckets(self.aws_endpoint, REGION, self.template.buckets.values())
         queues = self.queues = LocalQueues(
             self.aws_endpoint,
             REGION,
@@ -303,6 +322,9 @@ class Emulator:
                     # named after the service id (EventBridge); _EVENTS is the client's name.
                     "AWS_ENDPOINT_URL_EVENTBRIDGE": f"http://127.0.0.1:{self.port}",
                     "AWS_ENDPOINT_URL_EVENTS": f"http://127.0.0.1:{self.port}",
+                    # S3 on the same port (s3_api.py), so the URLs the functions presign
+                    # are the emulator's, which a browser that loaded the demo page reaches.
+                    "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{self.port}",
                 },
             ),
             self.faults,
@@ -339,6 +361,7 @@ class Emulator:
             self.async_invocations,
             self.eventbridge,
             self._iam,
+            s3_endpoint=self.aws_endpoint,
         )
         scheduler = self.scheduler = Scheduler(
             self.runtime,

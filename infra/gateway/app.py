@@ -2,7 +2,7 @@
 
 Owns the routes of one emulator's port (the WebSocket stage, the Management API, the HTTP
 API under /api, Lambda's Invoke API under /2015-03-31/functions, EventBridge's PutEvents at
-`POST /`, the demo page) and
+`POST /`, S3 for the template's buckets at `/{bucket}` (s3_api.py), the demo page) and
 `GatewayApp`, which tracks every request and connection in flight so that stopping drains
 them (`drain`) rather than leaving uvicorn to cancel them mid-way, which printed a
 CancelledError traceback per connection.
@@ -28,6 +28,7 @@ from infra.gateway.http_api import PREFIX, HttpApiProxy
 from infra.gateway.iam import LocalIam
 from infra.gateway.lambda_api import lambda_routes
 from infra.gateway.management_api import ManagementApi
+from infra.gateway.s3_api import S3Front, key_lookup
 from infra.gateway.sigv4 import SigV4Verifier
 from infra.gateway.traffic import Traffic
 from infra.gateway.websocket_api import StageSettings, WebSocketGateway
@@ -153,11 +154,13 @@ def build_app(
     async_invocations: AsyncInvocations | None = None,
     event_buses: EventBuses | None = None,
     iam: LocalIam | None = None,
+    s3_endpoint: str | None = None,
 ) -> GatewayApp:
     registry = registry or Registry()
     traffic = Traffic()
+    iam = iam or LocalIam(settings.account_id)
     # One verifier of SigV4 signatures for the HTTP API's AWS_IAM routes and Lambda's API.
-    verifier = SigV4Verifier(iam or LocalIam(settings.account_id), settings.region)
+    verifier = SigV4Verifier(iam, settings.region)
     stage = settings.stage
     routes: list[BaseRoute] = []
     gateway: WebSocketGateway | None = None
@@ -187,8 +190,14 @@ def build_app(
     routes.extend(events_routes(event_buses))
     # Lambda's Invoke API, for the functions (AWS_ENDPOINT_URL_LAMBDA) and for tests.
     routes.extend(lambda_routes(template, runtime, async_invocations, verifier))
+    # S3 for the template's buckets (AWS_ENDPOINT_URL_S3), in front of moto at s3_endpoint.
+    s3: S3Front | None = None
+    if template.buckets and s3_endpoint:
+        s3 = S3Front(template.buckets.values(), s3_endpoint, key_lookup(iam), settings.region)
+        routes.extend(s3.routes())
     # The demo chat page at `/` and its development token endpoint (local only: infra/demo.py).
     routes.extend(demo_routes(template, runtime, stage))
     app = Starlette(routes=routes)
     app.state.registry = registry
+    app.state.s3 = s3  # tests move its clock (S3Front.clock)
     return GatewayApp(app, gateway, traffic)

@@ -10,6 +10,9 @@ AWS spells it (`https://sqs.{region}.amazonaws.com/{account}/{name}`). An event 
 `{stack}-{logical id}`. `!GetAtt Table.StreamArn` is the table's ARN with a fixed stream
 label (`STREAM_LABEL`): DynamoDB's label is the stream's creation time, which only the
 running emulator knows (`infra/runtime/streams.py` maps the one to the other by table).
+A bucket (`AWS::S3::Bucket`) is its `BucketName`, else a valid bucket name made from the
+stack and logical id (`bucket_name`); its ARN is `arn:aws:s3:::{name}` (no region, no
+account), and `DomainName` / `RegionalDomainName` / `WebsiteURL` are spelled as on AWS.
 """
 
 from __future__ import annotations
@@ -85,6 +88,9 @@ class Resolver:
         if rtype == "AWS::Events::Rule":
             name = props.get("Name")
             return str(self.resolve(name)) if name else f"{self.stack_name}-{logical_id}"
+        if rtype == "AWS::S3::Bucket":
+            name = props.get("BucketName")
+            return str(self.resolve(name)) if name else bucket_name(self.stack_name, logical_id)
         if rtype in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
             return f"arn:{PARTITION}:lambda:{self.region}:{self.account_id}:layer:{logical_id}:1"
         # Routes, integrations, authorizers, stages...: the logical id itself, so
@@ -138,6 +144,8 @@ class Resolver:
                         f"Fn::GetAtt {logical_id}.StreamArn: the table has no StreamSpecification"
                     )
             return arn if attribute == "Arn" else f"{arn}/stream/{STREAM_LABEL}"
+        if rtype == "AWS::S3::Bucket":
+            return self.bucket_attribute(logical_id, physical, attribute)
         if rtype == "AWS::Events::EventBus" and attribute in ("Arn", "Name"):
             arn = f"arn:{PARTITION}:events:{self.region}:{self.account_id}:event-bus/{physical}"
             return arn if attribute == "Arn" else physical
@@ -152,6 +160,19 @@ class Resolver:
             service = rtype.split("::")[1].lower() if "::" in rtype else "local"
             return f"arn:{PARTITION}:{service}:{self.region}:{self.account_id}:{physical}"
         return physical
+
+    def bucket_attribute(self, logical_id: str, name: str, attribute: str) -> str:
+        """`Fn::GetAtt` of an `AWS::S3::Bucket`, as CloudFormation documents it."""
+        attributes = {
+            "Arn": f"arn:{PARTITION}:s3:::{name}",
+            "DomainName": f"{name}.s3.{URL_SUFFIX}",
+            "RegionalDomainName": f"{name}.s3.{self.region}.{URL_SUFFIX}",
+            "DualStackDomainName": f"{name}.s3.dualstack.{self.region}.{URL_SUFFIX}",
+            "WebsiteURL": f"http://{name}.s3-website-{self.region}.{URL_SUFFIX}",
+        }
+        if attribute not in attributes:
+            raise TemplateError(f"Fn::GetAtt {logical_id}.{attribute}: no such attribute")
+        return attributes[attribute]
 
     # ---------------------------------------------------------------- conditions
     def condition(self, name: str) -> bool:
@@ -222,6 +243,25 @@ class Resolver:
             return str(self.ref(expr))
 
         return _SUB_VAR.sub(replace, text)
+
+
+BUCKET_NAME_MAX = 63
+_NOT_IN_BUCKET_NAME = re.compile(r"[^a-z0-9-]+")
+
+
+def bucket_name(stack_name: str, logical_id: str) -> str:
+    """The local name of a bucket without a `BucketName`: `{stack}-{logical id}` in S3's
+    rules (3-63 characters, lowercase letters, digits and hyphens, starting and ending
+    with a letter or digit). CloudFormation adds a random suffix; a local deployment
+    needs none. A name too long is cut and given a short hash of the whole, so that two
+    long names stay apart."""
+    name = _NOT_IN_BUCKET_NAME.sub("-", f"{stack_name}-{logical_id}".lower()).strip("-")
+    if len(name) > BUCKET_NAME_MAX:
+        suffix = short_id(stack_name, logical_id, length=8)
+        name = name[: BUCKET_NAME_MAX - len(suffix) - 1].rstrip("-") + "-" + suffix
+    while len(name) < 3:
+        name += "0"
+    return name
 
 
 def bus_name(reference: str) -> str:

@@ -1,5 +1,5 @@
 """The SAM template as the emulator sees it: functions, the WebSocket API, the HTTP API,
-tables, queues, alarms, DynamoDB stream event sources, event buses and rules.
+tables, queues, alarms, DynamoDB stream event sources, event buses and rules, S3 buckets.
 
 Loads template.yaml with cfn-lint's decoder, resolves intrinsics (see intrinsics.py) and
 builds plain dataclasses (including each function's EventBridge schedules, its
@@ -159,6 +159,30 @@ class Table:
     ttl_attribute: str | None = None
 
 
+@dataclass(frozen=True)
+class CorsRule:
+    """One rule of an `AWS::S3::Bucket`'s `CorsConfiguration` (S3's `CORSRule`)."""
+
+    allowed_methods: tuple[str, ...]
+    allowed_origins: tuple[str, ...]
+    allowed_headers: tuple[str, ...] = ()
+    exposed_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    id: str | None = None
+
+
+@dataclass
+class Bucket:
+    """An `AWS::S3::Bucket`: its name (what `Ref` gives), ARN, CORS rules and lifecycle
+    rules (as the template writes them, resolved; the emulator expires nothing)."""
+
+    logical_id: str
+    name: str
+    arn: str
+    cors_rules: list[CorsRule] = field(default_factory=list)
+    lifecycle_rules: list[dict[str, Any]] = field(default_factory=list)
+
+
 @dataclass
 class Queue:
     """An `AWS::SQS::Queue`: `url` and `arn` as on AWS (what `Ref` and `!GetAtt .Arn` give),
@@ -285,6 +309,10 @@ class Template:
     event_buses: list[str] = field(default_factory=lambda: [DEFAULT_BUS])  # names
     event_rules: list[EventRule] = field(default_factory=list)
     policies: dict[str, Policy] = field(default_factory=dict)
+    buckets: dict[str, Bucket] = field(default_factory=dict)
+
+    def bucket_named(self, name: str) -> Bucket | None:
+        return next((b for b in self.buckets.values() if b.name == name), None)
 
     @property
     def schedules(self) -> list[Schedule]:
@@ -807,6 +835,21 @@ class _Builder:
             out[lid] = Table(lid, name, table_create_kwargs(name, props), _ttl_attribute(props))
         return out
 
+    def buckets(self) -> dict[str, Bucket]:
+        out: dict[str, Bucket] = {}
+        for lid, res in self.of_type("AWS::S3::Bucket").items():
+            props = self.r.resolve(res.get("Properties") or {})
+            rules = (props.get("CorsConfiguration") or {}).get("CorsRules") or []
+            lifecycle = (props.get("LifecycleConfiguration") or {}).get("Rules") or []
+            out[lid] = Bucket(
+                logical_id=lid,
+                name=self.r.physical_id(lid),
+                arn=self.r.get_att(lid, "Arn"),
+                cors_rules=[_cors_rule(rule, f"{lid}.CorsConfiguration") for rule in rules],
+                lifecycle_rules=[dict(rule) for rule in lifecycle],
+            )
+        return out
+
     def queues(self) -> dict[str, Queue]:
         out: dict[str, Queue] = {}
         found = {**self.of_type("AWS::SQS::Queue"), **self.implicit_queues}
@@ -1087,6 +1130,39 @@ def _rule_target(
     )
 
 
+def _string_list(value: Any) -> tuple[str, ...]:
+    """A list property; a string is a `CommaDelimitedList` parameter's value (`Ref`
+    gives its text here), so it is split at commas."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return tuple(str(item) for item in value)
+
+
+CORS_METHODS = ("GET", "PUT", "HEAD", "POST", "DELETE")
+
+
+def _cors_rule(spec: dict[str, Any], where: str) -> CorsRule:
+    """A `CorsRules` item, checked as S3's PutBucketCors checks it."""
+    methods = _string_list(spec.get("AllowedMethods"))
+    origins = _string_list(spec.get("AllowedOrigins"))
+    if not methods or not origins:
+        raise TemplateError(f"{where}: a CORS rule needs AllowedMethods and AllowedOrigins")
+    unknown = [m for m in methods if m not in CORS_METHODS]
+    if unknown:
+        raise TemplateError(f"{where}: AllowedMethods {unknown} are none of {CORS_METHODS}")
+    max_age = spec.get("MaxAge")
+    return CorsRule(
+        allowed_methods=methods,
+        allowed_origins=origins,
+        allowed_headers=_string_list(spec.get("AllowedHeaders")),
+        exposed_headers=_string_list(spec.get("ExposedHeaders")),
+        max_age=None if max_age is None else _bounded_int(max_age, 0, 0, 2**31 - 1, where),
+        id=None if spec.get("Id") is None else str(spec["Id"]),
+    )
+
+
 def _ttl_attribute(props: dict[str, Any]) -> str | None:
     ttl = props.get("TimeToLiveSpecification") or {}
     return str(ttl["AttributeName"]) if ttl.get("Enabled") and ttl.get("AttributeName") else None
@@ -1204,4 +1280,5 @@ def load_template(
         event_buses=builder.event_buses(),
         event_rules=builder.event_rules(functions),
         policies=builder.policies(),
+        buckets=builder.buckets(),
     )
