@@ -9,12 +9,13 @@ functions reach through `AWS_ENDPOINT_URL_SQS`). The same port serves EventBridg
 (`AWS_ENDPOINT_URL_EVENTBRIDGE`; `eventbridge` routes events to rules' target functions, and
 records them), and S3 for the template's buckets (`AWS_ENDPOINT_URL_S3`, `s3_url`: created
 in moto, presigned URLs and browser-form uploads checked as S3 checks them, CORS from the
-template), and `streams` polls the DynamoDB streams the template maps to functions.
-`Emulator.stop()` closes the stage as API
-Gateway would (each connection closed, its $disconnect run) before stopping the servers,
-the asynchronous invocations, the Lambda workers and the services: it prints no traceback
-and leaves no child process or thread. Test hooks (`sever`, `stop_redis` / `start_redis`,
-`run_schedule`, `faults`, `async_invocations.wait_idle`, `streams.wait_idle`,
+template); `streams` polls the DynamoDB streams the template maps to functions, and
+`sqs_sources` the SQS queues it maps to functions (infra/runtime/sqs_sources.py).
+`Emulator.stop()` closes the stage as API Gateway would (each connection closed, its
+$disconnect run) before stopping the servers, the asynchronous invocations, the pollers,
+the Lambda workers and the services: it prints no traceback and leaves no child process
+or thread. Test hooks (`sever`, `stop_redis` / `start_redis`, `run_schedule`, `faults`,
+`async_invocations.wait_idle`, `streams.wait_idle`, `sqs_sources.wait_idle`,
 `eventbridge.events` / `eventbridge.wait_for`) are thread-safe; so are the meters
 benchmarks read: `traffic()` (what API Gateway would bill) and `dynamodb_observer` (sees
 every DynamoDB request of the functions).
@@ -54,6 +55,7 @@ from infra.runtime.async_invocations import DEFAULT_RETRY_DELAY, AsyncInvocation
 from infra.runtime.faults import DynamoDBFaultProxy, DynamoDBObserver, FaultPlan
 from infra.runtime.pools import InvokeResult, LambdaRuntime, RuntimeSettings
 from infra.runtime.scheduler import Scheduler
+from infra.runtime.sqs_sources import QueuePollers
 from infra.runtime.streams import StreamPollers
 from infra.services.aws import MotoDynamoDB, create_tables, local_jwt_secret
 from infra.services.certs import write_self_signed
@@ -168,6 +170,7 @@ class Emulator:
         self.print_events = print_events  # log every event put at INFO (else DEBUG)
         self.eventbridge: EventBuses | None = None
         self.streams: StreamPollers | None = None
+        self.sqs_sources: QueuePollers | None = None  # the SQS event source mappings
         self._iam: LocalIam | None = None
         self._app: GatewayApp | None = None
         self._servers: list[uvicorn.Server] = []
@@ -411,6 +414,14 @@ class Emulator:
             senders={"SQS": queues.send},
             name=f"dynamodb-streams-{self.port}",
         ).start()
+        self.sqs_sources = QueuePollers(
+            self.runtime,
+            self.template.queue_sources,
+            queues.urls,
+            endpoint=self.aws_endpoint,
+            region=REGION,
+            name=f"sqs-sources-{self.port}",
+        ).start()
         gc.freeze()
         if self.schedules:
             scheduler.start()
@@ -456,6 +467,8 @@ class Emulator:
             self.async_invocations.close()
         if self.streams is not None:
             self.streams.close()
+        if self.sqs_sources is not None:
+            self.sqs_sources.close()
         for server in self._servers:
             server.should_exit = True
         if self._thread is not None:
@@ -467,6 +480,8 @@ class Emulator:
             self.async_invocations.join()
         if self.streams is not None:
             self.streams.join()
+        if self.sqs_sources is not None:
+            self.sqs_sources.join()
         if self.scheduler is not None:
             self.scheduler.join()
         if self._dynamodb_proxy is not None:

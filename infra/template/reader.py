@@ -1,5 +1,6 @@
 """The SAM template as the emulator sees it: functions, the WebSocket API, the HTTP API,
-tables, queues, alarms, DynamoDB stream event sources, event buses and rules, S3 buckets.
+tables, queues, alarms, DynamoDB stream and SQS event sources, event buses and rules, S3
+buckets.
 
 Loads template.yaml with cfn-lint's decoder, resolves intrinsics (see intrinsics.py) and
 builds plain dataclasses (including each function's EventBridge schedules, its
@@ -7,9 +8,10 @@ asynchronous invocation settings (`EventInvokeConfig`, as SAM's property or an
 `AWS::Lambda::EventInvokeConfig` resource), how each HTTP API route is authorized (a Lambda
 authorizer, `AWS_IAM` or none), the statements of the template's IAM policies (which
 infra/gateway/iam.py evaluates), the event source mappings of DynamoDB streams (SAM
-`DynamoDB` events or `AWS::Lambda::EventSourceMapping` resources) and the EventBridge rules
-whose targets are functions (`AWS::Events::Rule` resources or SAM `EventBridgeRule` /
-`CloudWatchEvent` events)). Nothing about particular routes or functions is hard-coded here.
+`DynamoDB` events or `AWS::Lambda::EventSourceMapping` resources), those of SQS queues
+(queue_sources.py) and the EventBridge rules whose targets are functions
+(`AWS::Events::Rule` resources or SAM `EventBridgeRule` / `CloudWatchEvent` events)).
+Nothing about particular routes or functions is hard-coded here.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from cfnlint.decode import decode
 
 from infra.template.intrinsics import Resolver, TemplateError, bus_name
+from infra.template.queue_sources import QueueSource, is_queue_arn, queue_source
 
 log = logging.getLogger("switchboard.template")
 
@@ -306,6 +309,7 @@ class Template:
     queues: dict[str, Queue] = field(default_factory=dict)
     alarms: dict[str, Alarm] = field(default_factory=dict)
     stream_sources: list[StreamSource] = field(default_factory=list)
+    queue_sources: list[QueueSource] = field(default_factory=list)
     event_buses: list[str] = field(default_factory=lambda: [DEFAULT_BUS])  # names
     event_rules: list[EventRule] = field(default_factory=list)
     policies: dict[str, Policy] = field(default_factory=dict)
@@ -897,7 +901,8 @@ class _Builder:
         self, functions: dict[str, Function], tables: dict[str, Table]
     ) -> list[StreamSource]:
         """SAM `DynamoDB` events and `AWS::Lambda::EventSourceMapping` resources reading a
-        table's stream (mappings of other sources, SQS or Kinesis, are logged and skipped)."""
+        table's stream (SQS mappings are queue_sources'; others, Kinesis, are logged and
+        skipped)."""
         out: list[StreamSource] = []
         for function in functions.values():
             for event_name, event in function.events.items():
@@ -918,6 +923,8 @@ class _Builder:
         for lid, res in self.of_type("AWS::Lambda::EventSourceMapping").items():
             props = self.r.resolve(res.get("Properties") or {})
             arn = str(props.get("EventSourceArn") or "")
+            if is_queue_arn(arn):
+                continue  # see queue_sources
             if ":dynamodb:" not in arn or "/stream/" not in arn:
                 log.info("%s: event source %s is not a DynamoDB stream; not run locally", lid, arn)
                 continue
@@ -926,6 +933,43 @@ class _Builder:
             if found is None:
                 raise TemplateError(f"{lid}: FunctionName {reference!r} names no function")
             out.append(_stream_source(lid, found[0], arn, props, tables, lid))
+        return out
+
+    # ---------------------------------------------------------------- queue sources
+    def queue_sources(
+        self, functions: dict[str, Function], queues: dict[str, Queue]
+    ) -> list[QueueSource]:
+        """SAM `SQS` events and `AWS::Lambda::EventSourceMapping` resources reading an SQS
+        queue (see queue_sources.py). A queue that is not the template's is logged and
+        skipped (nothing local to poll)."""
+        by_arn = {queue.arn: queue for queue in queues.values()}
+        found: list[tuple[str, Function, str, dict[str, Any], str]] = []
+        for function in functions.values():
+            for event_name, event in function.events.items():
+                if isinstance(event, dict) and event.get("Type") == "SQS":
+                    props = event.get("Properties") or {}
+                    where = f"{function.logical_id}.{event_name}"
+                    arn = str(props.get("Queue") or "")
+                    found.append(
+                        (f"{function.logical_id}{event_name}", function, arn, props, where)
+                    )
+        for lid, res in self.of_type("AWS::Lambda::EventSourceMapping").items():
+            props = self.r.resolve(res.get("Properties") or {})
+            arn = str(props.get("EventSourceArn") or "")
+            if not is_queue_arn(arn):
+                continue
+            reference = str(props.get("FunctionName") or "")
+            target = find_function(functions.values(), reference, self.r.region, self.r.account_id)
+            if target is None:
+                raise TemplateError(f"{lid}: FunctionName {reference!r} names no function")
+            found.append((lid, target[0], arn, props, lid))
+        out: list[QueueSource] = []
+        for lid, function, arn, props, where in found:
+            queue = by_arn.get(arn)
+            if queue is None:
+                log.warning("%s: %r is no queue of the template; not polled locally", where, arn)
+                continue
+            out.append(queue_source(lid, function, queue, props, where))
         return out
 
     # ---------------------------------------------------------------- EventBridge
@@ -1264,6 +1308,7 @@ def load_template(
     builder = _Builder(raw, resolver, path.parent)
     functions = builder.functions()
     tables = builder.tables()
+    queues = builder.queues()
     return Template(
         path=path,
         stack_name=stack_name,
@@ -1274,9 +1319,10 @@ def load_template(
         websocket_api=builder.websocket_api(functions),
         http_routes=builder.http_routes(functions),
         tables=tables,
-        queues=builder.queues(),
+        queues=queues,
         alarms=builder.alarms(),
         stream_sources=builder.stream_sources(functions, tables),
+        queue_sources=builder.queue_sources(functions, queues),
         event_buses=builder.event_buses(),
         event_rules=builder.event_rules(functions),
         policies=builder.policies(),

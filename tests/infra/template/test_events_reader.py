@@ -219,9 +219,12 @@ def test_what_is_not_run_locally_is_logged_and_skipped(
             """
   Queue:
     Type: AWS::SQS::Queue
-  FromQueue:
+  FromKinesis:
     Type: AWS::Lambda::EventSourceMapping
-    Properties: {FunctionName: !Ref Fn, EventSourceArn: !GetAtt Queue.Arn}
+    Properties:
+      FunctionName: !Ref Fn
+      EventSourceArn: arn:aws:kinesis:us-east-1:123456789012:stream/k
+      StartingPosition: LATEST
   ToQueue:
     Type: AWS::Events::Rule
     Properties:
@@ -243,6 +246,6 @@ def test_what_is_not_run_locally_is_logged_and_skipped(
 """,
         )
     assert template.stream_sources == [] and template.event_rules == []
-    for lid in ("FromQueue", "ToQueue", "Timer", "Transformed"):
+    for lid in ("FromKinesis", "ToQueue", "Timer", "Transformed"):
         assert lid in caplog.text
     assert "InputTransformer is not emulated" in caplog.text
