@@ -35,6 +35,9 @@ DEFAULT_ATTACHMENT_TYPES = (
     "audio/mpeg,audio/mp4,audio/ogg,audio/webm,video/mp4,video/webm"
 )
 DEFAULT_ATTACHMENT_URL_SECONDS = 900
+DEFAULT_CALL_RING_SECONDS = 30
+DEFAULT_CALL_GRACE_SECONDS = 20
+DEFAULT_TURN_CREDENTIAL_SECONDS = 4 * 60 * 60
 
 
 def _count(value: str, default: int) -> int:
@@ -138,6 +141,35 @@ class Settings:
         default_factory=lambda: max(
             1,
             _count(os.environ.get("ATTACHMENT_URL_SECONDS", ""), DEFAULT_ATTACHMENT_URL_SECONDS),
+        )
+    )
+    # Calls (shared/calls): the ring timeout, the grace a dropped peer has to rejoin,
+    # the queue their timers go through, and the ICE servers handed to peers.
+    call_ring_seconds: int = field(
+        default_factory=lambda: max(
+            1, _count(os.environ.get("CALL_RING_SECONDS", ""), DEFAULT_CALL_RING_SECONDS)
+        )
+    )
+    call_grace_seconds: int = field(
+        default_factory=lambda: _count(
+            os.environ.get("CALL_GRACE_SECONDS", ""), DEFAULT_CALL_GRACE_SECONDS
+        )
+    )
+    call_timers_queue_url: str = field(
+        default_factory=lambda: os.environ.get("CALL_TIMERS_QUEUE_URL", "")
+    )
+    stun_urls: tuple[str, ...] = field(
+        default_factory=lambda: _csv(os.environ.get("STUN_URLS", ""))
+    )
+    turn_urls: tuple[str, ...] = field(
+        default_factory=lambda: _csv(os.environ.get("TURN_URLS", ""))
+    )
+    turn_secret_arn: str = field(default_factory=lambda: os.environ.get("TURN_SECRET_ARN", ""))
+    turn_secret: str = ""  # for code that holds the secret itself (tests), never the env
+    turn_credential_seconds: int = field(
+        default_factory=lambda: max(
+            60,
+            _count(os.environ.get("TURN_CREDENTIAL_SECONDS", ""), DEFAULT_TURN_CREDENTIAL_SECONDS),
         )
     )
     # Chats with more members than this hear no per-user presence or typing.

@@ -40,6 +40,15 @@ class Action(StrEnum):
     TYPING_START = "typing:start"
     TYPING_STOP = "typing:stop"
     TYPING_LIST = "typing:list"
+    CALL_INVITE = "call:invite"
+    CALL_ACCEPT = "call:accept"
+    CALL_DECLINE = "call:decline"
+    CALL_CANCEL = "call:cancel"
+    CALL_JOIN = "call:join"
+    CALL_LEAVE = "call:leave"
+    CALL_REJOIN = "call:rejoin"
+    CALL_SIGNAL = "call:signal"
+    CALL_SCREEN = "call:screen"
 
 
 class Event(StrEnum):
@@ -58,6 +67,17 @@ class Event(StrEnum):
     CHAT_MEMBER_REMOVED = "chat:member-removed"
     USER_STATUS = "user:status"
     TYPING = "typing"
+    CALL_RINGING = "call:ringing"
+    CALL_ANSWERED_ELSEWHERE = "call:answered-elsewhere"
+    CALL_JOINED = "call:joined"
+    CALL_DECLINED = "call:declined"
+    CALL_BUSY = "call:busy"
+    CALL_CANCELLED = "call:cancelled"
+    CALL_MISSED = "call:missed"
+    CALL_LEFT = "call:left"
+    CALL_ENDED = "call:ended"
+    CALL_SIGNAL = "call:signal"
+    CALL_SCREEN = "call:screen"
 
 
 class ErrorCode(StrEnum):
@@ -88,6 +108,12 @@ MAX_ATTACHMENTS = 20
 # accept a final "\n" ("eve\n" is a different key that displays as "eve").
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.:@|+=-]{1,128}")
 PRESENCE_STATUSES = ("online", "away", "busy")
+# Calls (shared/calls): a full mesh of at most MAX_CALL_PEERS peer connections; each
+# signal's payload (an SDP or an ICE candidate, relayed as is) at most MAX_SIGNAL_BYTES.
+MAX_CALL_PEERS = 4
+MAX_SIGNAL_BYTES = 32 * 1024
+CALL_MEDIA = ("audio", "video")
+SIGNAL_KINDS = ("offer", "answer", "candidate")
 
 
 def is_id(value: object) -> bool:
@@ -159,7 +185,8 @@ class Field:
     characters but newline and tab), ``emoji`` (1-32 characters, no whitespace
     or control characters), ``choice`` (one of ``choices``), ``id_map`` (an
     object of at most MAX_SYNC_CHATS ids, each mapped to an id or null),
-    ``id_list`` (a list of at most ``max_items`` ids).
+    ``id_list`` (a list of at most ``max_items`` ids), ``bool`` (true or false),
+    ``json_object`` (an object whose compact JSON is at most ``max_chars`` bytes).
     """
 
     required: bool = True
@@ -204,6 +231,24 @@ ACTION_FIELDS: dict[Action, dict[str, Field]] = {
     Action.TYPING_START: {"chatId": ID},
     Action.TYPING_STOP: {"chatId": ID},
     Action.TYPING_LIST: {"chatId": ID},
+    Action.CALL_INVITE: {
+        "chatId": ID,
+        "media": Field(kind="choice", choices=CALL_MEDIA),
+        "userIds": Field(required=False, kind="id_list", max_items=MAX_CALL_PEERS - 1),
+    },
+    Action.CALL_ACCEPT: {"callId": ID},
+    Action.CALL_DECLINE: {"callId": ID},
+    Action.CALL_CANCEL: {"callId": ID},
+    Action.CALL_JOIN: {"callId": ID},
+    Action.CALL_LEAVE: {"callId": ID},
+    Action.CALL_REJOIN: {"callId": ID, "peerId": ID},
+    Action.CALL_SIGNAL: {
+        "callId": ID,
+        "to": ID,
+        "kind": Field(kind="choice", choices=SIGNAL_KINDS),
+        "payload": Field(kind="json_object", max_chars=MAX_SIGNAL_BYTES),
+    },
+    Action.CALL_SCREEN: {"callId": ID, "sharing": Field(kind="bool")},
 }
 
 
@@ -285,12 +330,32 @@ def _validate_id_list(name: str, value: Any, spec: Field, where: str) -> list[st
     return value
 
 
+def _validate_json_object(name: str, value: Any, spec: Field, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{where}.{name} must be an object")
+    try:
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    except (ValueError, UnicodeEncodeError) as error:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{where}.{name} is not valid JSON") from error
+    if size > spec.max_chars:
+        raise ProtocolError(
+            ErrorCode.BAD_REQUEST, f"{where}.{name} is larger than {spec.max_chars} bytes"
+        )
+    return value
+
+
 def _validate_value(name: str, value: Any, spec: Field, where: str) -> Any:
     kind = spec.resolved_kind
     if kind == "id_map":
         return _validate_id_map(name, value, where)
     if kind == "id_list":
         return _validate_id_list(name, value, spec, where)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ProtocolError(ErrorCode.BAD_REQUEST, f"{where}.{name} must be true or false")
+        return value
+    if kind == "json_object":
+        return _validate_json_object(name, value, spec, where)
     if not isinstance(value, str):
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"{where}.{name} must be a string")
     try:

@@ -30,9 +30,9 @@ def emulator() -> Iterator[Any]:
     # Rate limits on (one Redis round trip per action) but out of reach of tests that
     # send hundreds of frames in a loop; tests/e2e/test_rate_limits.py runs tight ones.
     limits = ",".join(f"{b}=100000/10000" for b in ("message", "typing", "heartbeat", "default"))
-    emu = Emulator(
-        TEMPLATE, stage="test", schedules=False, parameter_overrides={"RateLimits": limits}
-    )
+    # Calls ring 5 s and give a dropped peer 2 s (tests/e2e/test_calls.py waits them out).
+    overrides = {"RateLimits": limits, "CallRingSeconds": "5", "CallGraceSeconds": "2"}
+    emu = Emulator(TEMPLATE, stage="test", schedules=False, parameter_overrides=overrides)
     emu.start()
     try:
         yield emu

@@ -309,6 +309,7 @@ def test_connections_are_managed_on_this_api_and_stage_only(
             "SweeperFunction",
             "DeliveryFunction",
             "ServerApiFunction",
+            "CallTimerFunction",
         )
     }
     for _, statement in managing:

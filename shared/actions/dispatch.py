@@ -3,12 +3,12 @@ action modules imported here) and call it."""
 
 from __future__ import annotations
 
-from shared.actions import messages, presence, receipts, session, typing  # noqa: F401
+from shared.actions import calls, messages, presence, receipts, session, typing  # noqa: F401
 from shared.actions.caller import Caller, Outcome
 from shared.actions.registry import HANDLERS
 from shared.protocol import ErrorCode, ProtocolError, Request
 
-MODULES = (messages, presence, receipts, session, typing)  # each registers its actions
+MODULES = (calls, messages, presence, receipts, session, typing)  # each registers its actions
 
 
 def dispatch(request: Request, caller: Caller) -> Outcome:

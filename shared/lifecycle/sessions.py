@@ -16,6 +16,7 @@ from shared.delivery import management_client
 from shared.eventbus import publisher, schema
 from shared.eventbus.schema import Entry, Family
 from shared.lifecycle import status
+from shared.state import calls as call_state
 from shared.state import presence, redis_client
 from shared.store import connections, rooms
 
@@ -71,6 +72,7 @@ def closed(connection_id: str, user_id: str | None, stage: str, endpoint: str) -
     """Remove the connection's records, then its session; the last one leaving makes the
     user offline (last seen kept durably) for their contacts."""
     left = connections.unregister(connection_id, user_id)
+    _leave_call(connection_id)
     if not user_id:
         return
     events = [schema.connection_closed(connection_id, user_id, stage, "disconnected")]
@@ -85,6 +87,21 @@ def closed(connection_id: str, user_id: str | None, stage: str, endpoint: str) -
         # The last connection was in every chat of the user: its rooms name the contacts.
         status.went_offline(user_id, connection_id, endpoint, _chats_left(left), now)
     _publish(events)
+
+
+def _leave_call(connection_id: str) -> None:
+    """If the connection was a call's peer, start its grace period (shared/calls). One
+    Redis GET; never fails the close: the call's own TTL ends it at worst."""
+    try:
+        call_id = call_state.call_of_connection(connection_id)
+        if call_id:
+            from shared.calls import lifecycle  # only a connection in a call pays the import
+
+            lifecycle.connection_dropped(connection_id, call_id)
+    except redis_client.RedisUnavailable:
+        return
+    except Exception:
+        log.exception("the call of connection %s was not told it dropped", connection_id)
 
 
 def _asked(client: Any, connection_id: str) -> int | None:
@@ -131,6 +148,7 @@ def sweep(endpoint: str, limit: int = 500) -> dict[str, Any]:
             continue
         last = presence.end(session.stage, session.user_id, session.connection_id)
         left = connections.unregister(session.connection_id, session.user_id)
+        _leave_call(session.connection_id)
         swept += 1
         events.append(
             schema.connection_closed(

@@ -81,6 +81,9 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     # Heartbeats are explicit checks now (keep-alives are pings, which reach no function);
     # anything near 1/s is a bug.
     "heartbeat": Limit(10, 1),
+    # call:signal: a peer trickles its ICE candidates (a few to a few dozen per peer it
+    # connects to) and renegotiates on screen sharing, all within seconds.
+    "signal": Limit(120, 20),
     # Reactions, read receipts, sync, hello, presence:set, typing:list: reading
     # a busy chat marks messages read quickly, so this one is the loosest.
     DEFAULT_BUCKET: Limit(30, 10),
@@ -93,6 +96,7 @@ DEFAULT_ACTION_BUCKETS: dict[Action, str] = {
     Action.TYPING_START: "typing",
     Action.TYPING_STOP: "typing",
     Action.PRESENCE_HEARTBEAT: "heartbeat",
+    Action.CALL_SIGNAL: "signal",
 }
 
 

@@ -101,16 +101,18 @@ def edit(chat_id: str, message_id: str, editor_id: str, body: str) -> Message:
 
 
 def delete(chat_id: str, message_id: str, user_id: str) -> tuple[Message, list[Attachment]]:
-    """Soft delete by the author or a chat admin: body, reactions and attachments removed,
-    deletedAt and deletedBy set, version bumped. Query + UpdateItem (+ GetItem when not the
-    author). Returns the tombstone and the attachments the message carried (whose files
-    the caller deletes).
+    """Soft delete by the author or a chat admin: body, reactions, attachments and a call
+    message's call removed, deletedAt and deletedBy set, version bumped. Query + UpdateItem
+    (+ GetItem when not the author). Returns the tombstone and the attachments the message
+    carried (whose files the caller deletes).
     """
     message = find_live(chat_id, message_id)
     if message.sender_id != user_id and not _is_admin(chats.membership(chat_id, user_id)):
         raise errors.Forbidden("only the author or a chat admin can delete")
     names = {f"#r{i}": REACTION_PREFIX + emoji for i, emoji in enumerate(message.reactions)}
-    removed = ", ".join(["body", "reactionEmojis", "attachments", *names])
+    reactions = list(names)
+    names["#call"] = "call"  # a reserved word in DynamoDB expressions
+    removed = ", ".join(["body", "reactionEmojis", "attachments", "#call", *reactions])
     try:
         tombstone = _update(
             message,

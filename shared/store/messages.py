@@ -7,7 +7,7 @@ from typing import Any
 from shared import clock, ids
 from shared.attachments import attached
 from shared.store import dynamodb
-from shared.store.models import Attachment, Message, MessagesByTime, dedup_key
+from shared.store.models import Attachment, CallRecord, Message, MessagesByTime, dedup_key
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
@@ -38,6 +38,22 @@ def to_wire(message: Message) -> dict[str, Any]:
         "deleted": deleted,
         "reactions": {} if deleted else reactions_to_wire(message.reactions),
         "attachments": [] if deleted else attached.to_wire(message.chat_id, message.attachments),
+        "call": None if deleted or message.call is None else call_to_wire(message.call),
+    }
+
+
+def call_to_wire(call: CallRecord) -> dict[str, Any]:
+    """A call message's ``call``: its id, media and outcome, and when answered, when it
+    started and ended and how long it lasted (whole seconds)."""
+    started = int(call.started_at) if call.started_at else None
+    ended = int(call.ended_at) if call.ended_at else None
+    return {
+        "callId": call.call_id,
+        "media": call.media,
+        "status": call.status,
+        "startedAt": ids.iso_from_ms(started) if started else None,
+        "endedAt": ids.iso_from_ms(ended) if ended else None,
+        "durationSeconds": (ended - started) // 1000 if started and ended else None,
     }
 
 
@@ -47,6 +63,7 @@ def store(
     body: str,
     client_message_id: str | None,
     attachments: list[Attachment] | None = None,
+    call: CallRecord | None = None,
 ) -> tuple[Message, bool]:
     """Store a message once per (sender, clientMessageId).
 
@@ -66,6 +83,7 @@ def store(
         created_at=now,
         client_message_id=client_id,
         attachments=attachments or None,
+        call=call,
     )
     try:
         dynamodb.conditional(

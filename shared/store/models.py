@@ -197,6 +197,22 @@ class Attachment(MapAttribute[str, Any]):
         return cls(id=id, name=name, size=size, content_type=content_type)
 
 
+class CallRecord(MapAttribute[str, Any]):
+    """What a call message says (shared/calls/history.py): the call, its media, how it
+    stands (``ringing``, ``active``, then ``ended``; or ``missed``, ``declined``,
+    ``cancelled``, ``busy``) and, once answered, when it started and ended."""
+
+    call_id = UnicodeAttribute(attr_name="callId")
+    media = UnicodeAttribute(attr_name="media")
+    status = UnicodeAttribute(attr_name="status")
+    started_at = NumberAttribute(null=True, attr_name="startedAt")  # epoch ms, answered
+    ended_at = NumberAttribute(null=True, attr_name="endedAt")  # epoch ms
+
+    @classmethod
+    def of(cls, call_id: str, media: str, status: str) -> CallRecord:
+        return cls(call_id=call_id, media=media, status=status)
+
+
 class Message(_Table):
     """A chat message. The key ``{senderId}#{clientMessageId}`` makes sends idempotent."""
 
@@ -219,6 +235,8 @@ class Message(_Table):
     # only), and the set of emojis in use, which caps how many there can be.
     reaction_emojis = UnicodeSetAttribute(null=True, attr_name="reactionEmojis")
     attachments = ListAttribute(of=Attachment, null=True, attr_name="attachments")
+    # A call's message (shared/calls). PynamoDB: MapAttribute's __init__ is untyped.
+    call = CallRecord(null=True, attr_name="call")  # type: ignore[no-untyped-call]
     by_time = MessagesByTime()
     _reactions: dict[str, set[str]]  # the reaction:* sets, kept by from_raw_data
 

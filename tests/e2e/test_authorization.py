@@ -23,6 +23,7 @@ def data_for(action: Action, chat_id: str, message_id: str) -> dict[str, Any]:
         "body": "let me in",
         "emoji": "👍",
         "clientMessageId": "sneaky",
+        "media": "audio",
     }
     return {name: values[name] for name in ACTION_FIELDS[action] if name in values}
 

@@ -41,6 +41,8 @@ def test_a_message_reaches_every_device_of_every_member_but_the_sending_one(
         "editedAt",
         "deleted",
         "reactions",
+        "attachments",
+        "call",
     }
 
     for device in (phone, laptop):

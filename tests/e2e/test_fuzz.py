@@ -49,6 +49,15 @@ def frames(chats: list[str], message_ids: list[str]) -> st.SearchStrategy[str]:
         "text": st.text(max_size=40),
         "cursor": st.sampled_from(["0", "17", "x"]),
         "chats": st.dictionaries(st.sampled_from(chats), st.none() | st.sampled_from(message_ids)),
+        "attachments": st.lists(st.sampled_from(["A1", "A2"]), max_size=2),
+        "callId": st.sampled_from(["C1", "01NOSUCHCALL"]),
+        "media": st.sampled_from(["audio", "video"]),
+        "userIds": st.lists(st.sampled_from(["u1", "u2"]), max_size=3),
+        "peerId": st.sampled_from(["P1", "P2"]),
+        "to": st.sampled_from(["P1", "P2"]),
+        "kind": st.sampled_from(["offer", "answer", "candidate"]),
+        "payload": st.dictionaries(st.text(max_size=8), st.text(max_size=20), max_size=3),
+        "sharing": st.booleans(),
     }
     junk = json_value | st.text(min_size=1, max_size=5000)
 

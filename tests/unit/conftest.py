@@ -120,9 +120,9 @@ def domain(
     table_definitions: dict[str, Any],
     configure: Callable[..., config.Settings],
 ) -> Iterator[config.Settings]:
-    """Domain code in-process: the template's tables and an attachments bucket, fresh for
-    this test (named with a suffix of its own) in moto's mock_aws, the session's real Redis
-    (flushed), and settings pointing at all of them."""
+    """Domain code in-process: the template's tables, an attachments bucket and a call
+    timers queue, fresh for this test (named with a suffix of its own) in moto's mock_aws,
+    the session's real Redis (flushed), and settings pointing at all of them."""
     import boto3
     import redis
 
@@ -135,9 +135,13 @@ def domain(
     redis.Redis.from_url(redis_url).flushdb()
     bucket = f"attachments-{suffix}"
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=bucket)
+    timers = boto3.client("sqs", region_name="us-east-1").create_queue(
+        QueueName=f"call-timers-{suffix}"
+    )["QueueUrl"]
     yield configure(
         **names,
         attachments_bucket=bucket,
+        call_timers_queue_url=timers,
         s3_endpoint="",
         region="us-east-1",
         dynamodb_endpoint="",

@@ -57,6 +57,7 @@ def test_send_acks_the_stored_message_and_posts_it_to_every_other_connection_in_
         "deleted": False,
         "reactions": {},
         "attachments": [],
+        "call": None,
     }
     assert messages.to_wire(stored(team, message["id"])) == message
     # The sender's other device and bob hear it; the sending connection and carol do not.

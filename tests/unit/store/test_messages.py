@@ -38,6 +38,7 @@ def test_raw_items_keep_their_reactions_and_the_wire_sorts_them() -> None:
             "👍": {"count": 2, "users": ["alice", "bob"]},
         },
         "attachments": [],
+        "call": None,
     }
 
 
