@@ -71,7 +71,6 @@ class Event(StrEnum):
     CALL_ANSWERED_ELSEWHERE = "call:answered-elsewhere"
     CALL_JOINED = "call:joined"
     CALL_DECLINED = "call:declined"
-    CALL_BUSY = "call:busy"
     CALL_CANCELLED = "call:cancelled"
     CALL_MISSED = "call:missed"
     CALL_LEFT = "call:left"

@@ -21,6 +21,15 @@ export const Action = Object.freeze({
   TYPING_START: "typing:start",
   TYPING_STOP: "typing:stop",
   TYPING_LIST: "typing:list",
+  CALL_INVITE: "call:invite",
+  CALL_ACCEPT: "call:accept",
+  CALL_DECLINE: "call:decline",
+  CALL_CANCEL: "call:cancel",
+  CALL_JOIN: "call:join",
+  CALL_LEAVE: "call:leave",
+  CALL_REJOIN: "call:rejoin",
+  CALL_SIGNAL: "call:signal",
+  CALL_SCREEN: "call:screen",
 });
 
 /** Server -> client events. */
@@ -38,6 +47,16 @@ export const Event = Object.freeze({
   CHAT_MEMBER_REMOVED: "chat:member-removed",
   USER_STATUS: "user:status",
   TYPING: "typing",
+  CALL_RINGING: "call:ringing",
+  CALL_ANSWERED_ELSEWHERE: "call:answered-elsewhere",
+  CALL_JOINED: "call:joined",
+  CALL_DECLINED: "call:declined",
+  CALL_CANCELLED: "call:cancelled",
+  CALL_MISSED: "call:missed",
+  CALL_LEFT: "call:left",
+  CALL_ENDED: "call:ended",
+  CALL_SIGNAL: "call:signal",
+  CALL_SCREEN: "call:screen",
 });
 
 /** The `code` of an `error` frame. */

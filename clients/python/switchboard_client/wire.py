@@ -35,6 +35,15 @@ class Action(StrEnum):
     TYPING_START = "typing:start"
     TYPING_STOP = "typing:stop"
     TYPING_LIST = "typing:list"
+    CALL_INVITE = "call:invite"
+    CALL_ACCEPT = "call:accept"
+    CALL_DECLINE = "call:decline"
+    CALL_CANCEL = "call:cancel"
+    CALL_JOIN = "call:join"
+    CALL_LEAVE = "call:leave"
+    CALL_REJOIN = "call:rejoin"
+    CALL_SIGNAL = "call:signal"
+    CALL_SCREEN = "call:screen"
 
 
 class Event(StrEnum):
@@ -53,6 +62,16 @@ class Event(StrEnum):
     CHAT_MEMBER_REMOVED = "chat:member-removed"
     USER_STATUS = "user:status"
     TYPING = "typing"
+    CALL_RINGING = "call:ringing"
+    CALL_ANSWERED_ELSEWHERE = "call:answered-elsewhere"
+    CALL_JOINED = "call:joined"
+    CALL_DECLINED = "call:declined"
+    CALL_CANCELLED = "call:cancelled"
+    CALL_MISSED = "call:missed"
+    CALL_LEFT = "call:left"
+    CALL_ENDED = "call:ended"
+    CALL_SIGNAL = "call:signal"
+    CALL_SCREEN = "call:screen"
 
 
 class ClientEvent(StrEnum):
