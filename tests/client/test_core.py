@@ -408,6 +408,32 @@ async def test_connections_are_renewed_before_the_cut_and_nobody_notices(
     assert [r["previousConnectionId"] for r in renewed] == chain[:-1]
 
 
+async def test_a_call_survives_its_peers_renewal_without_the_other_noticing(
+    device: OpenDevice,
+    short_lived: Any,
+    user: Any,
+) -> None:
+    alice, bob = user("alice"), user("bob")
+    chat_id = short_lived_chat(short_lived_api(short_lived), alice, bob)
+    a = await device(alice, emu=short_lived, renew_drain=0.3)
+    b = await device(bob, emu=short_lived, renew_drain=0.3)
+    invited = await a.client.invite_call(chat_id, "audio")
+    call_id = invited["call"]["callId"]
+    await b.inbox.wait_count("call:ringing", 1)
+    answered = await b.client.accept_call(call_id)
+    renewed = b.client.renewals
+    await b.inbox.wait(lambda: b.client.renewals > renewed, "bob's connection renewed")
+    [rejoined] = await b.inbox.wait_count("client:call-rejoined", 1)
+    assert rejoined == {"callId": call_id, "peerId": answered["peerId"]}
+    # Signals reach bob on his new connection, and alice never saw him leave.
+    before = len(b.inbox.named("call:signal"))
+    await a.client.signal(call_id, answered["peerId"], "candidate", {"candidate": "c"})
+    await b.inbox.wait_count("call:signal", before + 1)
+    assert a.inbox.named("call:left") == [] and a.inbox.named("call:ended") == []
+    assert b.client.calls == {call_id: answered["peerId"]}
+    await a.client.leave_call(call_id)
+
+
 async def test_a_failed_renewal_keeps_the_connection_and_is_tried_again(
     fake_server: FakeServer,
 ) -> None:

@@ -18,6 +18,7 @@ from switchboard_client.errors import SwitchboardError
 from switchboard_client.wire import (
     Action,
     Attachment,
+    CallJoined,
     ChatPresence,
     ConnectionSuccess,
     HeartbeatAck,
@@ -152,6 +153,82 @@ class SwitchboardClient(ClientCore):
             attachment_id,
             timeout=timeout or self.request_timeout,
         )
+
+    # ---------------------------------------------------------------- calls
+    def _joined(self, ack: Any) -> CallJoined:
+        """Remember the call this client is now a peer of (rejoined on new connections)."""
+        joined = cast(CallJoined, ack)
+        call = joined.get("call")
+        peer_id = joined.get("peerId")
+        if call is not None and call.get("status") in ("ringing", "active") and peer_id:
+            self.calls[call["callId"]] = peer_id
+        return joined
+
+    async def invite_call(
+        self,
+        chat_id: str,
+        media: str = "audio",
+        *,
+        user_ids: Sequence[str] = (),
+        timeout: float | None = None,
+    ) -> CallJoined:
+        """``call:invite``: ring the chat's other members (or ``user_ids``, at most 3) for
+        an ``audio`` or ``video`` call. The ack's ``busy`` names who was not rung."""
+        data: dict[str, Any] = {"chatId": chat_id, "media": media}
+        if user_ids:
+            data["userIds"] = list(user_ids)
+        return self._joined(await self.request(Action.CALL_INVITE, data, timeout=timeout))
+
+    async def accept_call(self, call_id: str, *, timeout: float | None = None) -> CallJoined:
+        """``call:accept`` on this device: the user's other devices stop ringing."""
+        ack = await self.request(Action.CALL_ACCEPT, {"callId": call_id}, timeout=timeout)
+        return self._joined(ack)
+
+    async def join_call(self, call_id: str, *, timeout: float | None = None) -> CallJoined:
+        """``call:join``: join an answered call of one of this user's chats."""
+        ack = await self.request(Action.CALL_JOIN, {"callId": call_id}, timeout=timeout)
+        return self._joined(ack)
+
+    async def decline_call(self, call_id: str, *, timeout: float | None = None) -> dict[str, Any]:
+        """``call:decline`` (on every device of this user)."""
+        return cast(
+            dict[str, Any],
+            await self.request(Action.CALL_DECLINE, {"callId": call_id}, timeout=timeout),
+        )
+
+    async def cancel_call(self, call_id: str, *, timeout: float | None = None) -> dict[str, Any]:
+        """``call:cancel``: the caller hangs up before anyone answered."""
+        ack = await self.request(Action.CALL_CANCEL, {"callId": call_id}, timeout=timeout)
+        self.calls.pop(call_id, None)
+        return cast(dict[str, Any], ack)
+
+    async def leave_call(self, call_id: str, *, timeout: float | None = None) -> dict[str, Any]:
+        """``call:leave``: hang up this device's peer."""
+        ack = await self.request(Action.CALL_LEAVE, {"callId": call_id}, timeout=timeout)
+        self.calls.pop(call_id, None)
+        return cast(dict[str, Any], ack)
+
+    async def signal(
+        self,
+        call_id: str,
+        to: str,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """``call:signal``: relay an ``offer``, ``answer`` or ``candidate`` (an
+        RTCSessionDescription's ``{sdp}`` or an RTCIceCandidate's JSON, at most 32 KB) to
+        the peer ``to``."""
+        data = {"callId": call_id, "to": to, "kind": kind, "payload": dict(payload)}
+        return cast(dict[str, Any], await self.request(Action.CALL_SIGNAL, data, timeout=timeout))
+
+    async def share_screen(
+        self, call_id: str, sharing: bool = True, *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """``call:screen``: announce that this peer starts (or stops) sharing its screen."""
+        data = {"callId": call_id, "sharing": sharing}
+        return cast(dict[str, Any], await self.request(Action.CALL_SCREEN, data, timeout=timeout))
 
     async def edit_message(
         self, chat_id: str, message_id: str, body: str, *, timeout: float | None = None

@@ -187,6 +187,9 @@ class ClientCore:
         self.connection_id: str | None = None
         self.reconnects = 0  # successful reconnects so far
         self.renewals = 0  # connections replaced before their cut so far
+        # The calls this client is a peer of (callId -> peerId): rejoined on every new
+        # connection (a renewal or a reconnect) before the old one is gone for good.
+        self.calls: dict[str, str] = {}
 
     # ---------------------------------------------------------------- state
     @property
@@ -362,6 +365,7 @@ class ClientCore:
             self._ready.set()
             if replacing is not None:
                 replacing.successor = session
+            await self._rejoin_calls(session)
             if report is not None:
                 self.events.emit(ClientEvent.RESUMED, report)
             session.keep_alive = plan = keep_alive_plan(hello, self.heartbeat_interval)
@@ -378,6 +382,22 @@ class ClientCore:
         except BaseException:
             await self._end_session(session, graceful=False)
             raise
+
+    async def _rejoin_calls(self, session: _Session) -> None:
+        """Move this client's call peers to ``session`` (``call:rejoin``), so signals reach
+        it and the server's grace period for the old connection never removes them. A
+        call that cannot be rejoined (it ended, or the grace period passed) is forgotten
+        and reported as ``client:call-lost``."""
+        for call_id, peer_id in list(self.calls.items()):
+            try:
+                await self._call(
+                    session, Action.CALL_REJOIN, {"callId": call_id, "peerId": peer_id}
+                )
+            except ServerError as exc:
+                self.calls.pop(call_id, None)
+                self.events.emit(ClientEvent.CALL_LOST, {"callId": call_id, "reason": exc.code})
+            else:
+                self.events.emit(ClientEvent.CALL_REJOINED, {"callId": call_id, "peerId": peer_id})
 
     async def _renew(self, session: _Session, after: float, limit: float) -> None:
         """Replace ``session`` before API Gateway's cut: ``after`` seconds from its
@@ -582,6 +602,12 @@ class ClientCore:
                 and isinstance(data.get("chatId"), str)
             ):
                 self._forget_chat(data["chatId"])
+            elif event in (Event.CALL_ENDED, Event.CALL_CANCELLED):
+                self.calls.pop(str(data.get("callId")), None)
+            elif event == Event.CALL_LEFT and self.calls.get(str(data.get("callId"))) == data.get(
+                "peerId"
+            ):
+                self.calls.pop(str(data.get("callId")), None)  # ours, dropped for good
         self.events.emit(event, data)
 
     def _accept_update(self, change: Change, chat_id: Any, message_id: Any, data: Any) -> bool:

@@ -9,8 +9,9 @@ what the application passes to ``mark_seen``) is merged here, so that:
 - a chat's list is in id order (ids are ULIDs: lexicographic order is creation order)
   whatever order the copies arrived in, and holds each id once;
 - each part of a message keeps the newest version received of it. A message has two
-  parts that change independently: its text (``body``, ``editedAt``, ``deleted``), set
-  by the message itself, edits and the delete, and its ``reactions``, set by the message,
+  parts that change independently: its text (``body``, ``editedAt``, ``deleted``,
+  ``attachments`` and a call message's ``call``), set by the message itself, edits, the
+  delete and a call's progress, and its ``reactions``, set by the message,
   edits, reactions and the delete (to ``{}``). A part is replaced only by a copy of a
   higher ``version``: a duplicate, or a copy overtaken by a newer one, changes nothing
   (a late ``message:edited`` v2 after ``message:deleted`` v3 does not bring the body back),
@@ -35,7 +36,7 @@ from switchboard_client.wire import Message
 
 DEFAULT_LIMIT = 1000  # messages kept per chat
 PENDING_LIMIT = 1000  # messages per chat whose updates wait for the message itself
-_TEXT = ("body", "editedAt", "deleted")
+_TEXT = ("body", "editedAt", "deleted", "attachments", "call")
 
 
 class Change(Enum):

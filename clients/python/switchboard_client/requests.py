@@ -23,6 +23,9 @@ from switchboard_client.wire import Action, Event, Frame
 # read-only. Not in here: message:edit (each edit is applied, with a version of its own),
 # message:delete (a second delete is not_found), typing:start (stale after a reconnect)
 # and presence:heartbeat (it keeps one connection alive: the new one sends its own).
+# Of the calls, call:rejoin and call:screen set a state (resending sets it again); the
+# others change the call (a second accept is a conflict, a second leave not_found) or
+# relay a signal once, so the caller decides.
 RESENDABLE: frozenset[str] = frozenset(
     {
         Action.HELLO,
@@ -35,6 +38,8 @@ RESENDABLE: frozenset[str] = frozenset(
         Action.PRESENCE_SET,
         Action.TYPING_STOP,
         Action.TYPING_LIST,
+        Action.CALL_REJOIN,
+        Action.CALL_SCREEN,
     }
 )
 
@@ -114,6 +119,7 @@ _BUCKETS: dict[str, str] = {
     Action.TYPING_START: "typing",
     Action.TYPING_STOP: "typing",
     Action.PRESENCE_HEARTBEAT: "heartbeat",
+    Action.CALL_SIGNAL: "signal",
 }
 
 

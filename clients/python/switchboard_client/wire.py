@@ -81,6 +81,8 @@ class ClientEvent(StrEnum):
     RESUMED = "client:resumed"  # what was missed during a drop has been delivered
     DISCONNECTED = "client:disconnected"  # a connection ended; reconnecting follows
     RENEWED = "client:renewed"  # the connection was replaced before its cut, nothing missed
+    CALL_REJOINED = "client:call-rejoined"  # a call's peer moved to a new connection
+    CALL_LOST = "client:call-lost"  # a call could not be rejoined on a new connection
     HEARTBEAT = "client:heartbeat"  # a timer heartbeat was acked (server without keepAlive)
     GAP = "client:gap"  # missed messages of a chat could not all be fetched
     GATEWAY_ERROR = "client:gateway-error"  # API Gateway's own frame (no requestId of ours)
@@ -104,6 +106,46 @@ Frame = dict[str, Any]
 class ReactionSummary(TypedDict):
     count: int
     users: list[str]
+
+
+class CallPeer(TypedDict):
+    peerId: str
+    userId: str
+    screen: bool
+
+
+class CallState(TypedDict):
+    """A call as its acks show it (docs/protocol.md, "Calls")."""
+
+    callId: str
+    chatId: str
+    media: str
+    inviter: str
+    status: str  # ringing | active (ended: an invite nobody could be rung for)
+    createdAt: str
+    answeredAt: str | None
+    ringing: list[str]
+    peers: list[CallPeer]
+
+
+class CallJoined(TypedDict, total=False):
+    """The ack of ``call:invite``, ``call:accept``, ``call:join`` and ``call:rejoin``."""
+
+    call: CallState
+    peerId: str
+    iceServers: list[dict[str, Any]]
+    busy: list[str]
+
+
+class CallRecord(TypedDict):
+    """A call message's ``call``: how the call went."""
+
+    callId: str
+    media: str
+    status: str
+    startedAt: str | None
+    endedAt: str | None
+    durationSeconds: int | None
 
 
 class Attachment(TypedDict):
@@ -147,6 +189,7 @@ class Message(TypedDict):
     deleted: bool
     reactions: dict[str, ReactionSummary]
     attachments: list[Attachment]
+    call: CallRecord | None
 
 
 class MessageDeleted(TypedDict):
