@@ -145,6 +145,8 @@ def message_created(message: dict[str, Any]) -> Entry:
         **_message_fields(message),
         body=message.get("body"),
         clientMessageId=message.get("clientMessageId"),
+        attachments=message.get("attachments") or [],
+        call=message.get("call"),
     )
 
 
@@ -174,6 +176,8 @@ def message_undelivered(message: dict[str, Any], user_ids: list[str]) -> list[En
             EventName.MESSAGE_UNDELIVERED,
             **_message_fields(message),
             body=message.get("body"),
+            attachments=message.get("attachments") or [],
+            call=message.get("call"),
             userIds=user_ids[start : start + MAX_USERS_PER_EVENT],
         )
         for start in range(0, len(user_ids), MAX_USERS_PER_EVENT)

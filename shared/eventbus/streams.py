@@ -58,6 +58,15 @@ def _message(image: dict[str, Any]) -> dict[str, Any]:
         "editedAt": message.edited_at,
         "deletedAt": message.deleted_at,
         "deletedBy": message.deleted_by,
+        "attachments": [
+            {"id": a.id, "name": a.name, "size": int(a.size), "contentType": a.content_type}
+            for a in message.attachments or ()
+        ],
+        "call": (
+            {"callId": message.call.call_id, "media": message.call.media}
+            if message.call is not None
+            else None
+        ),
     }
 
 

@@ -33,12 +33,17 @@ DETAIL_FIELDS = {
     "connection.closed": {"connectionId", "userId", "stage", "reason"},
     "user.online": {"userId", "onlineAt"},
     "user.offline": {"userId", "lastSeen"},
-    "message.created": {"chatId", "messageId", "senderId", "createdAt", "body", "clientMessageId"},
+    "message.created": {
+        "chatId", "messageId", "senderId", "createdAt", "body", "clientMessageId", "attachments",
+        "call",
+    },
     "message.edited": {
         "chatId", "messageId", "senderId", "createdAt", "body", "editedAt", "messageVersion",
     },
     "message.deleted": {"chatId", "messageId", "senderId", "createdAt", "deletedBy", "deletedAt"},
-    "message.undelivered": {"chatId", "messageId", "senderId", "createdAt", "body", "userIds"},
+    "message.undelivered": {
+        "chatId", "messageId", "senderId", "createdAt", "body", "attachments", "call", "userIds",
+    },
     "chat.created": {"chatId", "name", "createdBy", "createdAt"},
     "chat.member.added": {"chatId", "userId", "role", "joinedAt"},
     "chat.member.removed": {"chatId", "userId"},

@@ -54,6 +54,8 @@ def test_details_carry_the_version_and_the_documented_fields() -> None:
         "createdAt": "2027-01-15T08:00:00.000Z",
         "body": "hi",
         "clientMessageId": "k1",
+        "attachments": [],
+        "call": None,
     }
     assert schema.message_edited(MESSAGE).detail["messageVersion"] == 3
     assert schema.message_deleted(MESSAGE).detail["deletedBy"] == "alice"

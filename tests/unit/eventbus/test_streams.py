@@ -13,6 +13,7 @@ from shared.eventbus import publisher, streams
 from shared.lifecycle import membership
 from shared.state import presence
 from shared.store import chats, connections, message_updates, messages
+from shared.store.models import Attachment, CallRecord
 from tests.unit.eventbus.conftest import Bus
 
 Configure = Callable[..., config.Settings]
@@ -57,6 +58,20 @@ def test_a_new_message_is_created_and_undelivered_to_exactly_the_offline_members
     undelivered = received["message.undelivered"]
     assert (undelivered["messageId"], undelivered["senderId"]) == (message.id, "alice")
     assert undelivered["userIds"] == ["carol", "dave"]
+
+
+def test_a_photo_and_a_call_are_named_in_the_events_so_a_push_can_say_what_came(
+    bus: Bus, domain: config.Settings, chat_id: str
+) -> None:
+    photo = Attachment.of("A1", "cat.png", 5, "image/png")
+    messages.store(chat_id, "alice", "", None, [photo])
+    messages.store(chat_id, "alice", "", "call-C1", call=CallRecord.of("C1", "video", "ringing"))
+    streams.publish_records(records(domain.messages_table))
+    undelivered = [e["detail"] for e in bus.received() if e["detail-type"] == "message.undelivered"]
+    assert [(d["attachments"], d["call"]) for d in undelivered] == [
+        ([{"id": "A1", "name": "cat.png", "size": 5, "contentType": "image/png"}], None),
+        ([], {"callId": "C1", "media": "video"}),
+    ]
 
 
 def test_no_undelivered_event_when_everyone_is_online(
