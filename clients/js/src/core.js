@@ -20,7 +20,8 @@
 // event as an exact copy, FrameCopies). Its events are delivered at once. Once greeted it
 // becomes the connection: requests go to it, its keep-alive and its own renewal start,
 // `client:renewed` is emitted; the old one is closed (1000) when its requests in flight
-// are answered (requestTimeoutMs at most), and its close is no drop. The user is never
+// are answered and the calls this client is a peer of are rejoined on the new one
+// (requestTimeoutMs at most), and its close is no drop. The user is never
 // offline, so no contact hears offline-then-online and nothing needs a sync. A failed
 // attempt keeps the old connection and is tried again after a backoff delay while the cut
 // is still ahead; when the old connection ends first, the attempt is abandoned and the
@@ -140,8 +141,9 @@ export class ClientCore extends Emitter {
     this._renewFailures = 0;
     /** when API Gateway cuts the current connection (Date.now() ms; 0: not known) */
     this._cutAt = 0;
-    /** @type {Map<Socket, {timers: any[], drained: boolean}>} replaced connections, closed
-     *  once their requests are answered and renewDrainMs has passed (-> the timers) */
+    /** @type {Map<Socket, {timers: any[], drained: boolean, moving: boolean}>} replaced
+     *  connections, closed once their requests are answered, what moves from them is done
+     *  and renewDrainMs has passed (-> the timers) */
     this._retiring = new Map();
     this._copies = new FrameCopies();
     /** @type {any} */
@@ -518,10 +520,18 @@ export class ClientCore extends Emitter {
     this.keepAlive = keepAlivePlan(hello, this.options.heartbeatIntervalMs, IN_A_BROWSER_PAGE);
     this._heartbeat.start(this.keepAlive.intervalMs);
     this._scheduleRenewal(hello, renewal.openedAt);
+    const moving = this._switched();
     this.emit(ClientEvent.RENEWED, { connectionId: hello.connectionId, previousConnectionId,
                                      connectionNumber: this._greetings });
     this._flushOutbox();
-    this._retire(previous);
+    this._retire(previous, moving);
+  }
+
+  /** The connection was just replaced (a renewal): what must be done on the new one
+   *  before the old one closes (api.js: rejoin the calls; the server knows a call's peer
+   *  by its connection). @returns {Promise<unknown>[]} */
+  _switched() {
+    return [];
   }
 
   /** A renewal attempt failed: the current connection stays, and the next attempt comes
@@ -553,14 +563,18 @@ export class ClientCore extends Emitter {
     this._settle((req) => req.socket === ws, `renewal abandoned: ${reason}`);
   }
 
-  /** The replaced connection: closed (1000) once the requests sent on it are answered and
-   *  renewDrainMs has passed (posts a fan-out addressed to it before the new connection
-   *  was in the rooms may still be on their way), at most requestTimeoutMs from now; until
-   *  then its frames are read as the others'. @param {Socket} ws */
-  _retire(ws) {
+  /** The replaced connection: closed (1000) once the requests sent on it are answered,
+   *  `moving` (what moves from it to the new one) is done and renewDrainMs has passed
+   *  (posts a fan-out addressed to it before the new connection was in the rooms may still
+   *  be on their way), at most requestTimeoutMs from now; until then its frames are read
+   *  as the others'. @param {Socket} ws @param {Promise<unknown>[]} [moving] */
+  _retire(ws, moving = []) {
     const drainMs = Math.max(0, this.options.renewDrainMs ?? 5000);
-    const retiring = { timers: /** @type {any[]} */ ([]), drained: drainMs === 0 };
+    const retiring = { timers: /** @type {any[]} */ ([]), drained: drainMs === 0, moving: moving.length > 0 };
     this._retiring.set(ws, retiring);
+    if (retiring.moving) {
+      Promise.allSettled(moving).then(() => { retiring.moving = false; this._retireIfDone(ws); });
+    }
     if (!retiring.drained) {
       // The timer says when the drain is over (Date.now() may read a millisecond short).
       retiring.timers.push(setTimeout(() => { retiring.drained = true; this._retireIfDone(ws); },
@@ -574,7 +588,7 @@ export class ClientCore extends Emitter {
   /** @param {Socket} ws */
   _retireIfDone(ws) {
     const retiring = this._retiring.get(ws);
-    if (retiring && retiring.drained && !this._requests.sentOn(ws)) {
+    if (retiring && retiring.drained && !retiring.moving && !this._requests.sentOn(ws)) {
       this._retired(ws, "replaced");
     }
   }

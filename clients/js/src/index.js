@@ -33,17 +33,24 @@
 //   then the old one closed, so the user is never offline and nothing needs a sync
 //   (`client:renewed`); a failed attempt is tried again while the cut is ahead;
 // - typing: `typing(chatId)` on every keystroke sends typing:start at most every 2 s and
-//   typing:stop after 3 s idle; incoming indicators expire at `expiresAt`.
+//   typing:stop after 3 s idle; incoming indicators expire at `expiresAt`;
+// - attachments: `uploadAttachment()` asks the REST API for a grant and posts the file
+//   straight to S3; `send(chatId, body, {attachments})` names them; `attachment()` gives
+//   a fresh download URL;
+// - calls: a helper per call action (`inviteCall`, `acceptCall`, `signal`, ...); the calls
+//   this client is a peer of are rejoined (`call:rejoin`) on every new connection, after
+//   a reconnect or a renewal, so neither drops the user from a call (`call:rejoined`).
 //
 // Modules (as in the Python client, switchboard_client/): protocol (names, limits,
 // payload shapes), errors, backoff, events (listeners), transport (one WebSocket),
 // requests (ids, in flight, outbox, what may be resent), resume (dedupe and sync
 // cursors), messages (each chat's messages in id order, merged by version), history (REST
-// paging), heartbeat (the timer), typing (indicators), core (connection lifecycle), api
-// (the typed actions).
+// paging), heartbeat (the timer), typing (indicators), attachments (REST and S3), calls
+// (the calls held, their rejoins), core (connection lifecycle), api (the typed actions).
 
 export { SwitchboardClient, newId } from "./api.js";
 export { SwitchboardError } from "./errors.js";
+export { UploadError } from "./attachments.js";
 export {
   Action,
   ClientEvent,
@@ -74,6 +81,30 @@ export { reconnectDelay } from "./backoff.js";
  * @typedef {import("./protocol.js").Chat} Chat
  * @typedef {import("./protocol.js").HeartbeatAck} HeartbeatAck
  * @typedef {import("./protocol.js").SyncResult} SyncResult
+ * @typedef {import("./protocol.js").Attachment} Attachment
+ * @typedef {import("./protocol.js").UploadGrant} UploadGrant
+ * @typedef {import("./attachments.js").FileData} FileData
+ * @typedef {import("./protocol.js").CallRecord} CallRecord
+ * @typedef {import("./protocol.js").CallMedia} CallMedia
+ * @typedef {import("./protocol.js").CallPeer} CallPeer
+ * @typedef {import("./protocol.js").Call} Call
+ * @typedef {import("./protocol.js").IceServer} IceServer
+ * @typedef {import("./protocol.js").CallJoined} CallJoined
+ * @typedef {import("./protocol.js").CallInvited} CallInvited
+ * @typedef {import("./protocol.js").CallRinging} CallRinging
+ * @typedef {import("./protocol.js").CallUser} CallUser
+ * @typedef {import("./protocol.js").CallPeerJoined} CallPeerJoined
+ * @typedef {import("./protocol.js").CallCancelled} CallCancelled
+ * @typedef {import("./protocol.js").CallMissed} CallMissed
+ * @typedef {import("./protocol.js").CallLeft} CallLeft
+ * @typedef {import("./protocol.js").CallLeave} CallLeave
+ * @typedef {import("./protocol.js").CallEnded} CallEnded
+ * @typedef {import("./protocol.js").SignalKind} SignalKind
+ * @typedef {import("./protocol.js").CallSignal} CallSignal
+ * @typedef {import("./protocol.js").SignalSent} SignalSent
+ * @typedef {import("./protocol.js").ScreenShare} ScreenShare
+ * @typedef {import("./calls.js").HeldCall} HeldCall
+ * @typedef {import("./api.js").CallRejoinFailed} CallRejoinFailed
  * @typedef {import("./core.js").ClientOptions} ClientOptions
  * @typedef {import("./core.js").State} State
  * @typedef {import("./core.js").StateChange} StateChange

@@ -76,6 +76,7 @@ export const LocalErrorCode = Object.freeze({
   DISCONNECTED: "disconnected", // not connected, or the connection dropped before the answer
   CLOSED: "closed", // close() was called
   TIMEOUT: "timeout", // no answer within requestTimeoutMs
+  UPLOAD_FAILED: "upload_failed", // S3 refused an attachment's file (or could not be reached)
 });
 
 /**
@@ -91,6 +92,8 @@ export const ClientEvent = Object.freeze({
   TYPING_UPDATE: "typing:update", // who is typing now in a chat
   HEARTBEAT: "heartbeat", // a timer heartbeat was acked (a server without keepAlive)
   RENEWED: "client:renewed", // the connection was replaced before its cut: nothing missed, no sync
+  CALL_REJOINED: "call:rejoined", // a call this client is a peer of, moved to its new connection
+  CALL_REJOIN_FAILED: "call:rejoin-failed", // ... or refused (the grace period passed, the call ended)
 });
 
 // Limits the client needs (docs/protocol.md).
@@ -103,8 +106,52 @@ export const DEFAULT_HEARTBEAT_SECONDS = 65; // when `hello` announces neither k
  * @typedef {{
  *   id: string, chatId: string, senderId: string, body: string | null, createdAt: string,
  *   clientMessageId?: string | null, version?: number, editedAt?: string | null,
- *   deleted?: boolean, reactions?: Record<string, Reaction>
- * }} Message
+ *   deleted?: boolean, reactions?: Record<string, Reaction>, attachments?: Attachment[],
+ *   call?: CallRecord | null
+ * }} Message `body` is "" for a message of attachments alone, and for a call's message
+ * @typedef {{id: string, name: string, size: number, contentType: string, url: string,
+ *            urlExpiresAt: string}} Attachment a file a message carries: `url` is a presigned
+ *   S3 GET, no token needed, until `urlExpiresAt` (client.attachment() gives a fresh one)
+ * @typedef {{attachmentId: string, name: string, size: number, contentType: string,
+ *            expiresAt: string, upload: {url: string, fields: Record<string, string>}}} UploadGrant
+ *   the answer of POST /chats/{chatId}/attachments: `attachmentId` is what message:send names
+ * @typedef {"audio" | "video"} CallMedia
+ * @typedef {{
+ *   callId: string, media: CallMedia,
+ *   status: "ringing" | "active" | "ended" | "missed" | "declined" | "cancelled" | "busy",
+ *   startedAt: string | null, endedAt: string | null, durationSeconds: number | null
+ * }} CallRecord the `call` of a call's message in history (null on every other message)
+ * @typedef {{peerId: string, userId: string, screen: boolean}} CallPeer
+ * @typedef {{
+ *   callId: string, chatId: string, media: CallMedia, inviter: string,
+ *   status: "ringing" | "active" | "ended", createdAt: string, answeredAt: string | null,
+ *   ringing: string[], peers: CallPeer[]
+ * }} Call
+ * @typedef {{urls: string | string[], username?: string, credential?: string}} IceServer
+ *   an RTCIceServer: `new RTCPeerConnection({iceServers})`
+ * @typedef {{call: Call, peerId: string, iceServers: IceServer[]}} CallJoined the ack of
+ *   call:accept, call:join and call:rejoin: `peerId` is this device's peer (what the others
+ *   address signals to); `call.peers` lists the peers to send offers to
+ * @typedef {{call: Call, busy: string[], peerId?: string, iceServers?: IceServer[]}} CallInvited
+ *   the ack of call:invite: CallJoined plus `busy` (the invitees not rung); when everybody
+ *   was busy, `call.status` is "ended" and there is no `peerId` (nothing rings)
+ * @typedef {{callId: string, chatId: string, from: string, media: CallMedia, ringSeconds: number,
+ *            ringUntil: string}} CallRinging
+ * @typedef {{callId: string, userId: string}} CallUser `call:answered-elsewhere`,
+ *   `call:declined` (and call:decline's ack)
+ * @typedef {{callId: string, peer: CallPeer}} CallPeerJoined `call:joined`
+ * @typedef {{callId: string, chatId: string}} CallCancelled `call:cancelled` (and call:cancel's ack)
+ * @typedef {{callId: string, chatId: string, userIds: string[]}} CallMissed
+ * @typedef {{callId: string, peerId: string, userId: string, reason: "left" | "dropped"}} CallLeft
+ * @typedef {CallLeft & {ended: boolean}} CallLeave call:leave's ack
+ * @typedef {{callId: string, chatId: string, reason: "ended" | "declined" | "missed",
+ *            durationSeconds: number | null}} CallEnded
+ * @typedef {"offer" | "answer" | "candidate"} SignalKind
+ * @typedef {{callId: string, from: string, fromUserId: string, kind: SignalKind,
+ *            payload: Record<string, any>}} CallSignal `call:signal`: `from` is the sender's peerId
+ * @typedef {{callId: string, to: string, delivered: boolean}} SignalSent call:signal's ack
+ * @typedef {{callId: string, peerId: string, userId: string, sharing: boolean}} ScreenShare
+ *   `call:screen` (and its ack)
  * @typedef {{action: string, intervalSeconds: number}} KeepAlive `hello`'s keep-alive: send
  *   `{"action": action}` (no requestId, no data) every `intervalSeconds` while connected;
  *   API Gateway answers it itself (no function runs) and nothing comes back

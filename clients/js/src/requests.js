@@ -38,7 +38,38 @@ export const RETRY_OF = Object.freeze({
   [Action.TYPING_START]: Retry.NEVER,
   [Action.TYPING_STOP]: Retry.NEVER,
   [Action.TYPING_LIST]: Retry.QUEUE,
+  // Calls. The server knows a peer by its connection: after a drop the new connection is
+  // no peer until call:rejoin moves the peer there (api.js does, for every call held).
+  // - decline names the user, not the connection: resent as is (a second one answers
+  //   not_found, nothing rings for you any more; nothing happens twice).
+  // - leave, cancel and screen name this connection's peer: resent on the old connection
+  //   they would be fine, on a new one refused (not_found / forbidden) until the rejoin.
+  //   So not here: the call helpers send them again once the call is rejoined on the
+  //   next connection (RESENT_AFTER_REJOIN). A second leave or cancel answers not_found
+  //   (which then means "done already"); a second screen announces the same state.
+  // - invite is never queued nor resent: a ring must not go out late, and a second
+  //   invite answers conflict (you are in a call: the first one's, its peerId lost).
+  // - accept and join may wait for a connection but are not resent: the first may have
+  //   made a peer on the dropped connection (a second answers conflict, and that peer
+  //   leaves after the grace period).
+  // - signal is never queued nor resent: an offer, answer or candidate is one step of a
+  //   negotiation, which a late or repeated one would confuse; after a drop, renegotiate.
+  // - rejoin belongs to one connection (sent by the client itself, like hello).
+  [Action.CALL_INVITE]: Retry.NEVER,
+  [Action.CALL_ACCEPT]: Retry.QUEUE,
+  [Action.CALL_DECLINE]: Retry.ALWAYS,
+  [Action.CALL_CANCEL]: Retry.NEVER,
+  [Action.CALL_JOIN]: Retry.QUEUE,
+  [Action.CALL_LEAVE]: Retry.NEVER,
+  [Action.CALL_REJOIN]: Retry.NEVER,
+  [Action.CALL_SIGNAL]: Retry.NEVER,
+  [Action.CALL_SCREEN]: Retry.NEVER,
 });
+
+/** Call actions of this connection's peer that the call helpers send again after a drop,
+ *  once the call is rejoined on the next connection (see RETRY_OF).
+ * @type {ReadonlySet<string>} */
+export const RESENT_AFTER_REJOIN = Object.freeze(new Set([Action.CALL_LEAVE, Action.CALL_CANCEL, Action.CALL_SCREEN]));
 
 /**
  * @typedef {Object} PendingRequest

@@ -88,11 +88,13 @@ export class ClientCore extends Emitter {
     _renewFailures: number;
     /** when API Gateway cuts the current connection (Date.now() ms; 0: not known) */
     _cutAt: number;
-    /** @type {Map<Socket, {timers: any[], drained: boolean}>} replaced connections, closed
-     *  once their requests are answered and renewDrainMs has passed (-> the timers) */
+    /** @type {Map<Socket, {timers: any[], drained: boolean, moving: boolean}>} replaced
+     *  connections, closed once their requests are answered, what moves from them is done
+     *  and renewDrainMs has passed (-> the timers) */
     _retiring: Map<Socket, {
         timers: any[];
         drained: boolean;
+        moving: boolean;
     }>;
     _copies: FrameCopies;
     /** @type {any} */
@@ -171,6 +173,10 @@ export class ClientCore extends Emitter {
     /** `hello` on the next connection (no sync: it received what the old one did), then
      *  the switch. @param {Renewal} renewal */
     _greetRenewal(renewal: Renewal): Promise<void>;
+    /** The connection was just replaced (a renewal): what must be done on the new one
+     *  before the old one closes (api.js: rejoin the calls; the server knows a call's peer
+     *  by its connection). @returns {Promise<unknown>[]} */
+    _switched(): Promise<unknown>[];
     /** A renewal attempt failed: the current connection stays, and the next attempt comes
      *  after a backoff delay if the cut is still ahead then (else the cut is handled as any
      *  drop). @param {Renewal} renewal @param {string} reason */
@@ -178,11 +184,12 @@ export class ClientCore extends Emitter {
     /** A renewal given up: its socket closed, the greeting sent on it settled.
      * @param {Renewal} renewal @param {string} reason */
     _discard(renewal: Renewal, reason: string): void;
-    /** The replaced connection: closed (1000) once the requests sent on it are answered and
-     *  renewDrainMs has passed (posts a fan-out addressed to it before the new connection
-     *  was in the rooms may still be on their way), at most requestTimeoutMs from now; until
-     *  then its frames are read as the others'. @param {Socket} ws */
-    _retire(ws: Socket): void;
+    /** The replaced connection: closed (1000) once the requests sent on it are answered,
+     *  `moving` (what moves from it to the new one) is done and renewDrainMs has passed
+     *  (posts a fan-out addressed to it before the new connection was in the rooms may still
+     *  be on their way), at most requestTimeoutMs from now; until then its frames are read
+     *  as the others'. @param {Socket} ws @param {Promise<unknown>[]} [moving] */
+    _retire(ws: Socket, moving?: Promise<unknown>[]): void;
     /** @param {Socket} ws */
     _retireIfDone(ws: Socket): void;
     /** A replaced connection is done (its requests answered, the wait over, or it closed):

@@ -16,6 +16,15 @@ export const Action: Readonly<{
     TYPING_START: "typing:start";
     TYPING_STOP: "typing:stop";
     TYPING_LIST: "typing:list";
+    CALL_INVITE: "call:invite";
+    CALL_ACCEPT: "call:accept";
+    CALL_DECLINE: "call:decline";
+    CALL_CANCEL: "call:cancel";
+    CALL_JOIN: "call:join";
+    CALL_LEAVE: "call:leave";
+    CALL_REJOIN: "call:rejoin";
+    CALL_SIGNAL: "call:signal";
+    CALL_SCREEN: "call:screen";
 }>;
 /** Server -> client events. */
 export const Event: Readonly<{
@@ -32,6 +41,16 @@ export const Event: Readonly<{
     CHAT_MEMBER_REMOVED: "chat:member-removed";
     USER_STATUS: "user:status";
     TYPING: "typing";
+    CALL_RINGING: "call:ringing";
+    CALL_ANSWERED_ELSEWHERE: "call:answered-elsewhere";
+    CALL_JOINED: "call:joined";
+    CALL_DECLINED: "call:declined";
+    CALL_CANCELLED: "call:cancelled";
+    CALL_MISSED: "call:missed";
+    CALL_LEFT: "call:left";
+    CALL_ENDED: "call:ended";
+    CALL_SIGNAL: "call:signal";
+    CALL_SCREEN: "call:screen";
 }>;
 /** The `code` of an `error` frame. */
 export const ErrorCode: Readonly<{
@@ -49,6 +68,7 @@ export const LocalErrorCode: Readonly<{
     DISCONNECTED: "disconnected";
     CLOSED: "closed";
     TIMEOUT: "timeout";
+    UPLOAD_FAILED: "upload_failed";
 }>;
 /**
  * Events the client itself emits, on the same bus as the server's (which keep their
@@ -63,6 +83,8 @@ export const ClientEvent: Readonly<{
     TYPING_UPDATE: "typing:update";
     HEARTBEAT: "heartbeat";
     RENEWED: "client:renewed";
+    CALL_REJOINED: "call:rejoined";
+    CALL_REJOIN_FAILED: "call:rejoin-failed";
 }>;
 export const MAX_SYNC_CHATS: 100;
 export const DEFAULT_HEARTBEAT_SECONDS: 65;
@@ -70,6 +92,9 @@ export type Reaction = {
     count: number;
     users: string[];
 };
+/**
+ * `body` is "" for a message of attachments alone, and for a call's message
+ */
 export type Message = {
     id: string;
     chatId: string;
@@ -81,6 +106,171 @@ export type Message = {
     editedAt?: string | null;
     deleted?: boolean;
     reactions?: Record<string, Reaction>;
+    attachments?: Attachment[];
+    call?: CallRecord | null;
+};
+/**
+ * a file a message carries: `url` is a presigned
+ *  S3 GET, no token needed, until `urlExpiresAt` (client.attachment() gives a fresh one)
+ */
+export type Attachment = {
+    id: string;
+    name: string;
+    size: number;
+    contentType: string;
+    url: string;
+    urlExpiresAt: string;
+};
+/**
+ * the answer of POST /chats/{chatId}/attachments: `attachmentId` is what message:send names
+ */
+export type UploadGrant = {
+    attachmentId: string;
+    name: string;
+    size: number;
+    contentType: string;
+    expiresAt: string;
+    upload: {
+        url: string;
+        fields: Record<string, string>;
+    };
+};
+export type CallMedia = "audio" | "video";
+/**
+ * the `call` of a call's message in history (null on every other message)
+ */
+export type CallRecord = {
+    callId: string;
+    media: CallMedia;
+    status: "ringing" | "active" | "ended" | "missed" | "declined" | "cancelled" | "busy";
+    startedAt: string | null;
+    endedAt: string | null;
+    durationSeconds: number | null;
+};
+export type CallPeer = {
+    peerId: string;
+    userId: string;
+    screen: boolean;
+};
+export type Call = {
+    callId: string;
+    chatId: string;
+    media: CallMedia;
+    inviter: string;
+    status: "ringing" | "active" | "ended";
+    createdAt: string;
+    answeredAt: string | null;
+    ringing: string[];
+    peers: CallPeer[];
+};
+/**
+ * an RTCIceServer: `new RTCPeerConnection({iceServers})`
+ */
+export type IceServer = {
+    urls: string | string[];
+    username?: string;
+    credential?: string;
+};
+/**
+ * the ack of
+ * call:accept, call:join and call:rejoin: `peerId` is this device's peer (what the others
+ * address signals to); `call.peers` lists the peers to send offers to
+ */
+export type CallJoined = {
+    call: Call;
+    peerId: string;
+    iceServers: IceServer[];
+};
+/**
+ * the ack of call:invite: CallJoined plus `busy` (the invitees not rung); when everybody
+ * was busy, `call.status` is "ended" and there is no `peerId` (nothing rings)
+ */
+export type CallInvited = {
+    call: Call;
+    busy: string[];
+    peerId?: string;
+    iceServers?: IceServer[];
+};
+export type CallRinging = {
+    callId: string;
+    chatId: string;
+    from: string;
+    media: CallMedia;
+    ringSeconds: number;
+    ringUntil: string;
+};
+/**
+ * `call:answered-elsewhere`,
+ * `call:declined` (and call:decline's ack)
+ */
+export type CallUser = {
+    callId: string;
+    userId: string;
+};
+/**
+ * `call:joined`
+ */
+export type CallPeerJoined = {
+    callId: string;
+    peer: CallPeer;
+};
+/**
+ * `call:cancelled` (and call:cancel's ack)
+ */
+export type CallCancelled = {
+    callId: string;
+    chatId: string;
+};
+export type CallMissed = {
+    callId: string;
+    chatId: string;
+    userIds: string[];
+};
+export type CallLeft = {
+    callId: string;
+    peerId: string;
+    userId: string;
+    reason: "left" | "dropped";
+};
+/**
+ * call:leave's ack
+ */
+export type CallLeave = CallLeft & {
+    ended: boolean;
+};
+export type CallEnded = {
+    callId: string;
+    chatId: string;
+    reason: "ended" | "declined" | "missed";
+    durationSeconds: number | null;
+};
+export type SignalKind = "offer" | "answer" | "candidate";
+/**
+ * `call:signal`: `from` is the sender's peerId
+ */
+export type CallSignal = {
+    callId: string;
+    from: string;
+    fromUserId: string;
+    kind: SignalKind;
+    payload: Record<string, any>;
+};
+/**
+ * call:signal's ack
+ */
+export type SignalSent = {
+    callId: string;
+    to: string;
+    delivered: boolean;
+};
+/**
+ * `call:screen` (and its ack)
+ */
+export type ScreenShare = {
+    callId: string;
+    peerId: string;
+    userId: string;
+    sharing: boolean;
 };
 /**
  * `hello`'s keep-alive: send

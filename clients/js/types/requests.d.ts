@@ -39,6 +39,10 @@ export const Retry: Readonly<{
  * @type {Readonly<Record<string, string>>}
  */
 export const RETRY_OF: Readonly<Record<string, string>>;
+/** Call actions of this connection's peer that the call helpers send again after a drop,
+ *  once the call is rejoined on the next connection (see RETRY_OF).
+ * @type {ReadonlySet<string>} */
+export const RESENT_AFTER_REJOIN: ReadonlySet<string>;
 /** Requests in flight by requestId, and the outbox of those waiting for a connection. */
 export class Requests {
     _seq: number;

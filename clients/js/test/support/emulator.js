@@ -25,15 +25,17 @@ export function within(promise, what, ms = TIMEOUT_MS) {
 /**
  * An emulator to test against: {baseUrl, websocketUrl, restUrl, stop()}. Options change
  * API Gateway's limits: `maxConnectionDuration` (seconds, `--max-connection-duration`;
- * default its 2 hours). A test that needs one cannot use SWITCHBOARD_TEST_URL's emulator
- * (its limits are its own): it gets its own.
- * @param {{maxConnectionDuration?: number}} [options]
+ * default its 2 hours); and the template's parameters: `parameters` (e.g.
+ * {CallRingSeconds: 5, CallGraceSeconds: 2}, `--parameter-overrides`). A test that needs
+ * either cannot use SWITCHBOARD_TEST_URL's emulator (its settings are its own): it gets its own.
+ * @param {{maxConnectionDuration?: number, parameters?: Record<string, string | number>}} [options]
  * @returns {Promise<{baseUrl: string, websocketUrl: string, restUrl: string, stop: () => Promise<void>}>}
  */
-export async function startEmulator({ maxConnectionDuration } = {}) {
+export async function startEmulator({ maxConnectionDuration, parameters = {} } = {}) {
   const given = process.env.SWITCHBOARD_TEST_URL;
   const limits = maxConnectionDuration === undefined ? [] : ["--max-connection-duration", String(maxConnectionDuration)];
-  if (given && !limits.length) return { ...(await configOf(given.replace(/\/$/, ""))), stop: async () => {} };
+  const overrides = Object.entries(parameters).map(([name, value]) => `${name}=${value}`);
+  if (given && !limits.length && !overrides.length) return { ...(await configOf(given.replace(/\/$/, ""))), stop: async () => {} };
 
   const bin = process.env.SWITCHBOARD_BIN || join(ROOT, ".venv", "bin", "switchboard");
   if (!existsSync(bin)) {
@@ -41,10 +43,10 @@ export async function startEmulator({ maxConnectionDuration } = {}) {
       "(or set SWITCHBOARD_BIN, or SWITCHBOARD_TEST_URL to a running emulator)");
   }
   // Rate limits out of reach of a test (as tests/conftest.py does); no schedules.
-  const rates = ["message", "typing", "heartbeat", "default"].map((b) => `${b}=100000/10000`).join(",");
+  const rates = ["message", "typing", "heartbeat", "signal", "default"].map((b) => `${b}=100000/10000`).join(",");
   const child = spawn(bin, [
     "local", "--port", "0", "--quiet", "--no-schedules", "--stage", "test",
-    "--template", join(ROOT, "template.yaml"), "--parameter-overrides", `RateLimits=${rates}`, ...limits,
+    "--template", join(ROOT, "template.yaml"), "--parameter-overrides", `RateLimits=${rates}`, ...overrides, ...limits,
   ], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.setEncoding("utf8");

@@ -5,8 +5,13 @@ import {
   SwitchboardClient,
   SwitchboardError,
   type ChatPresence,
+  type CallInvited,
+  type CallJoined,
+  type HeldCall,
   type KeepAlivePlan,
   type Message,
+  type UploadGrant,
+  UploadError,
   type Renewed,
   type StateChange,
 } from "@switchboard/client";
@@ -65,6 +70,41 @@ async function main(): Promise<void> {
   client.on("message:new", () => {});
   // @ts-expect-error: renewals carry no hello
   client.on("client:renewed", (renewed) => console.log(renewed.chats));
+  // Attachments.
+  const grant: UploadGrant = await client.uploadAttachment(chats[0], new Uint8Array([1, 2]), { name: "a.png", contentType: "image/png" });
+  const withFile: Message = await client.send(chats[0], null, { attachments: [grant.attachmentId] });
+  const url: string | undefined = withFile.attachments?.[0]?.url;
+  const fresh = await client.attachment(chats[0], grant.attachmentId);
+  console.log(url, fresh.urlExpiresAt, fresh.size, withFile.call?.status);
+  try {
+    await client.uploadAttachment(chats[0], new Blob(["x"]), { name: "x.txt", contentType: "text/plain" });
+  } catch (error) {
+    if (error instanceof UploadError) console.log(error.status, error.code);
+  }
+  // Calls.
+  const invited: CallInvited = await client.inviteCall(chats[0], { media: "video", userIds: ["bob"] });
+  const busy: string[] = invited.busy;
+  // @ts-expect-error: media is audio or video
+  await client.inviteCall(chats[0], { media: "hologram" });
+  const joined: CallJoined = await client.acceptCall(invited.call.callId);
+  const ice: RTCIceServer[] = joined.iceServers;
+  const others = joined.call.peers.filter((p) => p.peerId !== joined.peerId);
+  const sent = await client.signal(joined.call.callId, others[0].peerId, "offer", { sdp: "v=0" });
+  const delivered: boolean = sent.delivered;
+  // @ts-expect-error: not a signal kind
+  await client.signal(joined.call.callId, others[0].peerId, "hello", {});
+  const screen = await client.shareScreen(joined.call.callId, true);
+  const left = await client.leaveCall(joined.call.callId);
+  const ended: boolean = left.ended;
+  const calls: HeldCall[] = client.activeCalls();
+  console.log(busy, ice, delivered, screen.sharing, ended, calls.map((c) => c.peerId));
+  client.on("call:ringing", (ring) => console.log(ring.from, ring.media, ring.ringUntil));
+  client.on("call:signal", (signal) => console.log(signal.from, signal.kind, signal.payload));
+  client.on("call:ended", (end) => console.log(end.reason, end.durationSeconds));
+  client.on("call:rejoined", (rejoined: CallJoined) => console.log(rejoined.peerId));
+  client.on("call:rejoin-failed", ({ callId, error }) => console.log(callId, error.code));
+  // @ts-expect-error: call:left carries no media
+  client.on("call:left", (left) => console.log(left.media));
   client.close();
 }
 void main;
