@@ -64,7 +64,7 @@ import { RESENT_AFTER_REJOIN, RETRY_OF, Retry } from "./requests.js";
  * or a copy overtaken by a newer version, is not raised.
  * `sync:more`: more missed messages than sync gave (only without `restUrl`): fetch them
  * with GET /chats/{chatId}/messages?after=
- * `call:rejoined` (the rejoin's ack) and `call:rejoin-failed` are the client's own: a call
+ * `client:call-rejoined` (the rejoin's ack) and `client:call-lost` are the client's own: a call
  * this client is a peer of was moved to its new connection after a renewal or a
  * reconnect, or could not be (the grace period passed, or the call ended): it is
  * forgotten, and the other peers hear `call:left` (reason dropped).
@@ -96,8 +96,8 @@ import { RESENT_AFTER_REJOIN, RETRY_OF, Retry } from "./requests.js";
  *   "call:ended": CallEnded,
  *   "call:signal": CallSignal,
  *   "call:screen": ScreenShare,
- *   "call:rejoined": CallJoined,
- *   "call:rejoin-failed": CallRejoinFailed,
+ *   "client:call-rejoined": CallJoined,
+ *   "client:call-lost": CallRejoinFailed,
  *   "error": SwitchboardError,
  * }} EventMap
  */
@@ -403,7 +403,7 @@ export class SwitchboardClient extends ClientCore {
   // rejoined on the next connection (they name this connection's peer); never invite,
   // accept, join nor signal. The calls this client is a peer of (activeCalls()) are
   // rejoined on every new connection: after a reconnect and after a renewal, before the
-  // old connection closes (`call:rejoined`, or `call:rejoin-failed` and forgotten); a
+  // old connection closes (`client:call-rejoined`, or `client:call-lost` and forgotten); a
   // signal, screen, leave or cancel of a call being rejoined waits for it.
 
   /**
@@ -565,7 +565,7 @@ export class SwitchboardClient extends ClientCore {
       // The connection went (or the client closed): the next one rejoins.
       if (/** @type {string[]} */ (Object.values(LocalErrorCode)).includes(failure.code)) return;
       this._calls.forget(callId, failure);
-      this.emit(ClientEvent.CALL_REJOIN_FAILED, { callId, peerId: held.peerId, error: failure });
+      this.emit(ClientEvent.CALL_LOST, { callId, peerId: held.peerId, error: failure });
     }
   }
 

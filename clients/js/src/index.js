@@ -39,7 +39,7 @@
 //   a fresh download URL;
 // - calls: a helper per call action (`inviteCall`, `acceptCall`, `signal`, ...); the calls
 //   this client is a peer of are rejoined (`call:rejoin`) on every new connection, after
-//   a reconnect or a renewal, so neither drops the user from a call (`call:rejoined`).
+//   a reconnect or a renewal, so neither drops the user from a call (`client:call-rejoined`).
 //
 // Modules (as in the Python client, switchboard_client/): protocol (names, limits,
 // payload shapes), errors, backoff, events (listeners), transport (one WebSocket),

@@ -8,8 +8,9 @@
 // - a chat's list is in id order (ids are ULIDs: string order is creation order) whatever
 //   order the copies arrived in, and holds each id once;
 // - each part of a message keeps the newest version received of it. A message has two
-//   parts that change independently: its text (`body`, `editedAt`, `deleted`), set by the
-//   message itself, edits and the delete, and its `reactions`, set by the message, edits,
+//   parts that change independently: its text (`body`, `editedAt`, `deleted`, `attachments`
+//   and a call message's `call`), set by the message itself, edits, the delete and a call's
+//   progress, and its `reactions`, set by the message, edits,
 //   reactions and the delete (to {}). A part is replaced only by a copy of a higher
 //   `version`: a duplicate, or a copy overtaken by a newer one, changes nothing (a late
 //   `message:edited` v2 after `message:deleted` v3 does not bring the body back), while an
@@ -32,7 +33,7 @@ export const Change = Object.freeze({
   UNTRACKED: "untracked", // outside what the store keeps (a full list, limit 0): cannot tell
 });
 
-const TEXT = ["body", "editedAt", "deleted"];
+const TEXT = ["body", "editedAt", "deleted", "attachments", "call"];
 
 /** A version as sent (a positive integer), else null. @param {any} value @returns {number | null} */
 export function versionOf(value) {

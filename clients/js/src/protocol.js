@@ -92,8 +92,8 @@ export const ClientEvent = Object.freeze({
   TYPING_UPDATE: "typing:update", // who is typing now in a chat
   HEARTBEAT: "heartbeat", // a timer heartbeat was acked (a server without keepAlive)
   RENEWED: "client:renewed", // the connection was replaced before its cut: nothing missed, no sync
-  CALL_REJOINED: "call:rejoined", // a call this client is a peer of, moved to its new connection
-  CALL_REJOIN_FAILED: "call:rejoin-failed", // ... or refused (the grace period passed, the call ended)
+  CALL_REJOINED: "client:call-rejoined", // a call this client is a peer of, moved to its new connection
+  CALL_LOST: "client:call-lost", // ... or refused (the grace period passed, the call ended)
 });
 
 // Limits the client needs (docs/protocol.md).

@@ -122,11 +122,11 @@ describe(`a call against an emulator that cuts connections after ${MAX_SECONDS} 
     const c = client(carol);
     await within(Promise.all([a.connect(), b.connect(), c.connect()]), "the greetings");
     const leftOnB = record(b, "call:left");
-    const failed = record(a, "call:rejoin-failed");
+    const failed = record(a, "client:call-lost");
     const { callId, peers: [peerA, peerB, peerC] } = await threeInACall(a, b, c, chatId, [bob, carol]);
 
     // Alice's connection is replaced; her call moves with it.
-    const rejoined = next(a, "call:rejoined", (j) => j.call.callId === callId, "Alice's rejoin");
+    const rejoined = next(a, "client:call-rejoined", (j) => j.call.callId === callId, "Alice's rejoin");
     const renewed = await next(a, "client:renewed", () => true, "Alice's renewal");
     const joined = await rejoined;
     assert.equal(joined.peerId, peerA, "the same peer");
@@ -182,7 +182,7 @@ describe(`a call against an emulator that cuts connections after ${MAX_SECONDS} 
     const { callId, peers: [peerA, peerB] } = await threeInACall(a, b, c, chatId, [bob, carol]);
 
     // A drop: reconnect, rejoin.
-    const rejoined = next(a, "call:rejoined", (j) => j.call.callId === callId, "the rejoin");
+    const rejoined = next(a, "client:call-rejoined", (j) => j.call.callId === callId, "the rejoin");
     const reconnected = next(a, "connected", () => true, "the reconnect");
     a.reconnect();
     await reconnected;

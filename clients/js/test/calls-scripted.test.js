@@ -76,11 +76,11 @@ test("a decline whose answer is lost in a drop is resent; a signal is not", asyn
   assert.equal(next.sent.filter((f) => f.action === Action.CALL_SIGNAL).length, 0);
 });
 
-test("a rejoin refused (the grace passed): call:rejoin-failed, the call forgotten, a leave waiting for it rejects", async () => {
+test("a rejoin refused (the grace passed): client:call-lost, the call forgotten, a leave waiting for it rejects", async () => {
   const { client, ws, sockets } = await connected(opened);
   await invited(client, ws);
   const failures = [];
-  client.on("call:rejoin-failed", (f) => failures.push(f));
+  client.on("client:call-lost", (f) => failures.push(f));
   ws.drop();
   const leaving = client.leaveCall("k-call"); // offline: waits for the rejoin
   const { ws: next } = await greetAgain(client, sockets, 1);

@@ -177,6 +177,24 @@ describe("the store alone", () => {
     assert.deepEqual(held.reactions, { "👍": { count: 1, users: ["carol"] } });
   });
 
+  test("a call message's call and a message's attachments follow its newest version", () => {
+    const ringing = { id: mid(1), chatId: CHAT, senderId: "bob", body: "", version: 1,
+                      createdAt: "2026-05-01T10:00:00.000Z", clientMessageId: "call-C1",
+                      editedAt: null, deleted: false, reactions: {}, attachments: [],
+                      call: { callId: "C1", media: "video", status: "ringing" } };
+    const ended = { ...clone(ringing), version: 3, call: { ...ringing.call, status: "ended" } };
+    const active = { ...clone(ringing), version: 2, call: { ...ringing.call, status: "active" } };
+    const store = new MessageStore();
+    store.put(clone(ringing));
+    assert.equal(store.put(clone(ended)).change, Change.CHANGED);
+    assert.equal(store.put(clone(active)).change, Change.STALE); // overtaken: stays ended
+    const [held] = store.messages(CHAT);
+    assert.equal(held.call.status, "ended");
+    const deleted = { ...clone(ended), version: 4, deleted: true, body: null, call: null };
+    store.put(deleted);
+    assert.equal(store.messages(CHAT)[0].call, null);
+  });
+
   test("updates of a message not received yet wait for it", () => {
     const chat = new Chat();
     const [created, reacted, deleted] = [chat.send(1), chat.react(1, "👍", "carol"), chat.delete(1)];

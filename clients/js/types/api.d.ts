@@ -49,7 +49,7 @@
  * or a copy overtaken by a newer version, is not raised.
  * `sync:more`: more missed messages than sync gave (only without `restUrl`): fetch them
  * with GET /chats/{chatId}/messages?after=
- * `call:rejoined` (the rejoin's ack) and `call:rejoin-failed` are the client's own: a call
+ * `client:call-rejoined` (the rejoin's ack) and `client:call-lost` are the client's own: a call
  * this client is a peer of was moved to its new connection after a renewal or a
  * reconnect, or could not be (the grace period passed, or the call ended): it is
  * forgotten, and the other peers hear `call:left` (reason dropped).
@@ -81,8 +81,8 @@
  *   "call:ended": CallEnded,
  *   "call:signal": CallSignal,
  *   "call:screen": ScreenShare,
- *   "call:rejoined": CallJoined,
- *   "call:rejoin-failed": CallRejoinFailed,
+ *   "client:call-rejoined": CallJoined,
+ *   "client:call-lost": CallRejoinFailed,
  *   "error": SwitchboardError,
  * }} EventMap
  */
@@ -361,7 +361,7 @@ export type Synced = {
  * or a copy overtaken by a newer version, is not raised.
  * `sync:more`: more missed messages than sync gave (only without `restUrl`): fetch them
  * with GET /chats/{chatId}/messages?after=
- * `call:rejoined` (the rejoin's ack) and `call:rejoin-failed` are the client's own: a call
+ * `client:call-rejoined` (the rejoin's ack) and `client:call-lost` are the client's own: a call
  * this client is a peer of was moved to its new connection after a renewal or a
  * reconnect, or could not be (the grace period passed, or the call ended): it is
  * forgotten, and the other peers hear `call:left` (reason dropped).
@@ -409,8 +409,8 @@ export type EventMap = {
     "call:ended": CallEnded;
     "call:signal": CallSignal;
     "call:screen": ScreenShare;
-    "call:rejoined": CallJoined;
-    "call:rejoin-failed": CallRejoinFailed;
+    "client:call-rejoined": CallJoined;
+    "client:call-lost": CallRejoinFailed;
     "error": SwitchboardError;
 };
 import { ClientCore } from "./core.js";

@@ -83,8 +83,8 @@ export const ClientEvent: Readonly<{
     TYPING_UPDATE: "typing:update";
     HEARTBEAT: "heartbeat";
     RENEWED: "client:renewed";
-    CALL_REJOINED: "call:rejoined";
-    CALL_REJOIN_FAILED: "call:rejoin-failed";
+    CALL_REJOINED: "client:call-rejoined";
+    CALL_LOST: "client:call-lost";
 }>;
 export const MAX_SYNC_CHATS: 100;
 export const DEFAULT_HEARTBEAT_SECONDS: 65;

@@ -101,8 +101,8 @@ async function main(): Promise<void> {
   client.on("call:ringing", (ring) => console.log(ring.from, ring.media, ring.ringUntil));
   client.on("call:signal", (signal) => console.log(signal.from, signal.kind, signal.payload));
   client.on("call:ended", (end) => console.log(end.reason, end.durationSeconds));
-  client.on("call:rejoined", (rejoined: CallJoined) => console.log(rejoined.peerId));
-  client.on("call:rejoin-failed", ({ callId, error }) => console.log(callId, error.code));
+  client.on("client:call-rejoined", (rejoined: CallJoined) => console.log(rejoined.peerId));
+  client.on("client:call-lost", ({ callId, error }) => console.log(callId, error.code));
   // @ts-expect-error: call:left carries no media
   client.on("call:left", (left) => console.log(left.media));
   client.close();
