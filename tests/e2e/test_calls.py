@@ -188,3 +188,58 @@ def test_declined_and_busy_calls_end_at_once_and_say_so_in_the_history(
     assert (busy["call"]["status"], busy["busy"]) == ("ended", [bob])
     assert call_message(api, carol, other_chat)["call"]["status"] == "busy"
     assert [f for f in events(callee, "call:ringing") if f["data"]["from"] == carol] == []
+
+
+def test_the_caller_cancels_and_every_ringing_device_stops(
+    api: Api,
+    connect: Callable[..., ChatClient],
+    create_chat: Callable[..., str],
+    user: Callable[[str], str],
+) -> None:
+    alice, bob = user("alice"), user("bob")
+    chat_id = create_chat(alice, bob)
+    caller, phone, laptop = connect(alice), connect(bob), connect(bob)
+    call_id = ack(caller, "call:invite", {"chatId": chat_id, "media": "audio"})["call"]["callId"]
+    phone.wait_event("call:ringing")
+    assert refused(phone, "call:cancel", {"callId": call_id}) == "not_found"  # not the caller
+    ack(caller, "call:cancel", {"callId": call_id})
+    for device in (phone, laptop):
+        assert device.wait_event("call:cancelled")["data"]["callId"] == call_id
+    assert call_message(api, alice, chat_id)["call"]["status"] == "cancelled"
+    assert refused(phone, "call:accept", {"callId": call_id}) == "not_found"
+
+
+def test_a_group_call_takes_late_joiners_up_to_four_and_goes_on_until_two_are_left(
+    api: Api,
+    connect: Callable[..., ChatClient],
+    create_chat: Callable[..., str],
+    user: Callable[[str], str],
+) -> None:
+    names = [user(n) for n in ("ann", "ben", "cat", "dan", "eve")]
+    ann, ben, cat, dan, eve = names
+    chat_id = create_chat(ann, ben, cat, dan, eve)
+    devices = {name: connect(name) for name in names}
+    # Five members: the caller names whom to ring (a mesh holds four).
+    assert refused(devices[ann], "call:invite", {"chatId": chat_id, "media": "video"}) == (
+        "bad_request"
+    )
+    invited = ack(
+        devices[ann], "call:invite", {"chatId": chat_id, "media": "video", "userIds": [ben, cat]}
+    )
+    call_id = invited["call"]["callId"]
+    ack(devices[ben], "call:accept", {"callId": call_id})
+    ack(devices[cat], "call:decline", {"callId": call_id})
+    # Dan was not rung but joins; cat declined but changes her mind; eve finds it full.
+    dan_ack = ack(devices[dan], "call:join", {"callId": call_id})
+    assert sorted(p["userId"] for p in dan_ack["call"]["peers"]) == sorted([ann, ben, dan])
+    ack(devices[cat], "call:join", {"callId": call_id})
+    assert refused(devices[eve], "call:join", {"callId": call_id}) == "conflict"
+    outsider = connect(user("zed"))
+    assert refused(outsider, "call:join", {"callId": call_id}) == "forbidden"
+    joined = [f["data"]["peer"]["userId"] for f in events(devices[ann], "call:joined", 1.0)]
+    assert sorted(joined) == sorted([ben, dan, cat])
+    for name in (ann, ben):
+        assert ack(devices[name], "call:leave", {"callId": call_id})["ended"] is False
+    assert ack(devices[cat], "call:leave", {"callId": call_id})["ended"] is True
+    assert devices[dan].wait_event("call:ended")["data"]["reason"] == "ended"
+    assert call_message(api, ann, chat_id)["call"]["status"] == "ended"
