@@ -32,7 +32,7 @@ async function localMedia(media) {
 function newCall(fields) {
   return { callId: null, chatId: null, media: "audio", peerId: null, iceServers: [], status: "starting",
            inviter: null, connectionId: null, peers: new Map(), local: null, screen: null, muted: false,
-           answeredAt: null, ...fields };
+           answeredAt: null, early: [], ...fields };
 }
 
 /** Our side of an ack of call:invite, call:accept, call:join or call:rejoin. */
@@ -46,6 +46,19 @@ function joined(call, ack) {
   call.connectionId = app.client.connectionId;
   call.answeredAt = ack.call.answeredAt ? Date.parse(ack.call.answeredAt) : null;
   call.status = ack.call.status === "ringing" ? "calling" : "active";
+}
+
+/** Events of our call that came before the ack naming it (an answer quicker than the
+ *  invite's ack): held, then handled once the call has its id. */
+function early(handler) {
+  return (e) => {
+    if (app.call && !app.call.callId) app.call.early.push(() => handler(e));
+    else handler(e);
+  };
+}
+
+function replayEarly(call) {
+  for (const handle of call.early.splice(0)) handle();
 }
 
 function peerOf(peerId, userId, screen = false) {
@@ -203,6 +216,7 @@ export async function startCall(chatId, media) {
       return;
     }
     joined(call, ack);
+    replayEarly(call);
     if (ack.call.status === "ended") teardown(`${(ack.busy || []).join(", ") || "Everybody"} busy: nobody to ring`);
     else if (ack.busy?.length) toast(`Busy: ${ack.busy.join(", ")}`);
   } catch (error) {
@@ -224,6 +238,7 @@ export async function answerCall(callId, { join = false, media = null } = {}) {
     const ack = await request(join ? "call:join" : "call:accept", { callId });
     joined(call, ack);
     offerToPeers(ack.call.peers || []);
+    replayEarly(call);
   } catch (error) {
     if (app.call === call) teardown(`Could not ${join ? "join" : "answer"}: ${error.message}`);
   }
@@ -316,7 +331,7 @@ export function listenToCalls(client) {
     else if (mine(e)) toast(`${e.userId} declined`);
   });
 
-  client.on("call:joined", (e) => {
+  client.on("call:joined", early((e) => {
     if (!mine(e) || e.peer.peerId === app.call.peerId) return;
     // The joiner offers: wait for its offer.
     peerOf(e.peer.peerId, e.peer.userId, e.peer.screen);
@@ -325,16 +340,16 @@ export function listenToCalls(client) {
       app.call.answeredAt = Date.now();
     }
     renderCall();
-  });
+  }));
 
-  client.on("call:signal", onSignal);
+  client.on("call:signal", early(onSignal));
 
-  client.on("call:screen", (e) => {
+  client.on("call:screen", early((e) => {
     if (!mine(e)) return;
     const peer = app.call.peers.get(e.peerId);
     if (peer) peer.screen = e.sharing;
     renderCall();
-  });
+  }));
 
   client.on("call:left", (e) => {
     if (!mine(e)) return;
