@@ -1,8 +1,12 @@
 // The demo chat page, started: @switchboard/client (clients/js, served at /web/client/)
-// for the WebSocket, the REST API for chats and history, and the emulator's development
-// endpoints (/dev/config, /dev/token). Each module of demo/ has one job (see its header).
+// for the WebSocket (chat and call signalling), the REST API for chats, history and
+// attachment grants (the files go straight to S3), WebRTC for calls, and the emulator's
+// development endpoints (/dev/config, /dev/token). Each module of demo/ has one job (see
+// its header).
 
 import { maybeMarkRead } from "./demo/actions.js";
+import { setupAttachments } from "./demo/attachments.js";
+import { setupCallView } from "./demo/callview.js";
 import { setupComposer } from "./demo/composer.js";
 import { setupDialogs } from "./demo/dialogs.js";
 import { renderDetails } from "./demo/members.js";
@@ -12,6 +16,8 @@ import { app, USER_KEY } from "./demo/state.js";
 
 async function main() {
   setupComposer();
+  setupAttachments();
+  setupCallView();
   setupDialogs();
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") maybeMarkRead();

@@ -21,6 +21,14 @@ ARTIFACTS = ROOT / "test-artifacts" / "web"
 CHROMIUM = os.environ.get("SWITCHBOARD_CHROMIUM", "/usr/bin/chromium")
 TIMEOUT_MS = 30_000  # generous: the emulator shares two cores with everything else
 VIEWPORT = {"width": 1280, "height": 800}
+# Calls (tests/web/test_calls.py): a fake camera and microphone (a test pattern and a
+# beep), permission prompts answered yes, getDisplayMedia given a fake screen (headless
+# too), and media that plays without a click.
+MEDIA_ARGS = [
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 
 def _unavailable() -> str | None:
@@ -44,7 +52,9 @@ def browser() -> Iterator[Any]:
 
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=MEDIA_ARGS
+        )
         try:
             yield chromium
         finally:
@@ -68,13 +78,15 @@ class Demo:
         self.pages: dict[str, Any] = {}
         self.page_errors: list[str] = []
 
-    def open(self, user_id: str, chat: str | None = None) -> Any:
-        """The page signed in as `user_id` (with `chat` open), once it is connected."""
+    def open(self, user_id: str, chat: str | None = None, device: str | None = None) -> Any:
+        """The page signed in as `user_id` (with `chat` open), once it is connected; each
+        `device` of one user is a browser context (and a connection) of its own."""
+        name = f"{user_id}-{device}" if device else user_id
         context = self.browser.new_context(viewport=VIEWPORT)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
-        page.on("pageerror", lambda error: self.page_errors.append(f"{user_id}: {error}"))
-        self.pages[user_id] = page
+        page.on("pageerror", lambda error: self.page_errors.append(f"{name}: {error}"))
+        self.pages[name] = page
         query = f"?user={user_id}" + (f"&chat={chat}" if chat else "")
         page.goto(f"{self.base_url}/{query}")
         from playwright.sync_api import expect

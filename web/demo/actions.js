@@ -43,16 +43,28 @@ export function openChat(chatId) {
   $("#input").focus();
 }
 
-export async function sendMessage(body) {
+/** Send `body`, with the files of the composer's tray (attachments.js takeTray: what the
+ *  draft shows, and their ids once uploaded) if any. */
+export async function sendMessage(body, files = null) {
   const chatId = app.activeId;
   const clientMessageId = newId("m");
   let box = app.outgoing.get(chatId);
   if (!box) app.outgoing.set(chatId, (box = new Map()));
-  const draft = { clientMessageId, chatId, senderId: app.me, body, createdAt: new Date().toISOString(), pending: true };
+  const draft = { clientMessageId, chatId, senderId: app.me, body, createdAt: new Date().toISOString(), pending: true,
+                  attachments: files?.shown || [], files };
   box.set(clientMessageId, draft);
   renderConversation({ scrollToEnd: true });
   try {
-    await app.client.send(chatId, body, { clientMessageId }); // the client lists the stored message
+    if (files?.shown.length) {
+      // The typed send() takes no attachments: the generic request, then into the client's list.
+      const attachments = await files.ids;
+      app.client.stopTyping(chatId);
+      const message = await app.client.request("message:send",
+        { chatId, ...(body ? { body } : {}), clientMessageId, attachments }, { retry: "always" });
+      app.client.track(message);
+    } else {
+      await app.client.send(chatId, body, { clientMessageId }); // the client lists the stored message
+    }
     box.delete(clientMessageId);
   } catch (error) {
     draft.pending = false;
@@ -63,7 +75,7 @@ export async function sendMessage(body) {
 
 export async function retrySend(draft) {
   app.outgoing.get(draft.chatId)?.delete(draft.clientMessageId);
-  await sendMessage(draft.body);
+  await sendMessage(draft.body, draft.files);
 }
 
 export async function saveEdit(body) {

@@ -2,6 +2,7 @@
 
 import { openChat } from "./actions.js";
 import { chatAvatar } from "./avatars.js";
+import { callOf, callText } from "./callentry.js";
 import { $, h, patch } from "./dom.js";
 import { shortWhen } from "./format.js";
 import { app, chatName, isDirect, lastMessageOf, others, sortedChats, statusOf } from "./state.js";
@@ -12,8 +13,17 @@ export function preview(chat) {
   const m = lastMessageOf(chat);
   if (!m) return h("span", { class: "preview muted", text: "No messages yet" });
   const who = m.senderId === app.me ? "You" : isDirect(chat) ? "" : m.senderId;
-  const body = m.deleted ? "Message deleted" : m.body;
+  const body = m.deleted ? "Message deleted" : summary(m);
   return h("span", { class: `preview${m.deleted ? " muted" : ""}` }, who ? h("b", { text: `${who}: ` }) : null, body);
+}
+
+/** A message in one line: its body, else its call or its files. */
+export function summary(m) {
+  if (m.call) return `📞 ${callText(callOf(m))}`;
+  const files = m.attachments || [];
+  if (m.body || !files.length) return m.body;
+  const images = files.every((a) => a.contentType?.startsWith("image/"));
+  return files.length === 1 ? `📎 ${images ? "Photo" : files[0].name}` : `📎 ${files.length} ${images ? "photos" : "files"}`;
 }
 
 export function renderChatList() {
@@ -24,7 +34,7 @@ export function renderChatList() {
     const last = lastMessageOf(chat);
     return {
       key: chat.id,
-      sig: JSON.stringify([chat.id === app.activeId, chat.unread, chatName(chat), last?.id, last?.version, last?.body,
+      sig: JSON.stringify([chat.id === app.activeId, chat.unread, chatName(chat), last?.id, last?.version, last && summary(last),
         chat.createdAt, app.typing.get(chat.id), others(chat).map(statusOf), shortWhen(last?.createdAt || chat.createdAt)]),
       build: () => chatItem(chat),
     };

@@ -1,7 +1,9 @@
-// The composer: Enter sends, Shift+Enter breaks the line, Esc cancels an edit, Up edits
-// the last message; typing indicators while typing.
+// The composer: Enter sends (with the files of the tray, attachments.js), Shift+Enter
+// breaks the line, Esc cancels an edit, Up edits the last message; typing indicators
+// while typing.
 
 import { cancelEdit, saveEdit, sendMessage, startEdit } from "./actions.js";
+import { renderTray, takeTray, trayOf } from "./attachments.js";
 import { $ } from "./dom.js";
 import { renderConversation } from "./messages.js";
 import { app, messagesOf } from "./state.js";
@@ -16,11 +18,12 @@ export function setupComposer() {
   const input = /** @type {HTMLTextAreaElement} */ ($("#input"));
   const submit = () => {
     const body = input.value.trim();
-    if (!body || !app.activeId) return;
+    const files = !app.editing && trayOf(app.activeId).some((f) => f.status !== "failed");
+    if ((!body && !files) || !app.activeId) return;
     input.value = "";
     autosize();
     if (app.editing) saveEdit(body);
-    else sendMessage(body);
+    else sendMessage(body, files ? takeTray(app.activeId) : null);
   };
   $("#composer").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -33,7 +36,7 @@ export function setupComposer() {
     } else if (e.key === "Escape" && app.editing) {
       cancelEdit();
     } else if (e.key === "ArrowUp" && !input.value && app.activeId) {
-      const mine = messagesOf(app.activeId).filter((m) => m.senderId === app.me && !m.deleted);
+      const mine = messagesOf(app.activeId).filter((m) => m.senderId === app.me && !m.deleted && !m.call);
       if (mine.length) {
         e.preventDefault();
         startEdit(mine[mine.length - 1]);
@@ -59,4 +62,6 @@ export function renderComposer() {
   $("#editing").hidden = !editing;
   $("#composer").classList.toggle("is-editing", editing);
   /** @type {HTMLTextAreaElement} */ ($("#input")).placeholder = editing ? "Edit your message…" : "Write a message…";
+  $("#attach").hidden = editing;
+  renderTray();
 }

@@ -1,8 +1,11 @@
 // The open conversation: its header, the messages (grouped, by day, with reactions,
-// edits, tombstones, drafts and "Seen by"), and who is typing.
+// edits, tombstones, drafts, files, calls and "Seen by"), and who is typing.
 
 import { deleteMessage, retrySend, startEdit, toggleReaction } from "./actions.js";
+import { attachmentsView } from "./attachments.js";
 import { avatar, chatAvatar } from "./avatars.js";
+import { callEntry, callOf } from "./callentry.js";
+import { answerCall } from "./calls.js";
 import { renderComposer } from "./composer.js";
 import { loadHistory } from "./data.js";
 import { $, h, patch, svg } from "./dom.js";
@@ -87,7 +90,8 @@ export function renderConversation({ scrollToEnd = false, keepOffset = false } =
     const grouped = !!prev && prev.senderId === m.senderId && Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_GAP_MS;
     const readers = markers.get(m.id);
     add(m.id, [m.version, m.body, m.deleted, m.editedAt, m.reactions, grouped, admin, readers,
-      app.pickerFor === m.id, app.editing?.messageId === m.id, isDirect(chat)],
+      app.pickerFor === m.id, app.editing?.messageId === m.id, isDirect(chat),
+      m.attachments?.map((a) => a.id), callOf(m), m.call && !!app.call],
     () => messageRow(chat, m, { grouped, admin, readers }));
     prev = m;
   }
@@ -105,14 +109,15 @@ export function renderConversation({ scrollToEnd = false, keepOffset = false } =
 export function messageRow(chat, m, { grouped, admin, readers, draft = false }) {
   const mine = m.senderId === app.me;
   const classes = ["msg", mine ? "mine" : "theirs", grouped ? "grouped" : "", m.deleted ? "deleted" : "",
-    draft ? "draft" : "", m.failed ? "failed" : ""].filter(Boolean).join(" ");
+    draft ? "draft" : "", m.failed ? "failed" : "", m.call && !m.deleted ? "call" : "",
+    m.attachments?.length ? "has-files" : ""].filter(Boolean).join(" ");
   const showName = !mine && !grouped && !isDirect(chat);
   const editingThis = !draft && app.editing !== null && app.editing.messageId === m.id;
   const actions = !draft && !m.deleted ? h("div", { class: "msg-actions" },
     h("button", { type: "button", class: "act", title: "React", "aria-label": "React", dataset: { action: "react" },
                   onclick: (e) => { e.stopPropagation(); app.pickerFor = app.pickerFor === m.id ? null : m.id; renderConversation(); } },
       svg("M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM8.5 14.5s1.2 2 3.5 2 3.5-2 3.5-2M9 9.5h.01M15 9.5h.01")),
-    mine ? h("button", { type: "button", class: "act", title: "Edit", "aria-label": "Edit", dataset: { action: "edit" },
+    mine && !m.call ? h("button", { type: "button", class: "act", title: "Edit", "aria-label": "Edit", dataset: { action: "edit" },
                          onclick: () => startEdit(m) }, svg("M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4")) : null,
     mine || admin ? h("button", { type: "button", class: "act danger", title: "Delete", "aria-label": "Delete", dataset: { action: "delete" },
                                   onclick: () => deleteMessage(m) }, svg("M5 7h14M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3")) : null) : null;
@@ -134,7 +139,10 @@ export function messageRow(chat, m, { grouped, admin, readers, draft = false }) 
       h("div", { class: `bubble${editingThis ? " editing-target" : ""}` },
         m.deleted
           ? h("span", { class: "body tombstone" }, svg("M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM5.6 5.6l12.8 12.8"), "This message was deleted")
-          : h("span", { class: "body", text: m.body }),
+          : m.call
+            ? callEntry(m, callOf(m).status === "active" && !app.call
+              ? () => answerCall(m.call.callId, { join: true, media: m.call.media }) : null)
+            : [attachmentsView(m), m.body ? h("span", { class: "body", text: m.body }) : null],
         meta,
         actions,
         picker),

@@ -1,6 +1,7 @@
 // Rendering: one render() of every part, batched to the next animation frame.
 
 import { avatar } from "./avatars.js";
+import { renderCall } from "./callview.js";
 import { renderChatList } from "./chats.js";
 import { renderBanner } from "./connection.js";
 import { $ } from "./dom.js";
@@ -35,6 +36,7 @@ export function render(options = {}) {
   renderConversation(options);
   renderDetails();
   renderBanner();
+  renderCall();
   const unread = [...app.chats.values()].reduce((n, c) => n + (c.unread || 0), 0);
   document.title = `${unread ? `(${unread}) ` : ""}${app.me} · Switchboard`;
 }

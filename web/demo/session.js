@@ -8,6 +8,7 @@ import { toast } from "./connection.js";
 import { loadChats } from "./data.js";
 import { $, h } from "./dom.js";
 import { mintToken } from "./http.js";
+import { listenToCalls } from "./calls.js";
 import { listenTo } from "./live.js";
 import { render } from "./render.js";
 import { app, RECENT_KEY, sortedChats, SUGGESTED, USER_KEY } from "./state.js";
@@ -65,6 +66,7 @@ export async function signIn(userId) {
     messageLimit: Infinity,
   }));
   listenTo(client);
+  listenToCalls(client);
   render();
   try {
     await loadChats();

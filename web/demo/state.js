@@ -41,11 +41,19 @@ export const app = {
   pickerFor: null,
   /** @type {any} */
   connection: { state: "idle" },
+  /** @type {any} the call this page is in (calls.js): {callId, chatId, media, peerId, status,
+   *  peers: Map peerId -> {userId, pc: RTCPeerConnection, streams, screen}, local, screen, muted} */
+  call: null,
+  /** @type {Map<string, any>} callId -> call:ringing, the calls ringing on this device */
+  ringing: new Map(),
+  /** @type {any[]} files in the composer's tray (attachments.js), each of one chat */
+  pendingFiles: [],
   wasDown: false,
   bannerTimer: null,
 };
 
-// For the curious (and the browser tests): window.switchboardDemo.client.connectionId
+// For the curious (and the browser tests): window.switchboardDemo.client.connectionId,
+// window.switchboardDemo.call.peers (each peer's RTCPeerConnection as `pc`).
 window.switchboardDemo = app;
 
 export function statusOf(userId) {
