@@ -3,74 +3,16 @@
 // when a call is over. Waits end on events, each bounded by SWITCHBOARD_TEST_TIMEOUT.
 
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
-import { WebSocket } from "ws";
+import { ErrorCode } from "../src/index.js";
+import { TIMEOUT_MS, within } from "./support/emulator.js";
+import { useStage } from "./support/stage.js";
 
-import { ErrorCode, SwitchboardClient } from "../src/index.js";
-import { mintToken, startEmulator, TIMEOUT_MS, within } from "./support/emulator.js";
-
-let emulator;
-const opened = [];
-
-before(async () => {
-  emulator = await startEmulator();
-}, { timeout: 6 * TIMEOUT_MS });
-
-after(async () => {
-  await emulator?.stop();
-}, { timeout: 2 * TIMEOUT_MS });
-
-afterEach(() => {
-  for (const client of opened.splice(0)) client.close();
+const stage = useStage({
+  chatName: "calls",
 });
-
-function users(...names) {
-  const suffix = randomUUID().slice(0, 8);
-  return names.map((name) => `${name}-${suffix}`);
-}
-
-async function createChat(creator, members) {
-  const response = await fetch(`${emulator.restUrl}/chats`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${await mintToken(emulator.baseUrl, creator)}`,
-               "content-type": "application/json" },
-    body: JSON.stringify({ members, name: "calls" }),
-  });
-  const data = await response.json();
-  assert.ok(response.ok, `POST /chats: HTTP ${response.status} ${JSON.stringify(data)}`);
-  return data.id;
-}
-
-function client(userId, options = {}) {
-  const made = new SwitchboardClient({
-    url: emulator.websocketUrl,
-    restUrl: emulator.restUrl,
-    token: () => mintToken(emulator.baseUrl, userId),
-    WebSocket,
-    ...options,
-  });
-  opened.push(made);
-  return made;
-}
-
-function next(source, event, match = () => true, what = event) {
-  return within(new Promise((resolve) => {
-    const off = source.on(event, (data) => {
-      if (match(data)) {
-        off();
-        resolve(data);
-      }
-    });
-  }), what);
-}
-
-function record(source, event) {
-  const seen = [];
-  source.on(event, (data) => seen.push(data));
-  return seen;
-}
+const { users, createChat, client, next, record } = stage;
 
 const refusal = (promise, what) => within(promise.then(() => null, (error) => error), what);
 

@@ -6,102 +6,27 @@
 // Waits end on events, each bounded by SWITCHBOARD_TEST_TIMEOUT: no sleeps.
 
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import { WebSocket } from "ws";
 
-import { Action, SwitchboardClient } from "../src/index.js";
-import { mintToken, startEmulator, TIMEOUT_MS, within } from "./support/emulator.js";
+import { Action } from "../src/index.js";
+import { TIMEOUT_MS, within } from "./support/emulator.js";
+import { useStage } from "./support/stage.js";
 import { recordingSockets } from "./support/sockets.js";
 
 const MAX_SECONDS = 4;
-let emulator;
-const opened = [];
-
-before(async () => {
-  emulator = await startEmulator({ maxConnectionDuration: MAX_SECONDS });
-  await warmUp();
-}, { timeout: 6 * TIMEOUT_MS });
-
-after(async () => {
-  await emulator?.stop();
-}, { timeout: 2 * TIMEOUT_MS });
-
-afterEach(() => {
-  for (const client of opened.splice(0)) client.close();
-});
-
-/** The emulator's function workers start on first use, slowly on a busy machine: a renewal
- *  has 1 s before the cut. Start a few of each ($connect, hello, $disconnect) first. */
-async function warmUp() {
-  const token = await mintToken(emulator.baseUrl, "warm-up");
-  const greet = () => new Promise((resolve) => {
-    const ws = new WebSocket(`${emulator.websocketUrl}?token=${encodeURIComponent(token)}`);
-    let answers = 0;
-    ws.onopen = () => {
-      for (let i = 0; i < 4; i++) ws.send(JSON.stringify({ action: Action.HELLO, requestId: `w${i}`, data: {} }));
-    };
-    ws.onmessage = () => {
-      if (++answers === 4) ws.close(1000);
-    };
-    ws.onclose = resolve;
-  });
-  for (let round = 0; round < 2; round++) await within(Promise.all([greet(), greet(), greet(), greet()]), "the warm-up");
-}
-
-/** Fresh user ids per test, so tests never see each other's chats. */
-function users(...names) {
-  const suffix = randomUUID().slice(0, 8);
-  return names.map((name) => `${name}-${suffix}`);
-}
-
-async function createChat(creator, members) {
-  const response = await fetch(`${emulator.restUrl}/chats`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${await mintToken(emulator.baseUrl, creator)}`,
-               "content-type": "application/json" },
-    body: JSON.stringify({ members, name: "renewals" }),
-  });
-  const data = await response.json();
-  assert.ok(response.ok, `POST /chats: HTTP ${response.status} ${JSON.stringify(data)}`);
-  return data.id;
-}
-
-/** A client of `userId` (closed after the test). */
-function client(userId, options = {}) {
-  const made = new SwitchboardClient({
-    url: emulator.websocketUrl,
-    restUrl: emulator.restUrl,
-    token: () => mintToken(emulator.baseUrl, userId),
-    WebSocket,
+const stage = useStage({
+  emulator: { maxConnectionDuration: MAX_SECONDS },
+  warmUp: true,
+  chatName: "renewals",
+  client: {
     initialDelayMs: 50,
     maxDelayMs: 200,
     renewDrainMs: 300, // within the 1 s a 4 s stage leaves between renewal and cut
-    ...options,
-  });
-  opened.push(made);
-  return made;
-}
-
-/** The next `event` of `source` whose data satisfies `match`. */
-function next(source, event, match = () => true, what = event) {
-  return within(new Promise((resolve) => {
-    const off = source.on(event, (data) => {
-      if (match(data)) {
-        off();
-        resolve(data);
-      }
-    });
-  }), what);
-}
-
-/** Everything `source` emits as `event`, from now on. */
-function record(source, event) {
-  const seen = [];
-  source.on(event, (data) => seen.push(data));
-  return seen;
-}
+  },
+});
+const { users, createChat, client, next, record } = stage;
 
 describe(`against an emulator that cuts connections after ${MAX_SECONDS} s`, { timeout: 4 * TIMEOUT_MS }, () => {
   test("make before break: across two renewals no drop, no sync, never offline, each message once in order", async () => {
@@ -170,7 +95,7 @@ describe(`against an emulator that cuts connections after ${MAX_SECONDS} s`, { t
       renewConnections: false,
       token: async () => {
         await gate;
-        return mintToken(emulator.baseUrl, alice);
+        return stage.token(alice);
       },
     });
     const b = client(bob);
