@@ -140,10 +140,11 @@ def _measure(
     action: Callable[[], Any],
     route: str,
     recipients: int | None = None,
+    wait: float = WAIT_SECONDS,
 ) -> Measurement:
     before = len(logs.lines)
     action()
-    deadline = time.monotonic() + WAIT_SECONDS
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         found = [line for line in logs.lines[before:] if line.get("route") == route]
         if found:
@@ -329,6 +330,136 @@ def _chat_of_three(s: _Session) -> list[Measurement]:
     return results
 
 
+RING_SECONDS = 5  # the emulator's CallRingSeconds here
+
+
+def _wait_for(logs: InvocationLog, route: str, seconds: float) -> None:
+    """Until an invocation of ``route`` has logged (or ``seconds`` passed)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(line.get("route") == route for line in logs.lines):
+            return
+        time.sleep(0.05)
+
+
+def _upload(s: _Session, user: str, chat: str, data: bytes) -> str:
+    """An attachment of ``user`` in ``chat``, uploaded as a client would (not measured)."""
+    grant = s.rest(
+        user,
+        "POST",
+        f"/chats/{chat}/attachments",
+        json={"name": "cat.png", "size": len(data), "contentType": "image/png"},
+    ).json()
+    upload = grant["upload"]
+    posted = httpx.post(
+        upload["url"], data=upload["fields"], files={"file": ("cat.png", data)}, timeout=30
+    )
+    posted.raise_for_status()
+    return str(grant["attachmentId"])
+
+
+def _calls_and_files(s: _Session) -> list[Measurement]:
+    """Attachments and a call's whole life, in dan's chat with erin (one device each)."""
+    logs = s.logs
+    results = []
+    chat = s.rest("dan", "POST", "/chats", json={"members": ["erin"]}).json()["id"]
+    dan, erin = s.client("dan"), s.client("erin")
+    api_route = "POST /chats/{chat_id}/attachments"
+    results.append(
+        _measure(
+            "POST /chats/{id}/attachments (upload grant)",
+            logs,
+            lambda: s.rest(
+                "dan",
+                "POST",
+                f"/chats/{chat}/attachments",
+                json={"name": "a.png", "size": 10, "contentType": "image/png"},
+            ),
+            api_route,
+        )
+    )
+    file_id = _upload(s, "dan", chat, b"\x89PNG" + bytes(64))
+    sent: dict[str, Any] = {}
+    results.append(
+        _measure(
+            "message:send (1 attachment, 1 recipient)",
+            logs,
+            lambda: sent.update(
+                dan.request("message:send", {"chatId": chat, "attachments": [file_id]})
+            ),
+            "message:send",
+        )
+    )
+    target = {"chatId": chat, "messageId": sent["data"]["id"]}
+    results.append(
+        _measure(
+            "message:delete (1 attachment)",
+            logs,
+            lambda: dan.request("message:delete", target),
+            "message:delete",
+        )
+    )
+    invited: dict[str, Any] = {}
+    results.append(
+        _measure(
+            "call:invite (1 invitee, 1 device)",
+            logs,
+            lambda: invited.update(dan.request("call:invite", {"chatId": chat, "media": "video"})),
+            "call:invite",
+        )
+    )
+    call_id = invited["data"]["call"]["callId"]
+    accepted: dict[str, Any] = {}
+    results.append(
+        _measure(
+            "call:accept (first answer)",
+            logs,
+            lambda: accepted.update(erin.request("call:accept", {"callId": call_id})),
+            "call:accept",
+        )
+    )
+    signal = {
+        "callId": call_id,
+        "to": invited["data"]["peerId"],
+        "kind": "offer",
+        "payload": {"sdp": "v=0"},
+    }
+    results.append(
+        _measure("call:signal", logs, lambda: erin.request("call:signal", signal), "call:signal")
+    )
+    results.append(
+        _measure(
+            "call:screen",
+            logs,
+            lambda: erin.request("call:screen", {"callId": call_id, "sharing": True}),
+            "call:screen",
+        )
+    )
+    results.append(
+        _measure(
+            "call:leave (the call ends)",
+            logs,
+            lambda: dan.request("call:leave", {"callId": call_id}),
+            "call:leave",
+        )
+    )
+    # The first call's ring timer fires (finding it over) before the next is measured.
+    _wait_for(logs, "call-timer", RING_SECONDS + WAIT_SECONDS)
+    # Nobody answers the next call: the ring timer (CallRingSeconds) makes it missed.
+    results.append(
+        _measure(
+            "call timer (ring timeout: missed)",
+            logs,
+            lambda: dan.request("call:invite", {"chatId": chat, "media": "audio"}),
+            "call-timer",
+            wait=RING_SECONDS + WAIT_SECONDS,
+        )
+    )
+    dan.close()
+    erin.close()
+    return results
+
+
 def _at_fanout(
     s: _Session, n: int, recipients: Sequence[ChatClient]
 ) -> tuple[list[Measurement], SendCapacity]:
@@ -401,9 +532,13 @@ def measure(fanouts: Sequence[int] = FANOUTS) -> CallCounts:
     logger.setLevel(logging.INFO)
     recipients: list[ChatClient] = []
     try:
-        with Emulator(ROOT / "template.yaml", stage="bench", schedules=False) as emu:
+        # Calls ring 5 s: the missed call's timer is measured too.
+        overrides = {"CallRingSeconds": str(RING_SECONDS)}
+        with Emulator(
+            ROOT / "template.yaml", stage="bench", schedules=False, parameter_overrides=overrides
+        ) as emu:
             s = _Session(emu, logs)
-            counts = CallCounts(_chat_of_three(s))
+            counts = CallCounts(_chat_of_three(s) + _calls_and_files(s))
             # Recipients connect before any chat exists: no contacts, nothing announced.
             recipients.extend(s.client(f"r{i}") for i in range(max(fanouts, default=0)))
             for n in sorted(fanouts):
