@@ -1,48 +1,13 @@
 // A call in the history: the message every call leaves (message.call), drawn as a call
 // entry ("Video call — 2:35", "Missed audio call", ...), redrawn on each message:edited.
 //
-// The client's message list merges a message's text and reactions by version but not its
-// `call` (clients/js/src/messages.js keeps the first copy's): a call's message:edited comes
-// with the call as it rang. So the page keeps the newest `call` of each message it has seen
-// whole (REST pages), and on a call's message:edited fetches the message again.
+// The client's message list keeps each message at its newest version, `call` included.
 
 import { h, svg } from "./dom.js";
-import { api } from "./http.js";
-import { scheduleRender } from "./render.js";
-import { app, messagesOf } from "./state.js";
-
-/** messageId -> {version, call}: the newest call part seen of each call message. */
-const newest = new Map();
-
-/** Remember the call part of whole messages (a REST page, a chat's last message). */
-export function noteCalls(messages) {
-  for (const m of messages) {
-    if (!m?.call) continue;
-    const held = newest.get(m.id);
-    if (!held || (m.version || 0) >= held.version) newest.set(m.id, { version: m.version || 0, call: m.call });
-  }
-}
 
 /** A message's call as it stands now (null for any other message). */
 export function callOf(m) {
-  if (!m?.call) return null;
-  // The client's copy has the call as first received: what was noted is never older.
-  return newest.get(m.id)?.call || m.call;
-}
-
-/** A call's message:edited: fetch the message again (the event's copy has the old call). */
-export async function refreshCall(m) {
-  if (!m?.call || !m.id) return;
-  const list = messagesOf(m.chatId);
-  const before = list[list.findIndex((x) => x.id === m.id) - 1]?.id;
-  const query = before ? `?after=${encodeURIComponent(before)}&limit=20` : "?limit=50";
-  try {
-    const page = await api("GET", `/chats/${encodeURIComponent(m.chatId)}/messages${query}`);
-    noteCalls(page.messages.filter((x) => x.id === m.id));
-    scheduleRender();
-  } catch {
-    // The next edit, or a reload, brings it.
-  }
+  return m?.call || null;
 }
 
 const PHONE = "M5 4h4l2 5-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2";

@@ -1,7 +1,6 @@
 // Loading over REST: the chat list with members, presence, and history pages.
 
 import { maybeMarkRead } from "./actions.js";
-import { noteCalls } from "./callentry.js";
 import { api } from "./http.js";
 import { renderConversation } from "./messages.js";
 import { render, scheduleRender } from "./render.js";
@@ -42,7 +41,6 @@ export async function loadChats() {
   for (const chat of fresh.values()) {
     if (chat.lastMessage) app.client?.track(chat.lastMessage);
   }
-  noteCalls(chats.map((c) => c.lastMessage));
   render();
   loadPresence();
 }
@@ -73,7 +71,6 @@ export async function loadHistory(chatId, { older = false } = {}) {
     // Into the client's list (merged by version with what it holds), and never delivered
     // again as new.
     app.client?.track(page.messages);
-    noteCalls(page.messages); // the client keeps a call message's first `call` (callentry.js)
     if (older || !state.loaded) state.nextCursor = page.nextCursor;
     state.loaded = true;
   } catch (error) {

@@ -2,7 +2,6 @@
 // presence, chat membership, connection state) applied to the state.
 
 import { maybeMarkRead } from "./actions.js";
-import { refreshCall } from "./callentry.js";
 import { renderChatList } from "./chats.js";
 import { showBanner } from "./connection.js";
 import { chatRecord, loadChats, loadHistory, loadPresence } from "./data.js";
@@ -58,10 +57,7 @@ export function listenTo(client) {
 
   // The client applied them to its list by version (a late or repeated copy is not even
   // raised): draw it again.
-  client.on("message:edited", (m) => {
-    if (m.call) refreshCall(m);
-    scheduleRender();
-  });
+  client.on("message:edited", () => scheduleRender());
   client.on("message:deleted", () => scheduleRender());
   client.on("message:reaction", () => scheduleRender());
 
