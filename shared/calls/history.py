@@ -44,27 +44,52 @@ def settle(call: Call, status: str, endpoint: str) -> None:
     """Record how the call stands (``active``, ``ended``, ``missed``, ...) and announce the
     updated message to the chat (``message:edited``). One UpdateItem, one room Query and
     its posts. A call message deleted meanwhile stays deleted."""
-    values: dict[str, Any] = {":status": {"S": status}, ":one": {"N": "1"}}
+    values: dict[str, Any] = {":status": {"S": status}}
     update = "SET #call.#status = :status"
-    names = {"#call": "call", "#status": "status"}
     if status == "active" and call.answered_at:
         update += ", #call.startedAt = :started"
         values[":started"] = {"N": str(call.answered_at)}
     elif status != "active":
         update += ", #call.endedAt = :ended"
         values[":ended"] = {"N": str(clock.now_ms())}
+    _update(call.chat_id, call.message_key, update, "attribute_exists(#call)", values, endpoint)
+
+
+def abandon(chat_id: str, message_key: str, endpoint: str) -> bool:
+    """A call whose record is gone (no function settled it: every peer's device and
+    function went away) but whose message still says ``active``: it ended, when is not
+    known (``endedAt`` stays null, so no duration is shown). Whether it was changed."""
+    return _update(
+        chat_id,
+        message_key,
+        "SET #call.#status = :status",
+        "#call.#status = :active",
+        {":status": {"S": "ended"}, ":active": {"S": "active"}},
+        endpoint,
+    )
+
+
+def _update(
+    chat_id: str,
+    message_key: str,
+    update: str,
+    condition: str,
+    values: dict[str, Any],
+    endpoint: str,
+) -> bool:
     try:
         answer = dynamodb.conditional(
             "update_item",
             TableName=Message.Meta.table_name,
-            Key={"chatId": {"S": call.chat_id}, "dedupKey": {"S": call.message_key}},
+            Key={"chatId": {"S": chat_id}, "dedupKey": {"S": message_key}},
             UpdateExpression=update + " ADD version :one",
-            ConditionExpression="attribute_exists(#call) AND attribute_not_exists(deletedAt)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
+            ConditionExpression=f"{condition} AND attribute_not_exists(deletedAt)",
+            ExpressionAttributeNames={"#call": "call", "#status": "status"},
+            ExpressionAttributeValues={**values, ":one": {"N": "1"}},
             ReturnValues="ALL_NEW",
         )
     except dynamodb.ConditionFailed:
-        return
+        return False
     wire = messages.to_wire(Message.from_raw_data(answer["Attributes"]))
-    fanout.broadcast_to_chat(call.chat_id, Event.MESSAGE_EDITED, wire, endpoint=endpoint)
+    fanout.broadcast_to_chat(chat_id, Event.MESSAGE_EDITED, wire, endpoint=endpoint)
+    return True

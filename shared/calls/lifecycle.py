@@ -197,6 +197,7 @@ def accept(device: Device, call_id: str) -> dict[str, Any]:
     notify.post(notify.peers(call, peer.peer_id), Event.CALL_JOINED, joined, device.endpoint)
     if first:
         _history(call, "active", device.endpoint)
+        _watch_later(call)
     return _joined(call, peer)
 
 
@@ -409,6 +410,32 @@ def connection_dropped(connection_id: str, call_id: str) -> None:
     timers.schedule(
         timers.GRACE, call_id, settings().call_grace_seconds, connectionId=connection_id
     )
+
+
+def _watch_later(call: Call) -> None:
+    """Ask again about this answered call in WATCH_SECONDS (see ``watch``); a failure is
+    logged: the call goes on, its record's TTL still ends it."""
+    try:
+        timers.schedule(
+            timers.WATCH,
+            call.id,
+            timers.WATCH_SECONDS,
+            chatId=call.chat_id,
+            messageKey=call.message_key,
+        )
+    except Exception:
+        log.exception("call %s: its watch timer was not scheduled", call.id)
+
+
+def watch(call_id: str, chat_id: str, message_key: str, endpoint: str) -> None:
+    """The watch timer of an answered call fired: while the call goes on, watch again; once
+    its record is gone (ended by a change, or expired), a message still ``active`` is
+    marked ended (``history.abandon``): nothing stays in progress forever."""
+    call = calls.load(call_id)
+    if call is not None:
+        _watch_later(call)
+        return
+    history.abandon(chat_id, message_key, endpoint)
 
 
 def grace_over(call_id: str, connection_id: str, endpoint: str) -> None:

@@ -1,6 +1,10 @@
 """The calls' timers: the ring timeout and a dropped peer's grace period, as SQS messages
 delayed by that many seconds (``DelaySeconds``), read by CallTimerFunction.
 
+And while a call is answered, a ``watch`` timer every WATCH_SECONDS: a call whose record
+expired without anyone settling it (every peer gone, no function left to say so) is
+marked ended in the history rather than staying ``active`` there forever.
+
 Why a queue: a function cannot wait 30 s for nobody to answer, the sweeper runs once a
 minute, and Redis TTLs expire silently. An SQS message is durable (a crashed timer
 function gets it again after the visibility timeout; after five failures it goes to a
@@ -25,6 +29,10 @@ log = logging.getLogger(__name__)
 
 RING = "ring"
 GRACE = "grace"
+WATCH = "watch"
+# How often an answered call is looked at: SQS's longest delay. A call whose record is
+# gone without being settled (shared/calls/lifecycle.py ``watch``) is marked ended.
+WATCH_SECONDS = 900
 MAX_DELAY_SECONDS = 900  # SQS's limit
 
 _CONFIG = Config(
@@ -53,7 +61,7 @@ def parse(body: str) -> dict[str, Any] | None:
         timer = None
     if (
         not isinstance(timer, dict)
-        or timer.get("kind") not in (RING, GRACE)
+        or timer.get("kind") not in (RING, GRACE, WATCH)
         or not isinstance(timer.get("callId"), str)
     ):
         log.error("not a call timer: %.200s", body)
@@ -75,6 +83,13 @@ def fire(records: list[dict[str, Any]], endpoint: str) -> list[str]:
         try:
             if timer["kind"] == RING:
                 lifecycle.ring_timeout(timer["callId"], endpoint)
+            elif timer["kind"] == WATCH:
+                lifecycle.watch(
+                    timer["callId"],
+                    str(timer.get("chatId")),
+                    str(timer.get("messageKey")),
+                    endpoint,
+                )
             else:
                 lifecycle.grace_over(timer["callId"], str(timer.get("connectionId")), endpoint)
         except Exception:

@@ -58,3 +58,17 @@ def test_a_deleted_call_message_stays_deleted(gateway: Gateway) -> None:
     history.settle(a_call(), "missed", gateway.endpoint)
     [message] = messages.history("chat")[0]
     assert message.deleted_at is not None and message.call is None
+
+
+def test_abandoning_marks_only_a_call_still_active_ended_with_no_duration(
+    gateway: Gateway,
+) -> None:
+    history.start(a_call())
+    key = history.message_key("alice", "C1")
+    assert history.abandon("chat", key, gateway.endpoint) is False  # ringing: not active
+    history.settle(a_call(answered_at=1_800_000_000_000), "active", gateway.endpoint)
+    assert history.abandon("chat", key, gateway.endpoint) is True
+    [message] = messages.history("chat")[0]
+    call = messages.to_wire(message)["call"]
+    assert (call["status"], call["endedAt"], call["durationSeconds"]) == ("ended", None, None)
+    assert history.abandon("chat", key, gateway.endpoint) is False

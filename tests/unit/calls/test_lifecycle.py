@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import redis
 
 from shared import clock, errors, protocol
-from shared.calls import lifecycle
+from shared.calls import lifecycle, timers
 from shared.calls.lifecycle import Device
+from shared.config import settings
 from shared.state import calls
 from shared.store import chats, connections, messages
 from tests.unit.management_stub import Gateway
@@ -95,3 +97,34 @@ def test_a_caller_hanging_up_before_any_answer_cancels_the_call(
     assert "call:cancelled" in gateway.events("cat-1")
     assert status_in_history(group) == "cancelled"
     assert calls.load(call_id) is None
+
+
+def test_an_answered_call_is_watched_and_one_whose_record_vanished_is_marked_ended(
+    gateway: Gateway, group: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scheduled: list[tuple[str, str, int, dict[str, str]]] = []
+    monkeypatch.setattr(
+        timers,
+        "schedule",
+        lambda kind, call_id, delay, **d: scheduled.append((kind, call_id, delay, d)),
+    )
+    call_id = start(gateway, group, ["ben"])["call"]["callId"]
+    lifecycle.accept(device(gateway, "ben"), call_id)
+    [watch] = [t for t in scheduled if t[0] == timers.WATCH]
+    assert watch[1:3] == (call_id, timers.WATCH_SECONDS)
+    chat_id, message_key = watch[3]["chatId"], watch[3]["messageKey"]
+    # While the call goes on, each watch schedules the next.
+    lifecycle.watch(call_id, chat_id, message_key, gateway.endpoint)
+    assert [t[0] for t in scheduled].count(timers.WATCH) == 2
+    # Every device and function went away: the call's record expired, unsettled.
+    r = redis.Redis.from_url(settings().redis_url)
+    r.delete(calls.call_key(call_id), calls.user_key("ann"), calls.user_key("ben"))
+    assert status_in_history(group) == "active"
+    lifecycle.watch(call_id, chat_id, message_key, gateway.endpoint)
+    [message] = messages.history(group)[0]
+    recorded = messages.to_wire(message)["call"]
+    assert (recorded["status"], recorded["durationSeconds"]) == ("ended", None)
+    assert gateway.events("ann-1")[-1] == "message:edited"
+    # A watch after a call that ended normally changes nothing.
+    lifecycle.watch(call_id, chat_id, message_key, gateway.endpoint)
+    assert messages.to_wire(messages.history(group)[0][0])["version"] == message.version

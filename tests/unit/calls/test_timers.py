@@ -39,15 +39,21 @@ def test_firing_runs_each_timer_and_reports_only_the_failed(
 
     monkeypatch.setattr(lifecycle, "ring_timeout", ring)
     monkeypatch.setattr(lifecycle, "grace_over", lambda c, conn, e: seen.append(("grace", c, conn)))
+    monkeypatch.setattr(lifecycle, "watch", lambda c, chat, key, e: seen.append(("watch", c, key)))
     records = [
         {"messageId": "m1", "body": '{"kind": "ring", "callId": "C1"}'},
         {"messageId": "m2", "body": '{"kind": "ring", "callId": "BAD"}'},
         {"messageId": "m3", "body": '{"kind": "grace", "callId": "C3", "connectionId": "c"}'},
         {"messageId": "m4", "body": "garbage"},
+        {
+            "messageId": "m5",
+            "body": '{"kind": "watch", "callId": "C5", "chatId": "x", "messageKey": "k"}',
+        },
     ]
     assert timers.fire(records, "https://api/stage") == ["m2"]
     assert seen == [
         ("ring", "C1", "https://api/stage"),
         ("ring", "BAD", "https://api/stage"),
         ("grace", "C3", "c"),
+        ("watch", "C5", "k"),
     ]
