@@ -5,11 +5,17 @@ with its code and with nothing relayed."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import httpx
+import pytest
 
 from tests.waits import after
 from tests.wsclient import ChatClient
@@ -243,3 +249,67 @@ def test_a_group_call_takes_late_joiners_up_to_four_and_goes_on_until_two_are_le
     assert ack(devices[cat], "call:leave", {"callId": call_id})["ended"] is True
     assert devices[dan].wait_event("call:ended")["data"]["reason"] == "ended"
     assert call_message(api, ann, chat_id)["call"]["status"] == "ended"
+
+
+@pytest.fixture(scope="module")
+def turn_stage(emulator: Any) -> Iterator[tuple[Any, str]]:
+    """An emulator deployed with STUN and TURN: the TURN secret in (local) Secrets Manager,
+    named by the TurnSecretArn parameter, as docs/deploy.md says."""
+    from infra.emulator import Emulator
+    from tests.conftest import TEMPLATE
+
+    secret = "turn-" + uuid.uuid4().hex
+    arn = boto3.client(
+        "secretsmanager",
+        endpoint_url=emulator.aws_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    ).create_secret(Name=f"turn-{uuid.uuid4().hex[:8]}", SecretString=secret)["ARN"]
+    overrides = {
+        "StunUrls": "stun:stun.example.com:3478",
+        "TurnUrls": "turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349",
+        "TurnSecretArn": arn,
+        "TurnCredentialSeconds": "600",
+    }
+    stage = Emulator(
+        TEMPLATE,
+        stage="turn",
+        schedules=False,
+        dynamodb_endpoint=emulator.dynamodb_endpoint,
+        aws_endpoint=emulator.aws_endpoint,
+        parameter_overrides=overrides,
+    )
+    stage.start()
+    try:
+        yield stage, secret
+    finally:
+        stage.stop()
+
+
+def test_peers_get_stun_and_short_lived_turn_credentials_from_the_deployments_secret(
+    turn_stage: tuple[Any, str], user: Callable[[str], str]
+) -> None:
+    stage, secret = turn_stage
+    alice, bob = user("alice"), user("bob")
+    created = httpx.post(
+        f"{stage.rest_url}/chats",
+        json={"members": [bob]},
+        headers={"authorization": f"Bearer {stage.token(alice)}"},
+        timeout=after(5),
+    )
+    assert created.status_code == 201, created.text
+    with ChatClient(stage.websocket_url, stage.token(alice)) as caller:
+        started = int(time.time())
+        invited = ack(caller, "call:invite", {"chatId": created.json()["id"], "media": "audio"})
+    stun, turn = invited["iceServers"]
+    assert stun == {"urls": ["stun:stun.example.com:3478"]}
+    assert turn["urls"] == [
+        "turn:turn.example.com:3478?transport=udp",
+        "turns:turn.example.com:5349",
+    ]
+    expires, name = turn["username"].split(":", 1)
+    assert name == alice and started + 600 <= int(expires) <= int(time.time()) + 600
+    # The TURN server, holding the same secret, derives the same password.
+    expected = hmac.new(secret.encode(), turn["username"].encode(), hashlib.sha1).digest()
+    assert base64.b64decode(turn["credential"]) == expected
