@@ -2,22 +2,19 @@
 
 The algorithm list is pinned by configuration and never taken from the token
 header; `exp` and `sub` are required; issuer and audience are enforced when set.
-The HS256 secret is read from Secrets Manager (JWT_SECRET_ARN), cached for five
-minutes; both its AWSCURRENT and AWSPREVIOUS versions verify, so rotating it
-(put-secret-value) never cuts off tokens signed a moment before.
+The HS256 secret is read from Secrets Manager (JWT_SECRET_ARN, through
+shared/secrets.py: cached five minutes); both its AWSCURRENT and AWSPREVIOUS versions
+verify, so rotating it (put-secret-value) never cuts off tokens signed a moment before.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
-import time
 from typing import Any
 
-import botocore.session
 import jwt
 
-from shared import clock
+from shared import clock, secrets
 from shared.config import Settings, settings
 from shared.protocol import is_id
 
@@ -32,32 +29,8 @@ NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
 ASYMMETRIC_PREFIXES = ("RS", "ES", "PS")
 
 
-SECRET_CACHE_SECONDS = 300
-MIN_REFRESH_SECONDS = 30  # forged tokens must not turn into a Secrets Manager flood
-_secrets_lock = threading.Lock()
-_secrets: dict[str, tuple[float, list[str]]] = {}
-
-
 class AuthError(Exception):
     """The token is missing, malformed, expired, forged or otherwise unacceptable."""
-
-
-@functools.lru_cache(maxsize=1)
-def _secrets_manager() -> Any:  # botocore makes its clients' methods at run time
-    return botocore.session.get_session().create_client("secretsmanager")
-
-
-def _fetch_secret_versions(arn: str) -> list[str]:
-    client = _secrets_manager()
-    found = []
-    for stage in ("AWSCURRENT", "AWSPREVIOUS"):
-        try:
-            value = client.get_secret_value(SecretId=arn, VersionStage=stage)
-        except client.exceptions.ResourceNotFoundException:
-            continue  # no previous version before the first rotation
-        if value.get("SecretString"):
-            found.append(value["SecretString"])
-    return found
 
 
 def hs_secrets(config: Settings, refresh: bool = False) -> list[str]:
@@ -66,16 +39,7 @@ def hs_secrets(config: Settings, refresh: bool = False) -> list[str]:
         return [config.jwt_secret]
     if not config.jwt_secret_arn:
         return []
-    with _secrets_lock:
-        cached = _secrets.get(config.jwt_secret_arn)
-        if cached:
-            age = time.monotonic() - cached[0]
-            if age < (MIN_REFRESH_SECONDS if refresh else SECRET_CACHE_SECONDS):
-                return cached[1]
-    versions = _fetch_secret_versions(config.jwt_secret_arn)
-    with _secrets_lock:
-        _secrets[config.jwt_secret_arn] = (time.monotonic(), versions)
-    return versions
+    return secrets.versions(config.jwt_secret_arn, refresh)
 
 
 @functools.lru_cache(maxsize=4)

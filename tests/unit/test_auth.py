@@ -182,13 +182,11 @@ def secrets_manager(aws: None) -> Iterator[Any]:
     """Secrets Manager in moto's in-process mock, as a function would see it."""
     import boto3
 
-    from shared import auth
+    from shared import secrets
 
-    auth._secrets.clear()
-    auth._secrets_manager.cache_clear()
+    secrets.forget()
     yield boto3.client("secretsmanager", region_name="us-east-1")
-    auth._secrets.clear()
-    auth._secrets_manager.cache_clear()
+    secrets.forget()
 
 
 def test_the_secret_comes_from_secrets_manager_and_survives_a_rotation(
@@ -204,9 +202,9 @@ def test_the_secret_comes_from_secrets_manager_and_survives_a_rotation(
     new_token = issue_token("bob", second)
     # The cached secret does not know the new one yet: a miss re-reads both versions,
     # at most every MIN_REFRESH_SECONDS; the old token still verifies (AWSPREVIOUS).
-    from shared import auth
+    from shared import secrets
 
-    auth._secrets.clear()
+    secrets.forget()
     assert verify_token(new_token, config) == "bob"
     assert verify_token(old_token, config) == "alice"
     with pytest.raises(AuthError):
@@ -214,19 +212,19 @@ def test_the_secret_comes_from_secrets_manager_and_survives_a_rotation(
 
 
 def test_forged_tokens_do_not_hammer_secrets_manager(secrets_manager: Any) -> None:
-    from shared import auth
+    from shared import secrets
 
     arn = secrets_manager.create_secret(Name=f"jwt-{time.time_ns()}", SecretString="s" * 48)["ARN"]
     config = Settings(jwt_secret_arn=arn, jwt_algorithms=("HS256",))
     calls = []
-    original = auth._fetch_secret_versions
-    auth._fetch_secret_versions = lambda a: calls.append(a) or original(a)  # type: ignore[assignment]
+    original = secrets._fetch_versions
+    secrets._fetch_versions = lambda a: calls.append(a) or original(a)  # type: ignore[assignment]
     try:
         for _ in range(20):
             with pytest.raises(AuthError):
                 verify_token(issue_token("mallory", "f" * 48), config)
     finally:
-        auth._fetch_secret_versions = original  # type: ignore[assignment]
+        secrets._fetch_versions = original  # type: ignore[assignment]
     assert len(calls) == 1
 
 
