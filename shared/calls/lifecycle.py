@@ -2,7 +2,9 @@
 
 Every change to the call is one atomic Redis transaction (shared/state/calls.py) whose
 ``decide`` refuses with a domain error before anything is written; what is announced is
-decided from the call as that transaction left it. Who hears what:
+decided from the call as that transaction left it. A change that ends the call settles
+its history message first, then announces the end: whoever hears ``call:ended``
+(``call:missed``, ``call:cancelled``) can read the history and find it settled. Who hears what:
 
 | change | peers | the user's other devices | ringing devices | history |
 | --- | --- | --- | --- | --- |
@@ -214,12 +216,13 @@ def decline(device: Device, call_id: str) -> dict[str, Any]:
         return call, call.ended
 
     call, ended = calls.change(call_id, decide)
+    if ended:
+        _history(call, "declined", device.endpoint)
     declined = {"callId": call.id, "userId": device.user_id}
     targets = notify.peers(call) + notify.devices([device.user_id], device.connection_id)
     notify.post(targets, Event.CALL_DECLINED, declined, device.endpoint)
     if ended:
         notify.post(notify.peers(call), Event.CALL_ENDED, _ended(call, "declined"), device.endpoint)
-        _history(call, "declined", device.endpoint)
     return declined
 
 
@@ -237,9 +240,9 @@ def cancel(device: Device, call_id: str) -> dict[str, Any]:
         return _end(call)
 
     call = calls.change(call_id, decide)
+    _history(call, "cancelled", device.endpoint)
     cancelled = {"callId": call.id, "chatId": call.chat_id}
     notify.post(notify.devices(call.ringing), Event.CALL_CANCELLED, cancelled, device.endpoint)
-    _history(call, "cancelled", device.endpoint)
     return cancelled
 
 
@@ -310,6 +313,8 @@ def _remove(
         return None
     if peer is None:
         return None
+    if outcome is not None:
+        _history(call, outcome, endpoint)
     left = {"callId": call.id, "peerId": peer.peer_id, "userId": peer.user_id, "reason": reason}
     notify.post(notify.peers(call), Event.CALL_LEFT, left, endpoint)
     if outcome is not None and call.ringing:  # whoever still rings stops
@@ -317,8 +322,6 @@ def _remove(
         notify.post(notify.devices(call.ringing), Event.CALL_CANCELLED, cancelled, endpoint)
     if outcome == "ended":
         notify.post(notify.peers(call), Event.CALL_ENDED, _ended(call, "ended"), endpoint)
-    if outcome is not None:
-        _history(call, outcome, endpoint)
     return {**left, "ended": outcome is not None}
 
 
@@ -396,12 +399,13 @@ def ring_timeout(call_id: str, endpoint: str) -> None:
         return  # ended meanwhile
     if not missed:
         return
+    reason = "missed" if not call.active else "ended"
+    if call.ended:
+        _history(call, reason, endpoint)
     data = {"callId": call.id, "chatId": call.chat_id, "userIds": missed}
     notify.post(notify.devices(missed) + notify.peers(call), Event.CALL_MISSED, data, endpoint)
     if call.ended:
-        reason = "missed" if not call.active else "ended"
         notify.post(notify.peers(call), Event.CALL_ENDED, _ended(call, reason), endpoint)
-        _history(call, reason, endpoint)
 
 
 def connection_dropped(connection_id: str, call_id: str) -> None:

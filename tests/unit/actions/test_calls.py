@@ -137,7 +137,7 @@ def test_hanging_up_ends_a_two_party_call_with_its_duration_in_the_history(
     act(team, "call:accept", {"callId": call_id}, BOB)
     left = act(team, "call:leave", {"callId": call_id}, BOB)
     assert (left["reason"], left["ended"]) == ("left", True)
-    assert team.gateway.events("alice-1")[-3:] == ["call:left", "call:ended", "message:edited"]
+    assert team.gateway.events("alice-1")[-3:] == ["message:edited", "call:left", "call:ended"]
     recorded = call_message(team)["call"]
     assert recorded["status"] == "ended" and recorded["durationSeconds"] is not None
     assert calls.load(call_id) is None
@@ -167,7 +167,7 @@ def test_nobody_answers_and_the_ring_timer_makes_the_call_missed(team: Team) -> 
     call_id = invite(team)["call"]["callId"]
     lifecycle.ring_timeout(call_id, team.gateway.endpoint)
     assert "call:missed" in team.gateway.events("bob-1")
-    assert team.gateway.events("alice-1")[-3:] == ["call:missed", "call:ended", "message:edited"]
+    assert team.gateway.events("alice-1")[-3:] == ["message:edited", "call:missed", "call:ended"]
     assert call_message(team)["call"]["status"] == "missed"
     lifecycle.ring_timeout(call_id, team.gateway.endpoint)  # a repeated timer: nothing
     with pytest.raises(errors.NotFound):
