@@ -36,23 +36,26 @@ def _each(work: Any, items: Sequence[Any]) -> list[Any]:
         return list(pool.map(work, items))
 
 
+def _from_head(attachment_id: str, head: dict[str, Any]) -> Attachment:
+    """The attachment an object's HeadObject answer describes (its name from metadata)."""
+    name = unquote((head.get("Metadata") or {}).get("name") or "") or attachment_id
+    size = int(head.get("ContentLength") or 0)
+    return Attachment.of(attachment_id, name, size, str(head.get("ContentType") or ""))
+
+
 def _checked(chat_id: str, sender_id: str, attachment_id: str) -> tuple[Attachment, str]:
     """The attachment an upload makes and the ETag that was checked, or a domain refusal."""
     head = bucket.head(bucket.pending_key(chat_id, sender_id, attachment_id))
     if head is None:
         # Another chat's, another uploader's, expired or never uploaded: all look alike.
         raise errors.NotFound(f"no upload {attachment_id} of yours in this chat")
-    metadata = head.get("Metadata") or {}
-    size = int(head.get("ContentLength") or 0)
-    content_type = str(head.get("ContentType") or "")
-    if str(size) != metadata.get("size"):
+    attachment = _from_head(attachment_id, head)
+    if str(attachment.size) != (head.get("Metadata") or {}).get("size"):
         raise errors.Invalid(f"attachment {attachment_id} is not the size it was declared")
-    if content_type not in settings().attachment_types:
+    if attachment.content_type not in settings().attachment_types:
         raise errors.Invalid(f"attachment {attachment_id} has a type that is not allowed")
-    if size > settings().attachment_max_bytes:
+    if attachment.size > settings().attachment_max_bytes:
         raise errors.TooLarge(f"attachment {attachment_id} is over the size limit")
-    name = unquote(metadata.get("name") or "") or attachment_id
-    attachment = Attachment.of(attachment_id, name, size, content_type)
     return attachment, str(head.get("ETag") or "")
 
 
@@ -153,12 +156,4 @@ def to_wire(chat_id: str, attachments: Iterable[Attachment] | None) -> list[dict
 def find(chat_id: str, attachment_id: str) -> Attachment | None:
     """An attached file of a chat, read from its object (one HeadObject), or None."""
     head = bucket.head(bucket.file_key(chat_id, attachment_id))
-    if head is None:
-        return None
-    metadata = head.get("Metadata") or {}
-    return Attachment.of(
-        attachment_id,
-        unquote(metadata.get("name") or "") or attachment_id,
-        int(head.get("ContentLength") or 0),
-        str(head.get("ContentType") or ""),
-    )
+    return None if head is None else _from_head(attachment_id, head)
